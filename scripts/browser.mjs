@@ -1,0 +1,30 @@
+// Launches the system Chromium through playwright-core with the flags that work on machines without a GPU or a
+// network (see DEVELOPERS.md). A profile folder makes the browser's IndexedDB cache persist between runs.
+import { chromium } from 'playwright-core';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const CHROMIUM_FLAGS = [
+  '--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run',
+];
+
+export function chromiumPath() {
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter(Boolean);
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new Error('Chromium not found: install it (apt-get install -y chromium) or set CHROMIUM_PATH.');
+  return found;
+}
+
+/** A persistent context (its own profile folder, temporary unless `profile` is given). */
+export async function launch({ profile = null, extraArgs = [] } = {}) {
+  const dir = profile ?? mkdtempSync(join(tmpdir(), 'simage-profile-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: chromiumPath(),
+    headless: true,
+    args: [...CHROMIUM_FLAGS, ...extraArgs],
+    viewport: { width: 1280, height: 900 },
+  });
+  return { context, profileDir: dir };
+}

@@ -1,0 +1,62 @@
+// Messages between the page and workers/features.worker.ts.
+import type { CancelRequest, ErrorReply, ProgressReply } from '../protocol';
+import type { ShardSource } from '../ingest/source';
+import type { BackendChoice, BackendName } from './backend';
+
+export interface ExtractRequest {
+  type: 'extract';
+  jobId: number;
+  shardId: string;
+  source: ShardSource;
+  backend: BackendChoice;
+  batchSize: number;
+  /** WASM threads; 0 = as many as the machine has. */
+  threads: number;
+}
+
+/** Features of loose images (no cache): used for dropped images and the backend correctness check. */
+export interface EmbedRequest {
+  type: 'embed';
+  jobId: number;
+  images: ArrayBuffer[];
+  backend: BackendChoice;
+  batchSize: number;
+  threads: number;
+}
+
+export interface BackendReply {
+  type: 'backend';
+  jobId: number;
+  backend: BackendName;
+  reason: string;
+  /** Backends tried before this one, each with why it was left. */
+  fallbacks: { backend: BackendName; reason: string }[];
+  threads: number | null;
+  modelId: string;
+}
+
+export interface ExtractResult {
+  type: 'result';
+  jobId: number;
+  computed: number;
+  cached: number;
+  /** Images whose bytes no longer matched the hash taken at load time, or that failed to decode now. */
+  failed: { id: string; reason: string }[];
+  elapsedMs: number;
+  computeMs: number;
+  backend: BackendName | null;
+  modelId: string;
+}
+
+export interface EmbedResult {
+  type: 'embedded';
+  jobId: number;
+  /** n x 2048 and n x 768, row-major. */
+  flatten: Float32Array;
+  mixed7: Float32Array;
+  backend: BackendName;
+  msPerImage: number;
+}
+
+export type FeaturesRequest = ExtractRequest | EmbedRequest | CancelRequest;
+export type FeaturesReply = ProgressReply | BackendReply | ExtractResult | EmbedResult | ErrorReply;

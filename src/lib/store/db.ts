@@ -1,0 +1,168 @@
+// The cache: one IndexedDB database through `idb`, with an explicit, versioned schema.
+// Records are keyed by what they depend on: features by [feature model id, content hash], thumbnails by content
+// hash, images by [shard id, ImageID]. Invariant: each write of a batch is one transaction, so a reload or a crash
+// leaves either the whole batch or none of it; a shard record is written last, after all of its images.
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { ShardImage, ShardSummary } from '../ingest/assemble';
+
+export const DB_NAME = 'simage';
+export const DB_VERSION = 1;
+
+export interface ShardRecord {
+  shardId: string;
+  name: string;
+  /** How to open the source again: only URLs survive a reload; local files must be picked again. */
+  source: { kind: 'url'; url: string } | { kind: 'files' | 'archive' };
+  loadedAt: number;
+  summary: ShardSummary;
+  /** LabelName -> DisplayName for the labels in use. */
+  classes: [string, string][];
+}
+
+export interface ImageRecord extends ShardImage {
+  shardId: string;
+}
+
+export interface ThumbRecord {
+  hash: string;
+  bytes: ArrayBuffer;
+  type: string;
+  width: number;
+  height: number;
+  /** Size of the full image, so a second load of the same bytes needs no decode. */
+  originalWidth: number;
+  originalHeight: number;
+}
+
+export interface FeatureRecord {
+  modelId: string;
+  hash: string;
+  /** Float32 vectors as raw little-endian bytes: flatten_1 (2048) and GAP(mixed7) (768). */
+  flatten: ArrayBuffer;
+  mixed7: ArrayBuffer;
+}
+
+interface SimageDb extends DBSchema {
+  shards: { key: string; value: ShardRecord };
+  images: { key: [string, string]; value: ImageRecord; indexes: { byShard: string } };
+  thumbs: { key: string; value: ThumbRecord };
+  features: { key: [string, string]; value: FeatureRecord };
+}
+
+export type Db = IDBPDatabase<SimageDb>;
+
+export class QuotaError extends Error {}
+
+export function openSimageDb(name = DB_NAME): Promise<Db> {
+  return openDB<SimageDb>(name, DB_VERSION, {
+    upgrade(db, oldVersion) {
+      if (oldVersion < 1) {
+        db.createObjectStore('shards', { keyPath: 'shardId' });
+        db.createObjectStore('images', { keyPath: ['shardId', 'imageId'] }).createIndex('byShard', 'shardId');
+        db.createObjectStore('thumbs', { keyPath: 'hash' });
+        db.createObjectStore('features', { keyPath: ['modelId', 'hash'] });
+      }
+    },
+  });
+}
+
+/** Turns a quota failure into a sentence a person can act on; rethrows everything else unchanged. */
+function explainWriteError(err: unknown): never {
+  const name = (err as DOMException)?.name;
+  if (name === 'QuotaExceededError') {
+    throw new QuotaError('The browser refused to store more data (storage quota reached). Free disk space or clear the cache, then load the shard again; what is already stored is kept.');
+  }
+  throw err;
+}
+
+export function featureKey(modelId: string, hash: string): [string, string] {
+  return [modelId, hash];
+}
+
+/** All content hashes that already have features for this model, read as keys only (no vectors). */
+export async function cachedFeatureHashes(db: Db, modelId: string): Promise<Set<string>> {
+  const keys = await db.getAllKeys('features', IDBKeyRange.bound([modelId, ''], [modelId, '\uffff']));
+  return new Set(keys.map((k) => k[1]));
+}
+
+export async function putFeatures(db: Db, records: FeatureRecord[]): Promise<void> {
+  try {
+    const tx = db.transaction('features', 'readwrite');
+    await Promise.all([...records.map((r) => tx.store.put(r)), tx.done]);
+  } catch (err) {
+    explainWriteError(err);
+  }
+}
+
+export function getFeature(db: Db, modelId: string, hash: string) {
+  return db.get('features', featureKey(modelId, hash));
+}
+
+export async function hasThumb(db: Db, hash: string): Promise<boolean> {
+  return (await db.getKey('thumbs', hash)) !== undefined;
+}
+
+export async function putThumbs(db: Db, records: ThumbRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  try {
+    const tx = db.transaction('thumbs', 'readwrite');
+    await Promise.all([...records.map((r) => tx.store.put(r)), tx.done]);
+  } catch (err) {
+    explainWriteError(err);
+  }
+}
+
+export function getThumb(db: Db, hash: string) {
+  return db.get('thumbs', hash);
+}
+
+/** Replaces the shard's images and then its record, in chunks; the record is the commit mark. */
+export async function putShard(db: Db, shard: ShardRecord, images: ShardImage[], chunk = 2000): Promise<void> {
+  try {
+    await db.delete('shards', shard.shardId);
+    const old = await db.getAllKeysFromIndex('images', 'byShard', shard.shardId);
+    for (let i = 0; i < old.length; i += chunk) {
+      const tx = db.transaction('images', 'readwrite');
+      await Promise.all([...old.slice(i, i + chunk).map((k) => tx.store.delete(k)), tx.done]);
+    }
+    for (let i = 0; i < images.length; i += chunk) {
+      const tx = db.transaction('images', 'readwrite');
+      await Promise.all([...images.slice(i, i + chunk).map((im) => tx.store.put({ ...im, shardId: shard.shardId })), tx.done]);
+    }
+    await db.put('shards', shard);
+  } catch (err) {
+    explainWriteError(err);
+  }
+}
+
+export function getShard(db: Db, shardId: string) {
+  return db.get('shards', shardId);
+}
+
+export function listShards(db: Db) {
+  return db.getAll('shards');
+}
+
+export async function listShardImages(db: Db, shardId: string): Promise<ImageRecord[]> {
+  return db.getAllFromIndex('images', 'byShard', shardId);
+}
+
+export async function countRecords(db: Db) {
+  return {
+    shards: await db.count('shards'),
+    images: await db.count('images'),
+    thumbs: await db.count('thumbs'),
+    features: await db.count('features'),
+  };
+}
+
+export async function clearAll(db: Db): Promise<void> {
+  const tx = db.transaction(['shards', 'images', 'thumbs', 'features'], 'readwrite');
+  await Promise.all([
+    tx.objectStore('shards').clear(),
+    tx.objectStore('images').clear(),
+    tx.objectStore('thumbs').clear(),
+    tx.objectStore('features').clear(),
+    tx.done,
+  ]);
+}

@@ -1,0 +1,242 @@
+// The page's state and the pipeline that fills it. Owns the ingest and feature workers and turns their messages
+// into Svelte stores; views only render these stores and call the exported actions.
+// Invariant: the active job is remembered in localStorage until it finishes, so a reload resumes a URL shard,
+// and everything already written to IndexedDB is reused (the workers skip cached images by content hash).
+import { derived, get, writable } from 'svelte/store';
+import type { BackendName } from '../lib/features/backend';
+import type { BackendReply, EmbedResult, ExtractRequest, ExtractResult, FeaturesReply, EmbedRequest } from '../lib/features/protocol';
+import type { IngestReply, LoadRequest, LoadResult } from '../lib/ingest/protocol';
+import { sourceKey, type ShardSource } from '../lib/ingest/source';
+import type { ShardSummary } from '../lib/ingest/assemble';
+import type { Progress } from '../lib/progress';
+import { DEFAULT_SETTINGS, validateSettings, type Settings } from '../lib/settings';
+import { cachedFeatureHashes, clearAll, countRecords, getShard, listShardImages, openSimageDb, type ImageRecord, type ShardRecord } from '../lib/store/db';
+import { JobError, WorkerHost } from './jobs';
+import { featureModelId } from '../lib/features/model';
+
+export type StageName = 'load' | 'features';
+export interface StageState {
+  status: 'idle' | 'running' | 'done' | 'error' | 'cancelled';
+  progress: Progress | null;
+  message: string | null;
+  elapsedMs: number | null;
+}
+
+export interface PipelineReport {
+  shard: { images: number; labelled: number; labels: number; train: number; validation: number; test: number; skipped: ShardSummary['skipped'] };
+  backend: BackendName | null;
+  backend_reason: string | null;
+  model: string;
+  timings_s: { load: number; features: number };
+  features: { computed: number; cached: number; failed: { id: string; reason: string }[]; per_s: number };
+}
+
+const idleStage = (): StageState => ({ status: 'idle', progress: null, message: null, elapsedMs: null });
+
+// ---- stores ----------------------------------------------------------------------------------------------------
+const storedSettings = (() => {
+  try {
+    return JSON.parse(localStorage.getItem('simage.settings') ?? '{}');
+  } catch {
+    return {};
+  }
+})();
+const queryParams = Object.fromEntries(new URLSearchParams(location.search));
+export const settings = writable<Settings>(validateSettings(queryParams, validateSettings(storedSettings, DEFAULT_SETTINGS)));
+settings.subscribe((s) => localStorage.setItem('simage.settings', JSON.stringify(s)));
+
+export const stages = writable<Record<StageName, StageState>>({ load: idleStage(), features: idleStage() });
+export const shard = writable<ShardRecord | null>(null);
+export const images = writable<ImageRecord[]>([]);
+export const featureCount = writable(0);
+export const backendInfo = writable<Omit<BackendReply, 'type' | 'jobId'> | null>(null);
+export const report = writable<PipelineReport | null>(null);
+export const errorMessage = writable<string | null>(null);
+/** A local shard whose features were not finished before the page was reloaded: it must be picked again. */
+export const resumeHint = writable<string | null>(null);
+export const storage = writable<{ usage: number; quota: number; persisted: boolean } | null>(null);
+export const running = derived(stages, (s) => s.load.status === 'running' || s.features.status === 'running');
+
+// ---- workers ---------------------------------------------------------------------------------------------------
+const ingest = new WorkerHost<LoadRequest, IngestReply>(() => new Worker(new URL('../../workers/ingest.worker.ts', import.meta.url), { type: 'module', name: 'ingest' }));
+const features = new WorkerHost<ExtractRequest | EmbedRequest, FeaturesReply>(() => new Worker(new URL('../../workers/features.worker.ts', import.meta.url), { type: 'module', name: 'features' }));
+let cancelCurrent: (() => void) | null = null;
+let modelId = '';
+
+function setStage(name: StageName, patch: Partial<StageState>) {
+  stages.update((s) => ({ ...s, [name]: { ...s[name], ...patch } }));
+}
+
+async function modelIdOnce(): Promise<string> {
+  if (modelId) return modelId;
+  const json = await (await fetch(new URL('models/inception-v3/model.json', new URL(import.meta.env.BASE_URL, location.href)))).json();
+  modelId = featureModelId(json.simage?.modelId ?? 'inception-v3');
+  return modelId;
+}
+
+export async function refreshStorage() {
+  const est = await navigator.storage?.estimate?.();
+  const persisted = (await navigator.storage?.persisted?.()) ?? false;
+  if (est) storage.set({ usage: est.usage ?? 0, quota: est.quota ?? 0, persisted });
+}
+
+async function showShard(shardId: string) {
+  const db = await openSimageDb();
+  try {
+    const record = await getShard(db, shardId);
+    if (!record) return null;
+    const list = await listShardImages(db, shardId);
+    const have = await cachedFeatureHashes(db, await modelIdOnce());
+    shard.set(record);
+    images.set(list);
+    featureCount.set(list.filter((im) => have.has(im.hash)).length);
+    return { record, list, missing: list.filter((im) => !have.has(im.hash)).length };
+  } finally {
+    db.close();
+  }
+}
+
+/** Loads a shard and computes its features; resolves with the report, rejects with a sentence. */
+export async function runShard(source: ShardSource): Promise<PipelineReport> {
+  cancel();
+  errorMessage.set(null);
+  resumeHint.set(null);
+  report.set(null);
+  stages.set({ load: idleStage(), features: idleStage() });
+  const s = get(settings);
+  localStorage.setItem('simage.active', JSON.stringify({ shardId: sourceKey(source), url: source.kind === 'url' ? source.url : null }));
+  void navigator.storage?.persist?.();
+  try {
+    setStage('load', { status: 'running' });
+    const loadJob = ingest.run<LoadResult>({ type: 'load', source, thumbnailPx: s.thumbnailPx }, ['result'], (r) => {
+      if (r.type === 'progress') setStage('load', { progress: r.progress });
+    });
+    cancelCurrent = loadJob.cancel;
+    const loadedShard = await loadJob.done;
+    setStage('load', { status: 'done', elapsedMs: loadedShard.elapsedMs });
+    localStorage.setItem('simage.lastShard', loadedShard.shardId);
+    await showShard(loadedShard.shardId);
+
+    setStage('features', { status: 'running' });
+    const featureJob = features.run<ExtractResult>(
+      { type: 'extract', shardId: loadedShard.shardId, source, backend: s.backend, batchSize: s.batchSize, threads: s.threads },
+      ['result'],
+      (r) => {
+        if (r.type === 'progress') {
+          setStage('features', { progress: r.progress });
+          featureCount.set(r.progress.done + Number(r.progress.detail?.split(' ')[0] ?? 0));
+        } else if (r.type === 'backend') {
+          const { type: _t, jobId: _j, ...info } = r;
+          backendInfo.set(info);
+        }
+      },
+    );
+    cancelCurrent = featureJob.cancel;
+    const extracted = await featureJob.done;
+    setStage('features', { status: 'done', elapsedMs: extracted.elapsedMs });
+    featureCount.set(extracted.computed + extracted.cached);
+    localStorage.removeItem('simage.active');
+    const summary = loadedShard.summary;
+    const result: PipelineReport = {
+      shard: {
+        images: summary.images,
+        labelled: summary.labelled,
+        labels: summary.labels,
+        train: summary.train,
+        validation: summary.validation,
+        test: summary.test,
+        skipped: [...summary.skipped, ...extracted.failed],
+      },
+      backend: extracted.backend ?? get(backendInfo)?.backend ?? null,
+      backend_reason: get(backendInfo)?.reason ?? null,
+      model: extracted.modelId,
+      timings_s: { load: loadedShard.elapsedMs / 1000, features: extracted.elapsedMs / 1000 },
+      features: {
+        computed: extracted.computed,
+        cached: extracted.cached,
+        failed: extracted.failed,
+        per_s: extracted.computeMs > 0 ? extracted.computed / (extracted.computeMs / 1000) : 0,
+      },
+    };
+    report.set(result);
+    return result;
+  } catch (err) {
+    const e = err as JobError;
+    const message = e.message ?? String(err);
+    stages.update((st) => {
+      for (const name of ['load', 'features'] as StageName[]) {
+        if (st[name].status === 'running') st[name] = { ...st[name], status: e.cancelled ? 'cancelled' : 'error', message };
+      }
+      return { ...st };
+    });
+    if (e.cancelled) localStorage.removeItem('simage.active');
+    errorMessage.set(e.cancelled ? null : message);
+    if (e.detail) console.error('[simage]', e.detail);
+    throw err;
+  } finally {
+    cancelCurrent = null;
+    void refreshStorage();
+  }
+}
+
+export function cancel() {
+  cancelCurrent?.();
+  cancelCurrent = null;
+}
+
+/** Features of loose image bytes, not cached (dropped images, backend checks). */
+export async function embedImages(buffers: ArrayBuffer[], backend = get(settings).backend) {
+  const s = get(settings);
+  const job = features.run<EmbedResult>({ type: 'embed', images: buffers, backend, batchSize: s.batchSize, threads: s.threads }, ['embedded'], () => {}, buffers);
+  return job.done;
+}
+
+export async function clearCache() {
+  cancel();
+  ingest.terminate();
+  features.terminate();
+  const db = await openSimageDb();
+  await clearAll(db);
+  db.close();
+  localStorage.removeItem('simage.lastShard');
+  localStorage.removeItem('simage.active');
+  shard.set(null);
+  images.set([]);
+  featureCount.set(0);
+  report.set(null);
+  stages.set({ load: idleStage(), features: idleStage() });
+  await refreshStorage();
+}
+
+export async function cacheCounts() {
+  const db = await openSimageDb();
+  try {
+    return await countRecords(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** On page open: show the last shard from the cache, and resume an unfinished URL job or ?shard=URL. */
+export async function restore() {
+  void refreshStorage();
+  const param = new URLSearchParams(location.search).get('shard');
+  const active = (() => {
+    try {
+      return JSON.parse(localStorage.getItem('simage.active') ?? 'null') as { shardId: string; url: string | null } | null;
+    } catch {
+      return null;
+    }
+  })();
+  const url = param ?? active?.url ?? null;
+  if (url) {
+    const absolute = new URL(url, location.href).href;
+    return runShard({ kind: 'url', url: absolute }).catch(() => undefined);
+  }
+  const last = active?.shardId ?? localStorage.getItem('simage.lastShard');
+  if (!last) return;
+  const shown = await showShard(last);
+  if (shown && shown.missing > 0 && shown.record.source.kind !== 'url') {
+    resumeHint.set(`Features are stored for ${shown.list.length - shown.missing} of ${shown.list.length} images of "${shown.record.name}". Pick the same ${shown.record.source.kind === 'files' ? 'folder' : 'file'} again to compute the other ${shown.missing}; nothing stored is computed again.`);
+  }
+}
