@@ -36,8 +36,9 @@ export function serve({ root, shard = null, port = 0, host = '127.0.0.1', log = 
       res.end(body);
     };
     let file;
-    if (shardPath && pathname.startsWith('/__shard/')) {
-      const rest = pathname.slice('/__shard/'.length);
+    const mount = shardPath ? `/__shard/${basename(shardPath)}${shardIsDir ? '/' : ''}` : null;
+    if (mount && (pathname.startsWith(mount) || (!shardIsDir && pathname === mount))) {
+      const rest = shardIsDir ? pathname.slice(mount.length) : basename(shardPath);
       if (!shardIsDir) file = rest === basename(shardPath) ? shardPath : null;
       else if (rest === 'manifest.json' && !existsSync(join(shardPath, 'manifest.json'))) {
         return send(200, JSON.stringify({ files: listFiles(shardPath) }), TYPES['.json']);
@@ -60,7 +61,7 @@ export function serve({ root, shard = null, port = 0, host = '127.0.0.1', log = 
     server.listen(port, host, () => {
       const { port: actual } = server.address();
       const origin = `http://${host}:${actual}`;
-      const shardUrl = shardPath ? `${origin}/__shard/${shardIsDir ? '' : encodeURIComponent(basename(shardPath))}` : null;
+      const shardUrl = shardPath ? `${origin}/__shard/${encodeURIComponent(basename(shardPath))}${shardIsDir ? '/' : ''}` : null;
       resolveListen({ origin, shardUrl, close: () => new Promise((r) => server.close(r)), server });
     });
   });

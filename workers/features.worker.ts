@@ -5,7 +5,7 @@
 // seen between batches; when nothing is missing the model is not even loaded.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { isSoftwareAdapter, planBackends, type BackendChoice, type BackendName, type PlatformFacts } from '../src/lib/features/backend';
 import { FLATTEN_DIM, INPUT_PX, MIXED7_DIM, MODEL_PATH, featureModelId } from '../src/lib/features/model';
 import type { BackendReply, EmbedRequest, ExtractRequest, FeaturesReply, FeaturesRequest } from '../src/lib/features/protocol';
@@ -66,9 +66,15 @@ async function initBackend(name: BackendName, threads: number): Promise<number |
     setWasmPaths(new URL('tfjs-wasm/', base).href);
     const n = threads > 0 ? threads : navigator.hardwareConcurrency || 1;
     if (n <= 1 || !self.crossOriginIsolated) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    else setThreadsCount(n);
+    else {
+      // tfjs-backend-wasm caps XNNPACK's pool at navigator.hardwareConcurrency / 2 (it assumes two hardware threads
+      // per core), which on a 2-core machine means one thread. The emscripten runtime reads the value from this
+      // worker's navigator when the backend starts, so this worker reports 2n to get the n threads asked for.
+      Object.defineProperty(navigator, 'hardwareConcurrency', { value: 2 * n, configurable: true });
+      setThreadsCount(n);
+    }
     if (!(await tf.setBackend('wasm'))) throw new Error('WASM backend did not start');
-    return tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? n : 1;
+    return getThreadsCount();
   }
   if (!(await tf.setBackend(name))) throw new Error(`${name} backend did not start`);
   return null;

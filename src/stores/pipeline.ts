@@ -187,7 +187,12 @@ export function cancel() {
 /** Features of loose image bytes, not cached (dropped images, backend checks). */
 export async function embedImages(buffers: ArrayBuffer[], backend = get(settings).backend) {
   const s = get(settings);
-  const job = features.run<EmbedResult>({ type: 'embed', images: buffers, backend, batchSize: s.batchSize, threads: s.threads }, ['embedded'], () => {}, buffers);
+  const job = features.run<EmbedResult>({ type: 'embed', images: buffers, backend, batchSize: s.batchSize, threads: s.threads }, ['embedded'], (r) => {
+    if (r.type === 'backend') {
+      const { type: _t, jobId: _j, ...info } = r;
+      backendInfo.set(info);
+    }
+  }, buffers);
   return job.done;
 }
 
