@@ -46,7 +46,7 @@ const SHARD_BYTES = 4 * 1024 * 1024;
 
 function prepareModel() {
   const out = join(pub, 'models', 'inception-v3');
-  const stamp = { nsfwjs: pkgVersion('nsfwjs'), format: 2 };
+  const stamp = { nsfwjs: pkgVersion('nsfwjs'), format: 3 };
   if (stampMatches(out, stamp)) return log('model up to date');
   const base = pkgDir('nsfwjs');
   const modelDir = join(base, 'dist', 'models', 'inception_v3');

@@ -134,7 +134,9 @@ function openTar(stream: ReadableStream<Uint8Array>, gzipped: boolean, name: str
 }
 
 async function openZip(blob: Blob, name: string): Promise<OpenedShard> {
-  const reader = new ZipReader(new BlobReader(blob));
+  // 'tolerant': zip.js would refuse the whole archive for one `../` entry; ours are marked unsafe per entry instead
+  // (normalizePath) so the rest of the shard still loads and the report names the bad entry.
+  const reader = new ZipReader(new BlobReader(blob), { filenameValidation: 'tolerant' } as never);
   let entries;
   try {
     entries = await reader.getEntries();

@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error plain JS module
+import { parseArgs } from '../../scripts/pipeline.mjs';
+
+describe('pipeline CLI arguments', () => {
+  it('reads the shard and options', () => {
+    expect(parseArgs(['shard/', '--backend', 'wasm', '--profile', 'p', '--out', 'r.json', '--batch', '4', '--threads', '1'])).toMatchObject({ shard: 'shard/', backend: 'wasm', profile: 'p', out: 'r.json', batch: 4, threads: 1 });
+    expect(parseArgs(['http://x/s.tar.gz']).backend).toBe('auto');
+  });
+  it('refuses what it does not know, with one line', () => {
+    expect(() => parseArgs([])).toThrow(/usage/);
+    expect(() => parseArgs(['s', '--backend', 'tpu'])).toThrow(/unknown backend/);
+    expect(() => parseArgs(['s', '--nope'])).toThrow(/unknown option/);
+    expect(() => parseArgs(['s', '--out'])).toThrow(/needs a value/);
+  });
+});

@@ -1,0 +1,51 @@
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import { cachedFeatureHashes, clearAll, countRecords, featureKey, getShard, listShardImages, openSimageDb, putFeatures, putShard, putThumbs, getThumb, type ShardRecord } from '../../src/lib/store/db';
+import { contentHash } from '../../src/lib/hash';
+
+const vec = (n: number, v: number) => new Float32Array(n).fill(v).buffer;
+const summary = { images: 0, labelled: 0, labels: 0, train: 0, validation: 0, test: 0, skipped: [] };
+const shardRecord = (id: string): ShardRecord => ({ shardId: id, name: id, source: { kind: 'url', url: id }, loadedAt: 0, summary, classes: [] });
+const image = (imageId: string, hash: string) => ({ imageId, path: `${imageId}.png`, hash, width: 1, height: 1, split: 'train' as const, labels: [], negatives: [] });
+
+describe('content hash', () => {
+  it('is SHA-256 hex of the bytes, independent of names', async () => {
+    expect(await contentHash(new TextEncoder().encode('abc'))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(await contentHash(new Uint8Array([1, 2]))).not.toBe(await contentHash(new Uint8Array([2, 1])));
+  });
+});
+
+describe('IndexedDB store', () => {
+  it('keys features by model id and content hash', async () => {
+    const db = await openSimageDb(`t-${Math.random()}`);
+    expect(featureKey('m', 'h')).toEqual(['m', 'h']);
+    await putFeatures(db, [
+      { modelId: 'model-a', hash: 'h1', flatten: vec(2048, 1), mixed7: vec(768, 1) },
+      { modelId: 'model-a', hash: 'h2', flatten: vec(2048, 2), mixed7: vec(768, 2) },
+      { modelId: 'model-b', hash: 'h1', flatten: vec(2048, 3), mixed7: vec(768, 3) },
+    ]);
+    expect([...(await cachedFeatureHashes(db, 'model-a'))].sort()).toEqual(['h1', 'h2']);
+    expect([...(await cachedFeatureHashes(db, 'model-b'))]).toEqual(['h1']);
+    expect((await cachedFeatureHashes(db, 'model')).size).toBe(0);
+    const rec = await db.get('features', ['model-b', 'h1']);
+    expect(new Float32Array(rec!.flatten)[0]).toBe(3);
+    db.close();
+  });
+
+  it('replaces a shard\'s images when it is loaded again, and writes the record last', async () => {
+    const db = await openSimageDb(`t-${Math.random()}`);
+    await putShard(db, shardRecord('s'), [image('a', 'h1'), image('b', 'h2')], 1);
+    await putShard(db, shardRecord('other'), [image('a', 'h9')]);
+    expect((await listShardImages(db, 's')).map((i) => i.imageId)).toEqual(['a', 'b']);
+    await putShard(db, shardRecord('s'), [image('c', 'h3')]);
+    expect((await listShardImages(db, 's')).map((i) => i.imageId)).toEqual(['c']);
+    expect((await listShardImages(db, 'other')).map((i) => i.hash)).toEqual(['h9']);
+    expect((await getShard(db, 's'))?.name).toBe('s');
+    await putThumbs(db, [{ hash: 'h3', bytes: new Uint8Array([1]).buffer, type: 'image/webp', width: 1, height: 1, originalWidth: 5, originalHeight: 6 }]);
+    expect((await getThumb(db, 'h3'))?.originalHeight).toBe(6);
+    expect(await countRecords(db)).toEqual({ shards: 2, images: 2, thumbs: 1, features: 0 });
+    await clearAll(db);
+    expect(await countRecords(db)).toEqual({ shards: 0, images: 0, thumbs: 0, features: 0 });
+    db.close();
+  });
+});
