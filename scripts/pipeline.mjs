@@ -10,10 +10,12 @@ import { buildIfNeeded, ROOT } from './build-if-needed.mjs';
 import { serve } from './serve.mjs';
 import { launch } from './browser.mjs';
 
-const USAGE = 'usage: npm run pipeline -- <shard path or URL> [--backend auto|webgpu|wasm|webgl|cpu] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--timeout-s S]';
+const USAGE = 'usage: npm run pipeline -- <shard path or URL> [--backend auto|webgpu|wasm|webgl|cpu] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--port N] [--timeout-s S]';
+// IndexedDB belongs to an origin (scheme, host and port): a fixed port keeps a --profile's cache reachable.
+export const DEFAULT_PORT = 47170;
 
 export function parseArgs(argv) {
-  const opts = { shard: null, backend: 'auto', profile: null, out: null, batch: null, threads: null, timeoutS: 3600 };
+  const opts = { shard: null, backend: 'auto', profile: null, out: null, batch: null, threads: null, port: DEFAULT_PORT, timeoutS: 3600 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -26,6 +28,7 @@ export function parseArgs(argv) {
     else if (a === '--batch') opts.batch = Number(value());
     else if (a === '--threads') opts.threads = Number(value());
     else if (a === '--timeout-s') opts.timeoutS = Number(value());
+    else if (a === '--port') opts.port = Number(value());
     else if (a === '--help' || a === '-h') throw new Error(USAGE);
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else if (opts.shard === null) opts.shard = a;
@@ -42,7 +45,9 @@ export async function runPipeline(opts, { onProgress = (line) => process.stderr.
   const isUrl = /^https?:\/\//.test(opts.shard);
   if (!isUrl && !existsSync(opts.shard)) throw new Error(`shard not found: ${opts.shard}`);
   buildIfNeeded();
-  const server = await serve({ root: join(ROOT, 'dist'), shard: isUrl ? null : opts.shard });
+  const server = await serve({ root: join(ROOT, 'dist'), shard: isUrl ? null : opts.shard, port: opts.port }).catch((err) => {
+    throw new Error(err.code === 'EADDRINUSE' ? `port ${opts.port} is in use; pass --port N (the cache of a --profile is tied to its port)` : err.message);
+  });
   const { context } = await launch({ profile: opts.profile });
   try {
     const page = context.pages()[0] ?? (await context.newPage());

@@ -1,0 +1,126 @@
+// The real built page, driven like a person: load the demo shard with a click, watch features being computed,
+// browse the gallery, load again (nothing computed), reload mid-extraction (resumes, nothing recomputed), and
+// check the WebGPU path against WASM on two images.
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { join } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { makeShardFolder, ROOT } from '../fixtures/make-shard';
+import { openBrowser, reportReady, snapshot, waitFor } from './helpers';
+// @ts-expect-error plain JS module
+import { serve } from '../../scripts/serve.mjs';
+
+const origin = inject('origin');
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups) await c();
+});
+
+describe('demo shard through the UI', () => {
+  it('loads, computes every feature, shows the gallery with labels, and a second load computes nothing', async () => {
+    const { context, page } = await openBrowser();
+    cleanups.push(() => context.close());
+    await page.goto(`${origin}/`);
+    await page.getByTestId('demo-small').click();
+    const first = await waitFor(page, reportReady, 12 * 60_000);
+    expect(first.report!.shard.images).toBe(506);
+    expect(first.report!.shard.labelled).toBe(506);
+    expect(first.report!.shard).toMatchObject({ train: 253, validation: 253 });
+    expect(first.report!.features).toMatchObject({ computed: 506, cached: 0 });
+    expect(first.report!.backend).toBe('wasm'); // auto mode on a machine whose WebGPU adapter is software
+    await expect.poll(() => page.getByTestId('count-features').textContent()).toBe('506');
+
+    // The gallery is virtualized: far fewer cells in the DOM than images, and thumbnails render.
+    const cells = page.locator('[data-testid=gallery] button.cell');
+    const inDom = await cells.count();
+    expect(inDom).toBeGreaterThan(10);
+    expect(inDom).toBeLessThan(300);
+    await expect.poll(() => page.locator('[data-testid=gallery] img').count()).toBeGreaterThan(10);
+    const firstCell = cells.first();
+    const id = await firstCell.getAttribute('data-image-id');
+    await firstCell.hover();
+    await expect.poll(() => page.getByTestId('labels-panel').textContent()).toContain(id!);
+    await expect.poll(() => page.getByTestId('labels-panel').textContent()).toMatch(/symbols|keycap|flag|smileys/);
+    // Keyboard: focus moves and the panel follows.
+    await firstCell.focus();
+    await page.keyboard.press('ArrowRight');
+    const second = await cells.nth(1).getAttribute('data-image-id');
+    await expect.poll(() => page.getByTestId('labels-panel').textContent()).toContain(second!);
+    // Scrolling far renders other images.
+    await page.getByTestId('gallery').evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await expect.poll(async () => (await cells.first().getAttribute('data-image-id')) !== id).toBe(true);
+
+    await page.getByTestId('demo-small').click();
+    const again = await waitFor(page, (s) => reportReady(s) && s.stages.load.status === 'done', 5 * 60_000);
+    expect(again.report!.features).toMatchObject({ computed: 0, cached: 506 });
+
+    // Everything survives a reload: the shard and its features come back from IndexedDB.
+    await page.goto(`${origin}/`);
+    const restored = await waitFor(page, (s) => s.images === 506 && s.featureCount === 506, 60_000);
+    expect(restored.images).toBe(506);
+  });
+});
+
+describe('reload during extraction', () => {
+  it('resumes where it stopped and computes only what was not stored', async () => {
+    const shard = makeShardFolder(40);
+    const server = await serve({ root: join(ROOT, 'dist'), shard: shard.dir });
+    cleanups.push(() => server.close());
+    const { context, page } = await openBrowser(mkdtempSync(join(tmpdir(), 'simage-resume-')));
+    cleanups.push(() => context.close());
+    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl)}&backend=wasm&batch=4`);
+    await waitFor(page, (s) => (s.stages.features.progress?.done ?? 0) >= 12, 5 * 60_000);
+    const storedBefore = (await page.evaluate(() => (window as any).__simage.cacheCounts())).features as number;
+    expect(storedBefore).toBeGreaterThanOrEqual(12);
+    expect(storedBefore).toBeLessThan(40);
+    await page.reload();
+    const after = await waitFor(page, reportReady, 8 * 60_000);
+    const r = after.report!;
+    expect(r.shard.images).toBe(40);
+    expect(r.features.cached).toBeGreaterThanOrEqual(storedBefore);
+    expect(r.features.computed + r.features.cached).toBe(40);
+    expect(r.features.computed).toBeLessThanOrEqual(40 - storedBefore);
+    const stored = (await page.evaluate(() => (window as any).__simage.cacheCounts())).features;
+    expect(stored).toBe(40);
+    // The bad items of the fixture are reported with their reasons.
+    const skipped = new Map(r.shard.skipped.map((s) => [s.id, s.reason]));
+    expect(skipped.get('images/not_an_image.png')).toMatch(/does not decode/);
+    expect(skipped.get('images/empty.jpg')).toMatch(/empty/);
+    expect(skipped.get('img_000')).toMatch(/duplicate ImageID/);
+    expect(skipped.get('ghost_image')).toMatch(/not in the shard/);
+    expect([...skipped.values()].some((v) => /bad confidence "abc"/.test(v))).toBe(true);
+  });
+});
+
+describe('WebGPU correctness', () => {
+  it('computes the same features as WASM for two images (software adapter)', async () => {
+    const { context, page } = await openBrowser();
+    cleanups.push(() => context.close());
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(() => !!(window as any).__simage);
+    const use = await page.evaluate(async () => {
+      const m = await (await fetch('shards/demo-small/manifest.json')).json();
+      const pngs = (m.files as string[]).filter((f) => f.endsWith('.png'));
+      return [pngs[0], pngs[pngs.length - 1]].map((f) => `shards/demo-small/${f}`);
+    });
+    const wasm = await page.evaluate((u) => (window as any).__simage.embedUrls(u, 'wasm'), use);
+    const gpu = await page.evaluate((u) => (window as any).__simage.embedUrls(u, 'webgpu'), use);
+    expect(wasm.backend).toBe('wasm');
+    expect(gpu.backend).toBe('webgpu');
+    for (const key of ['flatten', 'mixed7'] as const) {
+      const a = wasm[key] as number[];
+      const b = gpu[key] as number[];
+      expect(a.length).toBe(b.length);
+      let maxDiff = 0;
+      let maxAbs = 0;
+      for (let i = 0; i < a.length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+        maxAbs = Math.max(maxAbs, Math.abs(a[i]));
+      }
+      expect(maxAbs).toBeGreaterThan(0);
+      expect(maxDiff / maxAbs).toBeLessThan(2e-3);
+    }
+    const snap = await snapshot(page);
+    expect(snap.error).toBeNull();
+  });
+});

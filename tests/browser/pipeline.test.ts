@@ -1,0 +1,55 @@
+// `npm run pipeline` as a user runs it: on a small shard made here (folder and tar.gz), with a persistent profile
+// so the second run computes nothing, and a clear one-line failure for a missing shard.
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { makeShardFolder, ROOT, writeArchives } from '../fixtures/make-shard';
+
+function pipeline(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(ROOT, 'scripts', 'pipeline.mjs'), ...args], { cwd: ROOT, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('npm run pipeline', () => {
+  it('reports a small shard, then finds every feature cached with the same profile, whatever the container', async () => {
+    const shard = makeShardFolder(12, { offset: 100 });
+    const profile = mkdtempSync(join(tmpdir(), 'simage-cli-profile-'));
+    const first = await pipeline([shard.dir, '--backend', 'wasm', '--profile', profile]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/features \d+\/12/);
+    const report = JSON.parse(first.stdout);
+    expect(Object.keys(report)).toEqual(expect.arrayContaining(['shard', 'backend', 'model', 'timings_s', 'features']));
+    expect(report.shard).toMatchObject({ images: 12, labelled: 12 });
+    expect(report.shard.train + report.shard.validation).toBe(12);
+    expect(report.shard.labels).toBe(5); // even_0, even_1, group_0..2; the absent label is negative only
+    expect(report.backend).toBe('wasm');
+    expect(report.model).toMatch(/^inception-v3@nsfwjs-.*\/p1$/);
+    expect(report.features.computed + report.features.cached).toBe(report.shard.images);
+    expect(report.features.computed).toBe(12);
+    expect(report.features.per_s).toBeGreaterThan(0);
+    expect(report.timings_s.load).toBeGreaterThan(0);
+    expect(report.timings_s.features).toBeGreaterThan(0);
+    const ids = report.shard.skipped.map((s: { id: string }) => s.id);
+    expect(ids).toEqual(expect.arrayContaining(['images/not_an_image.png', 'images/empty.jpg', 'img_000', 'ghost_image']));
+
+    const archives = await writeArchives(shard.dir);
+    const second = await pipeline([archives.tgz, '--backend', 'wasm', '--profile', profile]);
+    expect(second.code, second.stderr).toBe(0);
+    const again = JSON.parse(second.stdout);
+    expect(again.shard.images).toBe(12);
+    expect(again.features).toMatchObject({ computed: 0, cached: 12 });
+  });
+
+  it('fails with one line and a non-zero exit for a missing shard', async () => {
+    const r = await pipeline(['/nonexistent/shard']);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/shard not found/);
+  });
+});

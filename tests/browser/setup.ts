@@ -1,0 +1,23 @@
+// Global setup for the browser tests: build the app if needed and serve it once; tests get its origin.
+import type { TestProject } from 'vitest/node';
+import { join } from 'node:path';
+// @ts-expect-error plain JS module
+import { buildIfNeeded, ROOT } from '../../scripts/build-if-needed.mjs';
+// @ts-expect-error plain JS module
+import { serve } from '../../scripts/serve.mjs';
+// @ts-expect-error plain JS module
+import { chromiumPath } from '../../scripts/browser.mjs';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    origin: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  chromiumPath();
+  buildIfNeeded();
+  const server = await serve({ root: join(ROOT, 'dist') });
+  project.provide('origin', server.origin);
+  return () => server.close();
+}
