@@ -8,6 +8,9 @@ import { join } from 'node:path';
 export const CHROMIUM_FLAGS = [
   '--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run',
+  // On a software WebGPU adapter (SwiftShader) one Inception v3 pass takes tens of seconds; the GPU watchdog would
+  // kill the GPU process mid-pass ("A valid external Instance reference no longer exists").
+  '--disable-gpu-watchdog',
 ];
 
 export function chromiumPath() {

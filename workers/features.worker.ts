@@ -95,7 +95,7 @@ async function ensureModel(jobId: number, choice: BackendChoice, threads: number
       const usedThreads = await initBackend(backend, threads);
       const model = await tf.loadLayersModel(new URL(MODEL_PATH, base).href);
       // One warm-up pass compiles the kernels (shaders on WebGPU/WebGL) so the rate shown is the real one.
-      tf.tidy(() => (model.predict(tf.zeros([1, INPUT_PX, INPUT_PX, 3])) as tf.Tensor[]).forEach((t) => t.dataSync()));
+      await forward(model, new Float32Array(INPUT_PX * INPUT_PX * 3), 1);
       loaded = { model, backend, key };
       post({
         type: 'backend',
@@ -148,6 +148,7 @@ async function extract(req: ExtractRequest) {
   const failed: { id: string; reason: string }[] = [];
   const report = throttle((done: number) => post({ type: 'progress', jobId: req.jobId, progress: measureProgress('features', done, total, computeStart, Date.now(), `${cached} cached`) }), 250);
   let computeStart = Date.now();
+  post({ type: 'plan', jobId: req.jobId, images: images.length, cached, toCompute: total });
   if (total === 0) {
     post({ type: 'result', jobId: req.jobId, computed: 0, cached, failed, elapsedMs: Date.now() - started, computeMs: 0, backend: loaded?.backend ?? null, modelId });
     return;

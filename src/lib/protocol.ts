@@ -32,7 +32,7 @@ export class CancelledError extends Error {
 
 export function errorReply(jobId: number, err: unknown, fallback: string): ErrorReply {
   const e = err as Error;
-  const cancelled = e?.name === 'CancelledError' || e?.name === 'AbortError';
+  const cancelled = e?.name === 'CancelledError';
   const known = e?.name === 'ShardError' || e?.constructor?.name === 'ShardError' || e?.constructor?.name === 'QuotaError';
   return {
     type: 'error',

@@ -116,15 +116,20 @@ export async function runShard(source: ShardSource): Promise<PipelineReport> {
     setStage('load', { status: 'done', elapsedMs: loadedShard.elapsedMs });
     localStorage.setItem('simage.lastShard', loadedShard.shardId);
     await showShard(loadedShard.shardId);
+    void refreshStorage();
 
     setStage('features', { status: 'running' });
+    let cachedAtStart = 0;
     const featureJob = features.run<ExtractResult>(
       { type: 'extract', shardId: loadedShard.shardId, source, backend: s.backend, batchSize: s.batchSize, threads: s.threads },
       ['result'],
       (r) => {
-        if (r.type === 'progress') {
+        if (r.type === 'plan') {
+          cachedAtStart = r.cached;
+          featureCount.set(r.cached);
+        } else if (r.type === 'progress') {
           setStage('features', { progress: r.progress });
-          featureCount.set(r.progress.done + Number(r.progress.detail?.split(' ')[0] ?? 0));
+          featureCount.set(cachedAtStart + r.progress.done);
         } else if (r.type === 'backend') {
           const { type: _t, jobId: _j, ...info } = r;
           backendInfo.set(info);

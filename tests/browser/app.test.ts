@@ -117,6 +117,7 @@ describe('WebGPU correctness', () => {
         maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
         maxAbs = Math.max(maxAbs, Math.abs(a[i]));
       }
+      console.info(`[webgpu vs wasm] ${key}: max |diff| ${maxDiff.toExponential(2)}, relative to max |value| ${(maxDiff / maxAbs).toExponential(2)}`);
       expect(maxAbs).toBeGreaterThan(0);
       expect(maxDiff / maxAbs).toBeLessThan(2e-3);
     }

@@ -35,6 +35,15 @@ export interface BackendReply {
   modelId: string;
 }
 
+/** Sent once an extraction knows its work: how many images are already cached and how many will be computed. */
+export interface PlanReply {
+  type: 'plan';
+  jobId: number;
+  images: number;
+  cached: number;
+  toCompute: number;
+}
+
 export interface ExtractResult {
   type: 'result';
   jobId: number;
@@ -59,4 +68,4 @@ export interface EmbedResult {
 }
 
 export type FeaturesRequest = ExtractRequest | EmbedRequest | CancelRequest;
-export type FeaturesReply = ProgressReply | BackendReply | ExtractResult | EmbedResult | ErrorReply;
+export type FeaturesReply = ProgressReply | PlanReply | BackendReply | ExtractResult | EmbedResult | ErrorReply;
