@@ -11,7 +11,7 @@ import { serve } from '../scripts/serve.mjs';
 import { launch } from '../scripts/browser.mjs';
 import { DEFAULT_BATCH } from './config.mjs';
 
-const images = Number(process.env.BENCH_IMAGES ?? 24);
+const images = Number(process.env.BENCH_IMAGES ?? 40);
 const configs = [
   { name: 'wasm, 1 thread, batch 1', backend: 'wasm', threads: 1, batch: 1, images },
   { name: `wasm, 1 thread, batch ${DEFAULT_BATCH}`, backend: 'wasm', threads: 1, batch: DEFAULT_BATCH, images },
@@ -40,7 +40,7 @@ try {
       await page.evaluate(([u, b]) => window.__simage.embedUrls(u, b), [urls.slice(0, Math.min(2, c.images)), c.backend]);
       const r = await page.evaluate(([u, b]) => window.__simage.embedUrls(u, b), [urls.slice(0, c.images), c.backend]);
       const info = await page.evaluate(() => window.__simage.snapshot().backend);
-      rows.push({ config: c.name, backend: r.backend, threads: info?.threads ?? null, adapter: info?.reason ?? '', images: c.images, ms_per_image: Math.round(r.msPerImage), total_s: (Date.now() - t0) / 1000 });
+      rows.push({ config: c.name, backend: r.backend, threads: info?.threads ?? null, adapter: info?.reason ?? '', images: c.images, ms_per_image: Math.round(r.msPerImage), forward_ms_per_image: Math.round(r.forwardMsPerImage), total_s: (Date.now() - t0) / 1000 });
     } catch (err) {
       rows.push({ config: c.name, error: String(err.message ?? err).split('\n')[0] });
     }
@@ -52,9 +52,9 @@ try {
 }
 const base = rows[0]?.ms_per_image;
 console.log('\nFeature extraction (Inception v3, 299x299, both outputs), ms per image, lower is better:');
-console.log('config'.padEnd(34), 'backend'.padEnd(8), 'threads'.padEnd(8), 'ms/img'.padStart(7), 'vs wasm 1t b1'.padStart(14));
+console.log('config'.padEnd(34), 'backend'.padEnd(8), 'threads'.padEnd(8), 'ms/img'.padStart(7), 'forward'.padStart(8), 'vs wasm 1t b1'.padStart(14));
 for (const r of rows) {
   if (r.error) console.log(r.config.padEnd(34), `error: ${r.error}`);
-  else console.log(r.config.padEnd(34), r.backend.padEnd(8), String(r.threads ?? '-').padEnd(8), String(r.ms_per_image).padStart(7), (base ? `${(base / r.ms_per_image).toFixed(2)}x` : '').padStart(14));
+  else console.log(r.config.padEnd(34), r.backend.padEnd(8), String(r.threads ?? '-').padEnd(8), String(r.ms_per_image).padStart(7), String(r.forward_ms_per_image).padStart(8), (base ? `${(base / r.ms_per_image).toFixed(2)}x` : '').padStart(14), r.backend === 'webgpu' ? ` ${r.adapter}` : '');
 }
 console.log(JSON.stringify({ bench: 'features', rows }));

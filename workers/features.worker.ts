@@ -50,9 +50,10 @@ async function probePlatform(): Promise<PlatformFacts> {
   const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<any> } }).gpu;
   if (!gpu) return facts;
   try {
-    const adapter = await gpu.requestAdapter();
+    type AdapterInfo = { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+    const adapter = (await gpu.requestAdapter()) as { info?: AdapterInfo; isFallbackAdapter?: boolean } | null;
     if (!adapter) return facts;
-    const info = adapter.info ?? {};
+    const info: AdapterInfo = adapter.info ?? {};
     facts.webgpu = isSoftwareAdapter({ ...info, isFallbackAdapter: info.isFallbackAdapter ?? adapter.isFallbackAdapter }) ? 'software' : 'hardware';
     facts.adapterName = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || undefined;
   } catch {
@@ -224,14 +225,17 @@ async function embed(req: EmbedRequest) {
   const batchSize = Math.max(1, Math.min(64, req.batchSize));
   const input = new Float32Array(batchSize * INPUT_PX * INPUT_PX * 3);
   const started = performance.now();
+  let forwardMs = 0;
   for (let start = 0; start < n; start += batchSize) {
     if (cancelled.has(req.jobId)) throw new CancelledError();
     const count = Math.min(batchSize, n - start);
     for (let i = 0; i < count; i++) await imageToInput(new Uint8Array(req.images[start + i]), INPUT_PX, input, i * INPUT_PX * INPUT_PX * 3);
+    const forwardStart = performance.now();
     const out = await forward(model, input, count);
+    forwardMs += performance.now() - forwardStart;
     flatten.set(out.flatten, start * FLATTEN_DIM);
     mixed7.set(out.mixed7, start * MIXED7_DIM);
     post({ type: 'progress', jobId: req.jobId, progress: measureProgress('embed', start + count, n, started, performance.now()) });
   }
-  post({ type: 'embedded', jobId: req.jobId, flatten, mixed7, backend, msPerImage: (performance.now() - started) / n }, [flatten.buffer, mixed7.buffer]);
+  post({ type: 'embedded', jobId: req.jobId, flatten, mixed7, backend, msPerImage: (performance.now() - started) / n, forwardMsPerImage: forwardMs / n }, [flatten.buffer, mixed7.buffer]);
 }

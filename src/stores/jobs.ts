@@ -13,6 +13,8 @@ export class JobError extends Error {
 }
 
 type Reply = { type: string; jobId: number };
+/** Omit over each member of a union (plain Omit would merge the members and lose their own fields). */
+type RequestBody<T> = T extends unknown ? Omit<T, 'jobId'> : never;
 let nextJobId = 1;
 
 export class WorkerHost<Req extends { jobId: number }, Rep extends Reply> {
@@ -27,7 +29,7 @@ export class WorkerHost<Req extends { jobId: number }, Rep extends Reply> {
 
   /** Starts a job; resolves with the first reply whose type is in `finalTypes`. */
   run<R extends Rep>(
-    request: Omit<Req, 'jobId'>,
+    request: RequestBody<Req>,
     finalTypes: string[],
     onReply: (reply: Rep) => void = () => {},
     transfer: Transferable[] = [],

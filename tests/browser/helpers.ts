@@ -20,7 +20,7 @@ export interface Snapshot {
 export async function openBrowser(profile: string | null = null): Promise<{ context: BrowserContext; page: Page }> {
   const { context } = await launch({ profile });
   const page = context.pages()[0] ?? (await context.newPage());
-  page.on('pageerror', (err) => console.error('[pageerror]', err.message));
+  page.on('pageerror', (err: Error) => console.error('[pageerror]', err.message));
   return { context, page };
 }
 

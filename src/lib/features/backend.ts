@@ -24,7 +24,7 @@ export function planBackends(choice: BackendChoice, facts: PlatformFacts): Backe
   if (choice !== 'auto') {
     return {
       order: [choice, ...BACKENDS.filter((b) => b !== choice && (b !== 'webgpu' || facts.webgpu === 'hardware'))],
-      reason: `chosen by you (${choice})`,
+      reason: `chosen by you (${choice}${choice === 'webgpu' && facts.adapterName ? ` on ${facts.webgpu === 'software' ? 'the software adapter ' : ''}${facts.adapterName}` : ''})`,
     };
   }
   if (facts.webgpu === 'hardware') {

@@ -64,7 +64,10 @@ export interface EmbedResult {
   flatten: Float32Array;
   mixed7: Float32Array;
   backend: BackendName;
+  /** Wall time per image: decode, resize, preprocessing and the forward pass. */
   msPerImage: number;
+  /** The forward pass alone (model.predict + reading the outputs back). */
+  forwardMsPerImage: number;
 }
 
 export type FeaturesRequest = ExtractRequest | EmbedRequest | CancelRequest;
