@@ -36,6 +36,7 @@ async function load(req: LoadRequest) {
   const classes = new Map<string, string>();
   let pendingThumbs: ThumbRecord[] = [];
   let newlyDecoded = 0;
+  const rejectedIds = new Set<string>();
   let done = 0;
   const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
@@ -62,6 +63,7 @@ async function load(req: LoadRequest) {
         const bytes = await entry.read();
         if (bytes.length === 0) {
           skipped.push({ id: path, reason: 'empty file (0 bytes)' });
+          rejectedIds.add(kind.imageId);
           break;
         }
         const hash = await contentHash(bytes);
@@ -77,6 +79,7 @@ async function load(req: LoadRequest) {
           } catch (err) {
             if (!(err instanceof DecodeError)) throw err;
             skipped.push({ id: path, reason: err.message });
+            rejectedIds.add(kind.imageId);
             break;
           }
         }
@@ -119,7 +122,7 @@ async function load(req: LoadRequest) {
   }
   await putThumbs(db, pendingThumbs);
   if (decoded.length === 0 && labelRows.length === 0) skipped.push({ id: shard.name, reason: 'the shard holds no image that decodes' });
-  const { images, summary } = assembleShard(decoded, labelRows, splits, skipped);
+  const { images, summary } = assembleShard(decoded, labelRows, splits, skipped, rejectedIds);
   const used = new Set(images.flatMap((im) => im.labels.map((l) => l.labelName)));
   const shardId = sourceKey(req.source);
   await putShard(

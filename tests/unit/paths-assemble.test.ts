@@ -62,6 +62,11 @@ describe('assembleShard', () => {
     expect(images.find((im) => im.imageId === 'c')!.labels).toEqual([]);
   });
 
+  it('says when label rows belong to an image that was found but skipped', () => {
+    const { summary } = assembleShard(decoded, [{ imageId: 'broken', labelName: 'x', confidence: 1 }], null, [], new Set(['broken']));
+    expect(summary.skipped).toEqual([{ id: 'broken', reason: '1 label row for an image that was skipped (see its file)' }]);
+  });
+
   it('uses the hash split without split.csv', () => {
     const { images } = assembleShard(decoded, [], null, []);
     expect(images.every((im) => im.split === 'train' || im.split === 'validation')).toBe(true);

@@ -45,6 +45,8 @@ export function assembleShard(
   labelRows: LabelRow[],
   splits: Map<string, Split> | null,
   skippedBefore: Skipped[],
+  /** ImageIDs whose file was found but left out (did not decode, empty): their label rows say so. */
+  rejectedIds: ReadonlySet<string> = new Set(),
 ): { images: ShardImage[]; summary: ShardSummary } {
   const skipped = [...skippedBefore];
   const byId = new Map<string, ShardImage>();
@@ -68,7 +70,8 @@ export function assembleShard(
     labels.set(row.labelName, Math.max(labels.get(row.labelName) ?? 0, row.confidence));
   }
   for (const [imageId, rows] of missing) {
-    skipped.push({ id: imageId, reason: `${rows} label row${rows === 1 ? '' : 's'} for an image that is not in the shard` });
+    const what = `${rows} label row${rows === 1 ? '' : 's'} for an image that`;
+    skipped.push({ id: imageId, reason: rejectedIds.has(imageId) ? `${what} was skipped (see its file)` : `${what} is not in the shard` });
   }
   if (splits) {
     for (const imageId of splits.keys()) {
