@@ -30,7 +30,7 @@ export function csrFromRows(rows: { col: number; value: number }[][], cols: numb
 }
 
 /** Y (rows x k, row-major) = A X, with X (cols x k, row-major). */
-export function csrTimesDense(a: CsrMatrix, x: Float64Array, k: number, out = new Float64Array(a.rows * k)): Float64Array {
+export function csrTimesDense(a: CsrMatrix, x: Float64Array, k: number, out: Float64Array = new Float64Array(a.rows * k)): Float64Array {
   out.fill(0);
   for (let i = 0; i < a.rows; i++) {
     const o = i * k;
@@ -44,7 +44,7 @@ export function csrTimesDense(a: CsrMatrix, x: Float64Array, k: number, out = ne
 }
 
 /** Y (cols x k, row-major) = A^T X, with X (rows x k, row-major). */
-export function csrTransposeTimesDense(a: CsrMatrix, x: Float64Array, k: number, out = new Float64Array(a.cols * k)): Float64Array {
+export function csrTransposeTimesDense(a: CsrMatrix, x: Float64Array, k: number, out: Float64Array = new Float64Array(a.cols * k)): Float64Array {
   out.fill(0);
   for (let i = 0; i < a.rows; i++) {
     const xo = i * k;

@@ -132,7 +132,7 @@ export function randomizedSvd(a: CsrMatrix, options: SvdOptions): SvdResult {
   for (let i = 0; i < omega.length; i++) omega[i] = normal();
   let y = csrTimesDense(a, omega, l);
   orthonormalize(y, a.rows, l);
-  const z = new Float64Array(a.cols * l);
+  const z = new Float64Array(a.cols * l) as Float64Array;
   for (let it = 0; it < q; it++) {
     csrTransposeTimesDense(a, y, l, z);
     orthonormalize(z, a.cols, l);
