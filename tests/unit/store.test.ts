@@ -43,9 +43,9 @@ describe('IndexedDB store', () => {
     expect((await getShard(db, 's'))?.name).toBe('s');
     await putThumbs(db, [{ hash: 'h3', bytes: new Uint8Array([1]).buffer, type: 'image/webp', width: 1, height: 1, originalWidth: 5, originalHeight: 6 }]);
     expect((await getThumb(db, 'h3'))?.originalHeight).toBe(6);
-    expect(await countRecords(db)).toEqual({ shards: 2, images: 2, thumbs: 1, features: 0 });
+    expect(await countRecords(db)).toEqual({ shards: 2, images: 2, thumbs: 1, features: 0, embeddings: 0 });
     await clearAll(db);
-    expect(await countRecords(db)).toEqual({ shards: 0, images: 0, thumbs: 0, features: 0 });
+    expect(await countRecords(db)).toEqual({ shards: 0, images: 0, thumbs: 0, features: 0, embeddings: 0 });
     db.close();
   });
 });

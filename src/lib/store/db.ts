@@ -6,7 +6,7 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { ShardImage, ShardSummary } from '../ingest/assemble';
 
 export const DB_NAME = 'simage';
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 export interface ShardRecord {
   shardId: string;
@@ -42,11 +42,30 @@ export interface FeatureRecord {
   mixed7: ArrayBuffer;
 }
 
+/** The label embedding of a shard for one set of settings (src/lib/embedding/run.ts), kept so a reload reuses it. */
+export interface EmbeddingRecord {
+  shardId: string;
+  key: string;
+  /** The shard load it was computed from; a newer load of the shard makes it stale. */
+  shardLoadedAt: number;
+  settings: unknown;
+  imageIds: string[];
+  layout: Float32Array;
+  trainIndex: Int32Array;
+  similar: Int32Array;
+  k: number;
+  similarSetScore: number;
+  kl: number | null;
+  uniqueRows: number;
+  timingsMs: { svd: number; layout: number; sets: number };
+}
+
 interface SimageDb extends DBSchema {
   shards: { key: string; value: ShardRecord };
   images: { key: [string, string]; value: ImageRecord; indexes: { byShard: string } };
   thumbs: { key: string; value: ThumbRecord };
   features: { key: [string, string]; value: FeatureRecord };
+  embeddings: { key: [string, string]; value: EmbeddingRecord };
 }
 
 export type Db = IDBPDatabase<SimageDb>;
@@ -62,6 +81,7 @@ export function openSimageDb(name = DB_NAME): Promise<Db> {
         db.createObjectStore('thumbs', { keyPath: 'hash' });
         db.createObjectStore('features', { keyPath: ['modelId', 'hash'] });
       }
+      if (oldVersion < 2) db.createObjectStore('embeddings', { keyPath: ['shardId', 'key'] });
     },
   });
 }
@@ -147,18 +167,34 @@ export async function listShardImages(db: Db, shardId: string): Promise<ImageRec
   return db.getAllFromIndex('images', 'byShard', shardId);
 }
 
+export async function putEmbedding(db: Db, record: EmbeddingRecord): Promise<void> {
+  try {
+    await db.put('embeddings', record);
+  } catch (err) {
+    explainWriteError(err);
+  }
+}
+
+/** The stored embedding for these settings, unless the shard was loaded again since. */
+export async function getEmbedding(db: Db, shardId: string, key: string, shardLoadedAt: number): Promise<EmbeddingRecord | undefined> {
+  const record = await db.get('embeddings', [shardId, key]);
+  return record && record.shardLoadedAt === shardLoadedAt ? record : undefined;
+}
+
 export async function countRecords(db: Db) {
   return {
     shards: await db.count('shards'),
     images: await db.count('images'),
     thumbs: await db.count('thumbs'),
     features: await db.count('features'),
+    embeddings: await db.count('embeddings'),
   };
 }
 
 export async function clearAll(db: Db): Promise<void> {
-  const tx = db.transaction(['shards', 'images', 'thumbs', 'features'], 'readwrite');
+  const tx = db.transaction(['shards', 'images', 'thumbs', 'features', 'embeddings'], 'readwrite');
   await Promise.all([
+    tx.objectStore('embeddings').clear(),
     tx.objectStore('shards').clear(),
     tx.objectStore('images').clear(),
     tx.objectStore('thumbs').clear(),
