@@ -10,12 +10,12 @@ import { buildIfNeeded, ROOT } from './build-if-needed.mjs';
 import { serve } from './serve.mjs';
 import { launch } from './browser.mjs';
 
-const USAGE = 'usage: npm run pipeline -- <shard path or URL> [--backend auto|webgpu|wasm|webgl|cpu] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--port N] [--timeout-s S]';
+const USAGE = 'usage: npm run pipeline -- <shard path or URL> [--backend auto|webgpu|wasm|webgl|cpu] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout tsne|umap|svd] [--k N] [--perplexity N] [--iterations N] [--port N] [--timeout-s S]';
 // IndexedDB belongs to an origin (scheme, host and port): a fixed port keeps a --profile's cache reachable.
 export const DEFAULT_PORT = 47170;
 
 export function parseArgs(argv) {
-  const opts = { shard: null, backend: 'auto', profile: null, out: null, batch: null, threads: null, port: DEFAULT_PORT, timeoutS: 3600 };
+  const opts = { shard: null, backend: 'auto', profile: null, out: null, batch: null, threads: null, layout: null, k: null, perplexity: null, iterations: null, port: DEFAULT_PORT, timeoutS: 3600 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -29,6 +29,10 @@ export function parseArgs(argv) {
     else if (a === '--threads') opts.threads = Number(value());
     else if (a === '--timeout-s') opts.timeoutS = Number(value());
     else if (a === '--port') opts.port = Number(value());
+    else if (a === '--layout') opts.layout = value();
+    else if (a === '--k') opts.k = Number(value());
+    else if (a === '--perplexity') opts.perplexity = Number(value());
+    else if (a === '--iterations') opts.iterations = Number(value());
     else if (a === '--help' || a === '-h') throw new Error(USAGE);
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else if (opts.shard === null) opts.shard = a;
@@ -36,6 +40,10 @@ export function parseArgs(argv) {
   }
   if (!opts.shard) throw new Error(USAGE);
   if (!['auto', 'webgpu', 'wasm', 'webgl', 'cpu'].includes(opts.backend)) throw new Error(`unknown backend ${opts.backend}`);
+  if (opts.layout !== null && !['tsne', 'umap', 'svd'].includes(opts.layout)) throw new Error(`unknown layout ${opts.layout} (tsne, umap or svd)`);
+  for (const name of ['k', 'perplexity', 'iterations', 'batch', 'threads']) {
+    if (opts[name] !== null && !(Number.isInteger(opts[name]) && opts[name] >= 0)) throw new Error(`--${name} needs a whole number`);
+  }
   return opts;
 }
 
@@ -52,9 +60,9 @@ export async function runPipeline(opts, { onProgress = (line) => process.stderr.
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (err) => onProgress(`[page error] ${err.message}`));
-    const params = new URLSearchParams({ shard: isUrl ? opts.shard : server.shardUrl, backend: opts.backend });
+    const params = new URLSearchParams({ shard: isUrl ? opts.shard : server.shardUrl, backend: opts.backend, settings: 'defaults' });
     if (opts.batch) params.set('batch', String(opts.batch));
-    if (opts.threads !== null && opts.threads !== undefined) params.set('threads', String(opts.threads));
+    for (const name of ['threads', 'layout', 'k', 'perplexity', 'iterations']) if (opts[name] !== null && opts[name] !== undefined) params.set(name, String(opts[name]));
     await page.goto(`${server.origin}/?${params}`);
     const deadline = Date.now() + opts.timeoutS * 1000;
     let lastLine = '';

@@ -1,6 +1,7 @@
 // Settings are data: one typed object with defaults, limits and validation, read by the UI and (through the
 // page's query string) by the CLI. Pure; persistence is the caller's.
 import { BACKENDS, type BackendChoice } from './features/backend';
+import { DEFAULT_EMBEDDING, LAYOUTS, type LayoutMethod } from './embedding/run';
 
 export interface Settings {
   backend: BackendChoice;
@@ -10,11 +11,25 @@ export interface Settings {
   threads: number;
   /** Longest side of a gallery thumbnail. */
   thumbnailPx: number;
+  /** Label embedding: the 2-D method, the similar-set size, t-SNE perplexity and iterations. */
+  layout: LayoutMethod;
+  k: number;
+  perplexity: number;
+  iterations: number;
 }
 
-export const DEFAULT_SETTINGS: Settings = { backend: 'auto', batchSize: 8, threads: 0, thumbnailPx: 96 };
+export const DEFAULT_SETTINGS: Settings = {
+  backend: 'auto',
+  batchSize: 8,
+  threads: 0,
+  thumbnailPx: 96,
+  layout: DEFAULT_EMBEDDING.layout,
+  k: DEFAULT_EMBEDDING.k,
+  perplexity: DEFAULT_EMBEDDING.perplexity,
+  iterations: DEFAULT_EMBEDDING.iterations,
+};
 
-const LIMITS = { batchSize: [1, 64], threads: [0, 64], thumbnailPx: [32, 256] } as const;
+const LIMITS = { batchSize: [1, 64], threads: [0, 64], thumbnailPx: [32, 256], k: [1, 1000], perplexity: [2, 200], iterations: [50, 10000] } as const;
 
 function clampInt(value: unknown, [lo, hi]: readonly [number, number], fallback: number): number {
   const n = typeof value === 'string' ? Number(value) : value;
@@ -29,5 +44,14 @@ export function validateSettings(raw: Record<string, unknown>, base: Settings = 
     batchSize: clampInt(raw.batchSize ?? raw.batch, LIMITS.batchSize, base.batchSize),
     threads: clampInt(raw.threads, LIMITS.threads, base.threads),
     thumbnailPx: clampInt(raw.thumbnailPx, LIMITS.thumbnailPx, base.thumbnailPx),
+    layout: (LAYOUTS as readonly unknown[]).includes(raw.layout) ? (raw.layout as LayoutMethod) : base.layout,
+    k: clampInt(raw.k, LIMITS.k, base.k),
+    perplexity: clampInt(raw.perplexity, LIMITS.perplexity, base.perplexity),
+    iterations: clampInt(raw.iterations, LIMITS.iterations, base.iterations),
   };
+}
+
+/** The embedding part of the settings, as the embedding worker takes it. */
+export function embeddingSettingsOf(s: Settings) {
+  return { ...DEFAULT_EMBEDDING, layout: s.layout, k: s.k, perplexity: s.perplexity, iterations: s.iterations };
 }

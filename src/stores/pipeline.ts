@@ -13,8 +13,10 @@ import { DEFAULT_SETTINGS, validateSettings, type Settings } from '../lib/settin
 import { cachedFeatureHashes, clearAll, countRecords, getShard, listShardImages, openSimageDb, type ImageRecord, type ShardRecord } from '../lib/store/db';
 import { JobError, WorkerHost } from './jobs';
 import { featureModelId } from '../lib/features/model';
+import type { EmbedLabelsRequest, EmbedLabelsResult, EmbeddingReply } from '../lib/embedding/protocol';
+import { embeddingSettingsOf } from '../lib/settings';
 
-export type StageName = 'load' | 'features';
+export type StageName = 'load' | 'features' | 'embedding';
 export interface StageState {
   status: 'idle' | 'running' | 'done' | 'error' | 'cancelled';
   progress: Progress | null;
@@ -27,8 +29,22 @@ export interface PipelineReport {
   backend: BackendName | null;
   backend_reason: string | null;
   model: string;
-  timings_s: { load: number; features: number };
+  timings_s: { load: number; features: number; svd?: number; tsne?: number; umap?: number; sets?: number };
   features: { computed: number; cached: number; failed: { id: string; reason: string }[]; per_s: number };
+  embedding?: { layout: string; k: number; images: number; train: number; unique_label_rows: number; kl: number | null; cached: boolean };
+  evaluation?: { similar_set_score: number };
+}
+
+/** The label embedding as the map and search use it. */
+export interface EmbeddingState {
+  imageIds: string[];
+  layout: Float32Array;
+  trainIndex: Int32Array;
+  similar: Int32Array;
+  k: number;
+  similarSetScore: number | null;
+  kl: number | null;
+  final: boolean;
 }
 
 const idleStage = (): StageState => ({ status: 'idle', progress: null, message: null, elapsedMs: null });
@@ -42,10 +58,15 @@ const storedSettings = (() => {
   }
 })();
 const queryParams = Object.fromEntries(new URLSearchParams(location.search));
-export const settings = writable<Settings>(validateSettings(queryParams, validateSettings(storedSettings, DEFAULT_SETTINGS)));
+// `?settings=defaults` (the CLI sends it) ignores what an earlier visit stored: only the query's own values apply.
+const baseSettings = queryParams.settings === 'defaults' ? DEFAULT_SETTINGS : validateSettings(storedSettings, DEFAULT_SETTINGS);
+export const settings = writable<Settings>(validateSettings(queryParams, baseSettings));
 settings.subscribe((s) => localStorage.setItem('simage.settings', JSON.stringify(s)));
 
-export const stages = writable<Record<StageName, StageState>>({ load: idleStage(), features: idleStage() });
+export const stages = writable<Record<StageName, StageState>>({ load: idleStage(), features: idleStage(), embedding: idleStage() });
+export const embedding = writable<EmbeddingState | null>(null);
+/** The image a person selected on the map or in the gallery. */
+export const selectedImageId = writable<string | null>(null);
 export const shard = writable<ShardRecord | null>(null);
 export const images = writable<ImageRecord[]>([]);
 export const featureCount = writable(0);
@@ -60,6 +81,7 @@ export const running = derived(stages, (s) => s.load.status === 'running' || s.f
 // ---- workers ---------------------------------------------------------------------------------------------------
 const ingest = new WorkerHost<LoadRequest, IngestReply>(() => new Worker(new URL('../../workers/ingest.worker.ts', import.meta.url), { type: 'module', name: 'ingest' }));
 const features = new WorkerHost<ExtractRequest | EmbedRequest, FeaturesReply>(() => new Worker(new URL('../../workers/features.worker.ts', import.meta.url), { type: 'module', name: 'features' }));
+const embedder = new WorkerHost<EmbedLabelsRequest, EmbeddingReply>(() => new Worker(new URL('../../workers/embedding.worker.ts', import.meta.url), { type: 'module', name: 'embedding' }));
 let cancelCurrent: (() => void) | null = null;
 let modelId = '';
 
@@ -102,7 +124,8 @@ export async function runShard(source: ShardSource): Promise<PipelineReport> {
   errorMessage.set(null);
   resumeHint.set(null);
   report.set(null);
-  stages.set({ load: idleStage(), features: idleStage() });
+  stages.set({ load: idleStage(), features: idleStage(), embedding: idleStage() });
+  embedding.set(null);
   const s = get(settings);
   localStorage.setItem('simage.active', JSON.stringify({ shardId: sourceKey(source), url: source.kind === 'url' ? source.url : null }));
   void navigator.storage?.persist?.();
@@ -140,6 +163,8 @@ export async function runShard(source: ShardSource): Promise<PipelineReport> {
     const extracted = await featureJob.done;
     setStage('features', { status: 'done', elapsedMs: extracted.elapsedMs });
     featureCount.set(extracted.computed + extracted.cached);
+
+    const embedded = await runEmbeddingStage(loadedShard.shardId);
     localStorage.removeItem('simage.active');
     const summary = loadedShard.summary;
     const result: PipelineReport = {
@@ -155,13 +180,29 @@ export async function runShard(source: ShardSource): Promise<PipelineReport> {
       backend: extracted.backend ?? get(backendInfo)?.backend ?? null,
       backend_reason: get(backendInfo)?.reason ?? null,
       model: extracted.modelId,
-      timings_s: { load: loadedShard.elapsedMs / 1000, features: extracted.elapsedMs / 1000 },
+      timings_s: {
+        load: loadedShard.elapsedMs / 1000,
+        features: extracted.elapsedMs / 1000,
+        svd: embedded.timingsMs.svd / 1000,
+        ...(s.layout === 'svd' ? {} : { [s.layout]: embedded.timingsMs.layout / 1000 }),
+        sets: embedded.timingsMs.sets / 1000,
+      },
       features: {
         computed: extracted.computed,
         cached: extracted.cached,
         failed: extracted.failed,
         per_s: extracted.computeMs > 0 ? extracted.computed / (extracted.computeMs / 1000) : 0,
       },
+      embedding: {
+        layout: s.layout,
+        k: embedded.k,
+        images: embedded.imageIds.length,
+        train: embedded.trainIndex.length,
+        unique_label_rows: embedded.uniqueRows,
+        kl: embedded.kl,
+        cached: embedded.cached,
+      },
+      evaluation: { similar_set_score: embedded.similarSetScore },
     };
     report.set(result);
     return result;
@@ -169,7 +210,7 @@ export async function runShard(source: ShardSource): Promise<PipelineReport> {
     const e = err as JobError;
     const message = e.message ?? String(err);
     stages.update((st) => {
-      for (const name of ['load', 'features'] as StageName[]) {
+      for (const name of ['load', 'features', 'embedding'] as StageName[]) {
         if (st[name].status === 'running') st[name] = { ...st[name], status: e.cancelled ? 'cancelled' : 'error', message };
       }
       return { ...st };
@@ -181,6 +222,40 @@ export async function runShard(source: ShardSource): Promise<PipelineReport> {
   } finally {
     cancelCurrent = null;
     void refreshStorage();
+  }
+}
+
+/** Runs (or reuses) the label embedding of a loaded shard with the current settings. */
+async function runEmbeddingStage(shardId: string): Promise<EmbedLabelsResult> {
+  setStage('embedding', { status: 'running' });
+  let imageIds: string[] | null = null;
+  const job = embedder.run<EmbedLabelsResult>({ type: 'embed-labels', shardId, settings: embeddingSettingsOf(get(settings)) }, ['result'], (r) => {
+    if (r.type === 'progress') setStage('embedding', { progress: r.progress });
+    else if (r.type === 'layout') {
+      imageIds = r.imageIds ?? imageIds;
+      if (imageIds) embedding.set({ imageIds, layout: r.layout, trainIndex: new Int32Array(0), similar: new Int32Array(0), k: 0, similarSetScore: null, kl: r.kl, final: false });
+    }
+  });
+  cancelCurrent = job.cancel;
+  const result = await job.done;
+  setStage('embedding', { status: 'done', elapsedMs: result.timingsMs.svd + result.timingsMs.layout + result.timingsMs.sets });
+  embedding.set({ imageIds: result.imageIds, layout: result.layout, trainIndex: result.trainIndex, similar: result.similar, k: result.k, similarSetScore: result.similarSetScore, kl: result.kl, final: true });
+  return result;
+}
+
+/** Recomputes only the label embedding (after a change of its settings). */
+export async function rerunEmbedding() {
+  const current = get(shard);
+  if (!current) return;
+  errorMessage.set(null);
+  try {
+    await runEmbeddingStage(current.shardId);
+  } catch (err) {
+    const e = err as JobError;
+    setStage('embedding', { status: e.cancelled ? 'cancelled' : 'error', message: e.message });
+    if (!e.cancelled) errorMessage.set(e.message);
+  } finally {
+    cancelCurrent = null;
   }
 }
 
@@ -205,6 +280,7 @@ export async function clearCache() {
   cancel();
   ingest.terminate();
   features.terminate();
+  embedder.terminate();
   const db = await openSimageDb();
   await clearAll(db);
   db.close();
@@ -214,7 +290,9 @@ export async function clearCache() {
   images.set([]);
   featureCount.set(0);
   report.set(null);
-  stages.set({ load: idleStage(), features: idleStage() });
+  embedding.set(null);
+  selectedImageId.set(null);
+  stages.set({ load: idleStage(), features: idleStage(), embedding: idleStage() });
   await refreshStorage();
 }
 
@@ -246,6 +324,7 @@ export async function restore() {
   const last = active?.shardId ?? localStorage.getItem('simage.lastShard');
   if (!last) return;
   const shown = await showShard(last);
+  if (shown) void rerunEmbedding();
   if (shown && shown.missing > 0 && shown.record.source.kind !== 'url') {
     resumeHint.set(`Features are stored for ${shown.list.length - shown.missing} of ${shown.list.length} images of "${shown.record.name}". Pick the same ${shown.record.source.kind === 'files' ? 'folder' : 'file'} again to compute the other ${shown.missing}; nothing stored is computed again.`);
   }

@@ -50,9 +50,39 @@ describe('demo shard through the UI', () => {
     await page.getByTestId('gallery').evaluate((el) => (el.scrollTop = el.scrollHeight));
     await expect.poll(async () => (await cells.first().getAttribute('data-image-id')) !== id).toBe(true);
 
+    // The label embedding ran after the features: the map shows every labelled image, its similar-set score is
+    // reported, and a click on a point selects that image and shows its similar set.
+    expect(first.report!.evaluation!.similar_set_score).toBeGreaterThan(0);
+    expect(first.report!.timings_s.svd).toBeGreaterThan(0);
+    expect(first.report!.timings_s.tsne).toBeGreaterThan(0);
+    expect(await page.evaluate(() => (window as any).__simageMap.points())).toBe(506);
+    await expect.poll(() => page.getByTestId('similar-set-score').textContent()).toBe(first.report!.evaluation!.similar_set_score.toFixed(4));
+    const canvas = page.getByTestId('map-canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    // A pixel of the map is painted where a point is (not the white background).
+    const painted = await canvas.evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] < 250 || d[i + 1] < 250 || d[i + 2] < 250) n++;
+      return n;
+    });
+    expect(painted).toBeGreaterThan(506);
+    for (const index of [17, 300]) {
+      const target = await page.evaluate((i) => (window as any).__simageMap.imageIdAt(i), index);
+      const pos = await page.evaluate((id) => (window as any).__simageMap.screenOf(id), target);
+      await page.mouse.click(pos.x, pos.y);
+      const picked = await page.getByTestId('selected-id').textContent();
+      // Several images can share a position (identical labels: a Google emoji and its Twitter twin): then the
+      // picked one must be drawn at the same spot.
+      const pickedPos = await page.evaluate((id) => (window as any).__simageMap.screenOf(id), picked);
+      expect(Math.hypot(pickedPos.x - pos.x, pickedPos.y - pos.y)).toBeLessThan(1.5);
+    }
+
     await page.getByTestId('demo-small').click();
     const again = await waitFor(page, (s) => reportReady(s) && s.stages.load.status === 'done', 5 * 60_000);
     expect(again.report!.features).toMatchObject({ computed: 0, cached: 506 });
+    expect(again.report!.embedding!.cached).toBe(true); // same settings: the stored embedding is reused
+    expect(again.report!.evaluation!.similar_set_score).toBe(first.report!.evaluation!.similar_set_score);
 
     // Everything survives a reload: the shard and its features come back from IndexedDB.
     await page.goto(`${origin}/`);

@@ -4,13 +4,15 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { launch } from '../../scripts/browser.mjs';
 
 export interface Snapshot {
-  stages: Record<'load' | 'features', { status: string; progress: { done: number; total: number | null } | null }>;
+  stages: Record<'load' | 'features' | 'embedding', { status: string; progress: { done: number; total: number | null } | null }>;
   report: null | {
     shard: { images: number; labelled: number; labels: number; train: number; validation: number; skipped: { id: string; reason: string }[] };
     backend: string;
     model: string;
-    timings_s: { load: number; features: number };
+    timings_s: { load: number; features: number; svd?: number; tsne?: number; umap?: number };
     features: { computed: number; cached: number; per_s: number };
+    embedding?: { layout: string; k: number; cached: boolean; unique_label_rows: number };
+    evaluation?: { similar_set_score: number };
   };
   error: string | null;
   images: number;

@@ -34,6 +34,10 @@ describe('npm run pipeline', () => {
     expect(report.features.per_s).toBeGreaterThan(0);
     expect(report.timings_s.load).toBeGreaterThan(0);
     expect(report.timings_s.features).toBeGreaterThan(0);
+    expect(report.timings_s.svd).toBeGreaterThan(0);
+    expect(report.timings_s.tsne).toBeGreaterThan(0);
+    expect(report.evaluation.similar_set_score).toBeGreaterThan(0);
+    expect(report.embedding).toMatchObject({ layout: 'tsne', images: 12 });
     const ids = report.shard.skipped.map((s: { id: string }) => s.id);
     expect(ids).toEqual(expect.arrayContaining(['images/not_an_image.png', 'images/empty.jpg', 'img_000', 'ghost_image']));
 
@@ -43,6 +47,12 @@ describe('npm run pipeline', () => {
     const again = JSON.parse(second.stdout);
     expect(again.shard.images).toBe(12);
     expect(again.features).toMatchObject({ computed: 0, cached: 12 });
+
+    // Another layout through the CLI: 'svd' has no 2-D step and reports no t-SNE time.
+    const svd = JSON.parse((await pipeline([archives.tgz, '--backend', 'wasm', '--profile', profile, '--layout', 'svd', '--k', '5'])).stdout);
+    expect(svd.embedding).toMatchObject({ layout: 'svd', k: 5 });
+    expect(svd.timings_s.tsne).toBeUndefined();
+    expect(svd.evaluation.similar_set_score).toBeGreaterThan(0);
   });
 
   it('fails with one line and a non-zero exit for a missing shard', async () => {

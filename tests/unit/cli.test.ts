@@ -6,11 +6,14 @@ describe('pipeline CLI arguments', () => {
   it('reads the shard and options', () => {
     expect(parseArgs(['shard/', '--backend', 'wasm', '--profile', 'p', '--out', 'r.json', '--batch', '4', '--threads', '1'])).toMatchObject({ shard: 'shard/', backend: 'wasm', profile: 'p', out: 'r.json', batch: 4, threads: 1 });
     expect(parseArgs(['http://x/s.tar.gz']).backend).toBe('auto');
+    expect(parseArgs(['s', '--layout', 'umap', '--k', '60', '--perplexity', '20', '--iterations', '500'])).toMatchObject({ layout: 'umap', k: 60, perplexity: 20, iterations: 500 });
   });
   it('refuses what it does not know, with one line', () => {
     expect(() => parseArgs([])).toThrow(/usage/);
     expect(() => parseArgs(['s', '--backend', 'tpu'])).toThrow(/unknown backend/);
     expect(() => parseArgs(['s', '--nope'])).toThrow(/unknown option/);
     expect(() => parseArgs(['s', '--out'])).toThrow(/needs a value/);
+    expect(() => parseArgs(['s', '--layout', 'pca'])).toThrow(/unknown layout/);
+    expect(() => parseArgs(['s', '--k', 'ten'])).toThrow(/whole number/);
   });
 });

@@ -82,7 +82,8 @@ describe('settings', () => {
   it('validates and falls back to defaults', () => {
     expect(validateSettings({})).toEqual(DEFAULT_SETTINGS);
     expect(validateSettings({ backend: 'wasm', batch: '4', threads: '1' })).toMatchObject({ backend: 'wasm', batchSize: 4, threads: 1 });
-    expect(validateSettings({ backend: 'tpu', batchSize: 1000, threads: -1 })).toEqual(DEFAULT_SETTINGS);
+    expect(validateSettings({ backend: 'tpu', batchSize: 1000, threads: -1, layout: 'pca', k: 0, perplexity: 1, iterations: 5 })).toEqual(DEFAULT_SETTINGS);
+    expect(validateSettings({ layout: 'umap', k: '60', perplexity: '15', iterations: '500' })).toMatchObject({ layout: 'umap', k: 60, perplexity: 15, iterations: 500 });
   });
 });
 
