@@ -13,6 +13,7 @@ import { syntheticLabels } from './synthetic';
 const sizes = (process.env.BENCH_EMBED_SIZES ?? '10000,100000').split(',').map(Number);
 const withUmap = process.env.BENCH_UMAP !== '0';
 const iterations = Number(process.env.BENCH_TSNE_ITERATIONS ?? 1000);
+const repulsion = (process.env.BENCH_TSNE_REPULSION ?? 'auto') as 'auto' | 'bh' | 'fft';
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
@@ -54,7 +55,7 @@ for (const n of sizes) {
   const graph = nnDescent(input, n, 50, 90, { random: seededRandom(2) });
   const knnS = seconds(t0);
   const p = perplexityAffinities(graph.indices, graph.distances, n, graph.k, 30);
-  const tsne = new BarnesHutTsne(p, pcaInit(input, n, 50), { iterations });
+  const tsne = new BarnesHutTsne(p, pcaInit(input, n, 50), { iterations, repulsion });
   const t1 = performance.now();
   while (!tsne.done) {
     tsne.step();
@@ -63,7 +64,7 @@ for (const n of sizes) {
   const total = seconds(t0);
   const kl = tsne.klDivergence();
   const pres = preservation(input, 50, tsne.y, n);
-  rows.push({ step: 'tsne', n, iterations, seconds: +total.toFixed(1), knn_seconds: +knnS.toFixed(1), kl: +kl.toFixed(3), preservation_10nn: +pres.toFixed(3) });
+  rows.push({ step: 'tsne', n, iterations, repulsion, seconds: +total.toFixed(1), knn_seconds: +knnS.toFixed(1), kl: +kl.toFixed(3), preservation_10nn: +pres.toFixed(3) });
   log(`t-SNE n=${n}: ${total.toFixed(1)} s, KL ${kl.toFixed(3)}, 10-NN preservation ${pres.toFixed(3)}`);
   if (withUmap) {
     t0 = performance.now();

@@ -25,7 +25,7 @@ async function embedLabels(req: EmbedLabelsRequest) {
     const shard = await getShard(db, req.shardId);
     if (!shard) throw new Error('The shard is no longer in the cache; load it again.');
     const key = embeddingKey(req.settings);
-    const stored = await getEmbedding(db, req.shardId, key, shard.loadedAt);
+    const stored = await getEmbedding(db, req.shardId, key, shard.labelsHash);
     if (stored) {
       post({ type: 'result', jobId: req.jobId, cached: true, ...pick(stored) });
       return;
@@ -44,7 +44,7 @@ async function embedLabels(req: EmbedLabelsRequest) {
       const step = run.next();
       if (step.done) {
         const result = step.value;
-        await putEmbedding(db, { shardId: req.shardId, key, shardLoadedAt: shard.loadedAt, settings: req.settings, ...result });
+        await putEmbedding(db, { shardId: req.shardId, key, labelsHash: shard.labelsHash, settings: req.settings, ...result });
         post({ type: 'result', jobId: req.jobId, cached: false, ...pick(result) }, []);
         return;
       }

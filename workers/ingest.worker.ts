@@ -125,6 +125,7 @@ async function load(req: LoadRequest) {
   const { images, summary } = assembleShard(decoded, labelRows, splits, skipped, rejectedIds);
   const used = new Set(images.flatMap((im) => im.labels.map((l) => l.labelName)));
   const shardId = sourceKey(req.source);
+  const labelsHash = await contentHash(new TextEncoder().encode(JSON.stringify(images.map((im) => [im.imageId, im.split, im.labels]))));
   await putShard(
     db,
     {
@@ -134,6 +135,7 @@ async function load(req: LoadRequest) {
       loadedAt: Date.now(),
       summary,
       classes: [...used].map((l) => [l, classes.get(l) ?? l]),
+      labelsHash,
     },
     images,
   );

@@ -79,9 +79,9 @@ describe('label embedding run', () => {
     const db = await openSimageDb(`t-${Math.random()}`);
     const { result } = run(input, { layout: 'svd' });
     const key = embeddingKey({ ...DEFAULT_EMBEDDING, layout: 'svd' });
-    await putEmbedding(db, { shardId: 's', key, shardLoadedAt: 5, settings: {}, ...result });
-    expect((await getEmbedding(db, 's', key, 5))?.similarSetScore).toBe(result.similarSetScore);
-    expect(await getEmbedding(db, 's', key, 6)).toBeUndefined();
+    await putEmbedding(db, { shardId: 's', key, labelsHash: 'a', settings: {}, ...result });
+    expect((await getEmbedding(db, 's', key, 'a'))?.similarSetScore).toBe(result.similarSetScore);
+    expect(await getEmbedding(db, 's', key, 'b')).toBeUndefined();
     db.close();
   });
 

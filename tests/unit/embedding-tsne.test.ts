@@ -53,11 +53,11 @@ describe('perplexity calibration', () => {
 });
 
 describe('Barnes-Hut t-SNE', () => {
-  it('keeps at least 95% of each point\'s 10 nearest neighbours inside its own well-separated cluster', () => {
+  it.each([{ repulsion: 'bh' as const }, { repulsion: 'fft' as const }])('keeps at least 95% of each point\'s 10 nearest neighbours inside its own well-separated cluster ($repulsion repulsion)', ({ repulsion }) => {
     const { data, label, n } = clusters(100, 6, 10, 1, 4);
     const g = exactKnn(data, n, 10, 90);
     const p = perplexityAffinities(g.indices, g.distances, n, 90, 30);
-    const tsne = new BarnesHutTsne(p, pcaInit(data, n, 10), { iterations: 500 });
+    const tsne = new BarnesHutTsne(p, pcaInit(data, n, 10), { iterations: 500, repulsion });
     while (!tsne.done) tsne.step();
     const out = layoutGraph(tsne.y, n, 10);
     let inside = 0;

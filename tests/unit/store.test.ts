@@ -5,7 +5,7 @@ import { contentHash } from '../../src/lib/hash';
 
 const vec = (n: number, v: number) => new Float32Array(n).fill(v).buffer;
 const summary = { images: 0, labelled: 0, labels: 0, train: 0, validation: 0, test: 0, skipped: [] };
-const shardRecord = (id: string): ShardRecord => ({ shardId: id, name: id, source: { kind: 'url', url: id }, loadedAt: 0, summary, classes: [] });
+const shardRecord = (id: string): ShardRecord => ({ shardId: id, name: id, source: { kind: 'url', url: id }, loadedAt: 0, summary, classes: [], labelsHash: 'h' });
 const image = (imageId: string, hash: string) => ({ imageId, path: `${imageId}.png`, hash, width: 1, height: 1, split: 'train' as const, labels: [], negatives: [] });
 
 describe('content hash', () => {

@@ -1,9 +1,10 @@
-// Barnes-Hut t-SNE (van der Maaten 2014), step by step so the map can animate and a run can be cancelled.
+// t-SNE with Barnes-Hut (van der Maaten 2014) or FFT-interpolated (Linderman et al. 2019) repulsion, step by step so the map can animate and a run can be cancelled.
 // Pure. Input: sparse affinities P (affinities.ts) and an initial layout; defaults follow common practice:
 // early exaggeration 12 for 250 iterations, momentum 0.5 then 0.8, gains (Jacobs 1988), learning rate
 // max(200, n / 12) (Belkina et al. 2019), theta 0.5.
 import type { Affinities } from './affinities';
 import { QuadTree } from './sptree';
+import { FftRepulsion } from './interpolation';
 
 export interface TsneOptions {
   iterations: number;
@@ -13,6 +14,10 @@ export interface TsneOptions {
   theta: number;
   momentum: number;
   finalMomentum: number;
+  /** Repulsion: Barnes-Hut tree, FFT interpolation (FIt-SNE), or 'auto': FFT from `fftFromPoints` on, where it
+   *  overtakes the tree in JavaScript (measured: at 10,000 points the tree is about twice as fast). */
+  repulsion: 'auto' | 'bh' | 'fft';
+  fftFromPoints: number;
 }
 
 export const DEFAULT_TSNE: TsneOptions = {
@@ -23,6 +28,8 @@ export const DEFAULT_TSNE: TsneOptions = {
   theta: 0.5,
   momentum: 0.5,
   finalMomentum: 0.8,
+  repulsion: 'auto',
+  fftFromPoints: 25000,
 };
 
 export class BarnesHutTsne {
@@ -35,6 +42,8 @@ export class BarnesHutTsne {
   private readonly tree: QuadTree;
   private readonly stack: Int32Array;
   private lastZ = 1;
+  private readonly fft: FftRepulsion | null;
+  private readonly force: Float64Array;
   private readonly options: TsneOptions;
   private readonly learningRate: number;
 
@@ -52,6 +61,9 @@ export class BarnesHutTsne {
     this.grad = new Float64Array(2 * this.n);
     this.tree = new QuadTree(4 * this.n + 16);
     this.stack = new Int32Array(4 * 64 + 16);
+    const useFft = this.options.repulsion === 'fft' || (this.options.repulsion === 'auto' && this.n >= this.options.fftFromPoints);
+    this.fft = useFft ? new FftRepulsion() : null;
+    this.force = new Float64Array(useFft ? 2 * this.n : 0);
     const lr = this.options.learningRate;
     this.learningRate = lr === 'auto' ? Math.max(200, this.n / this.options.exaggeration) : lr;
   }
@@ -66,15 +78,20 @@ export class BarnesHutTsne {
     const exaggerating = this.iteration < this.options.exaggerationIterations;
     const exaggeration = exaggerating ? this.options.exaggeration : 1;
     const momentum = exaggerating ? this.options.momentum : this.options.finalMomentum;
-    // Repulsion (Barnes-Hut) and Z.
-    this.tree.build(y, n);
-    const theta2 = this.options.theta * this.options.theta;
-    const force = new Float64Array(2);
+    // Repulsion and Z: FFT interpolation for large n, else Barnes-Hut.
     let z = 0;
-    for (let i = 0; i < n; i++) {
-      z += this.tree.repulsion(i, y[2 * i], y[2 * i + 1], theta2, force, this.stack);
-      grad[2 * i] = -force[0];
-      grad[2 * i + 1] = -force[1];
+    if (this.fft) {
+      z = this.fft.compute(y, n, this.force);
+      for (let i = 0; i < 2 * n; i++) grad[i] = -this.force[i];
+    } else {
+      this.tree.build(y, n);
+      const theta2 = this.options.theta * this.options.theta;
+      const force = new Float64Array(2);
+      for (let i = 0; i < n; i++) {
+        z += this.tree.repulsion(i, y[2 * i], y[2 * i + 1], theta2, force, this.stack);
+        grad[2 * i] = -force[0];
+        grad[2 * i + 1] = -force[1];
+      }
     }
     z = Math.max(z, 1e-12);
     this.lastZ = z;

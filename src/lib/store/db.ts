@@ -17,6 +17,8 @@ export interface ShardRecord {
   summary: ShardSummary;
   /** LabelName -> DisplayName for the labels in use. */
   classes: [string, string][];
+  /** SHA-256 of every image's ID, split and labels: what the label embedding depends on. */
+  labelsHash: string;
 }
 
 export interface ImageRecord extends ShardImage {
@@ -46,8 +48,8 @@ export interface FeatureRecord {
 export interface EmbeddingRecord {
   shardId: string;
   key: string;
-  /** The shard load it was computed from; a newer load of the shard makes it stale. */
-  shardLoadedAt: number;
+  /** The shard's labelsHash it was computed from; a load that changes labels or splits makes it stale. */
+  labelsHash: string;
   settings: unknown;
   imageIds: string[];
   layout: Float32Array;
@@ -175,10 +177,10 @@ export async function putEmbedding(db: Db, record: EmbeddingRecord): Promise<voi
   }
 }
 
-/** The stored embedding for these settings, unless the shard was loaded again since. */
-export async function getEmbedding(db: Db, shardId: string, key: string, shardLoadedAt: number): Promise<EmbeddingRecord | undefined> {
+/** The stored embedding for these settings, unless the shard's labels or splits changed since. */
+export async function getEmbedding(db: Db, shardId: string, key: string, labelsHash: string): Promise<EmbeddingRecord | undefined> {
   const record = await db.get('embeddings', [shardId, key]);
-  return record && record.shardLoadedAt === shardLoadedAt ? record : undefined;
+  return record && record.labelsHash === labelsHash ? record : undefined;
 }
 
 export async function countRecords(db: Db) {
