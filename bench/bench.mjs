@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm run bench`: feature-extraction throughput of the real app in headless Chromium, every configuration side by
+// `npm run bench [-- features|embedding]`: both parts by default.
+// Part 1, features: feature-extraction throughput of the real app in headless Chromium, every configuration side by
 // side in one run on this machine: WASM with one thread and with all threads, batch 1 and the chosen batch, and
 // WebGPU (whatever adapter this machine has; a software one here) for one image. Each configuration gets a fresh
 // page (a fresh worker, since a WASM module's thread count is fixed at start); the model is loaded and warmed up
@@ -10,6 +11,30 @@ import { buildIfNeeded, ROOT } from '../scripts/build-if-needed.mjs';
 import { serve } from '../scripts/serve.mjs';
 import { launch } from '../scripts/browser.mjs';
 import { DEFAULT_BATCH } from './config.mjs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+
+const parts = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const runFeatures = parts.length === 0 || parts.includes('features');
+const runEmbedding = parts.length === 0 || parts.includes('embedding');
+
+/** Part 2: the label-embedding kernels in Node (same V8 as the browser's workers), bundled from TypeScript. */
+function embeddingBench() {
+  mkdirSync(join(ROOT, '.cache'), { recursive: true });
+  const out = join(ROOT, '.cache', 'bench-embedding.mjs');
+  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'rolldown', 'bin', 'cli.mjs'), join(ROOT, 'bench', 'embedding-bench.ts'), '-o', out, '-f', 'esm', '-p', 'node'], { stdio: ['ignore', 2, 2] });
+  if (build.status !== 0) throw new Error('bundling the embedding benchmark failed');
+  const run = spawnSync(process.execPath, [out], { stdio: ['ignore', 'pipe', 2], encoding: 'utf8', maxBuffer: 64 << 20 });
+  const line = run.stdout.trim().split('\n').pop();
+  const { rows } = JSON.parse(line);
+  console.log('\nLabel embedding (synthetic labels, ~8 per image, 20,000 labels, 500 topics):');
+  console.log('step'.padEnd(6), 'n'.padStart(8), 'seconds'.padStart(9), 'KL'.padStart(7), '10-NN kept'.padStart(11), ' details');
+  for (const r of rows) {
+    const details = r.step === 'svd' ? `${r.cols} columns, ${r.nnz} non-zeros, ${r.components} components` : r.step === 'tsne' ? `${r.iterations} iterations, ${r.repulsion} repulsion, kNN ${r.knn_seconds} s` : `${r.epochs} epochs`;
+    console.log(r.step.padEnd(6), String(r.n).padStart(8), String(r.seconds).padStart(9), String(r.kl ?? '').padStart(7), String(r.preservation_10nn ?? '').padStart(11), ` ${details}`);
+  }
+  console.log(line);
+}
 
 const images = Number(process.env.BENCH_IMAGES ?? 40);
 const configs = [
@@ -21,6 +46,7 @@ const configs = [
 ];
 const only = process.env.BENCH_ONLY;
 
+async function featuresBench() {
 buildIfNeeded();
 const server = await serve({ root: join(ROOT, 'dist') });
 const dir = join(ROOT, 'public', 'shards', 'demo-small', 'images', 'google');
@@ -82,3 +108,7 @@ for (const r of rows) {
   else console.log(r.config.padEnd(34), r.backend.padEnd(8), String(r.threads ?? '-').padEnd(8), String(r.ms_per_image).padStart(7), `[${r.ms_min}-${r.ms_max}]`.padStart(12), String(r.forward_ms_per_image).padStart(8), (base ? `${(base / r.ms_per_image).toFixed(2)}x` : '').padStart(14), r.backend === 'webgpu' ? ` ${r.adapter}` : '');
 }
 console.log(JSON.stringify({ bench: 'features', rows }));
+}
+
+if (runFeatures) await featuresBench();
+if (runEmbedding) embeddingBench();

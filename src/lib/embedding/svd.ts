@@ -130,15 +130,17 @@ export function randomizedSvd(a: CsrMatrix, options: SvdOptions): SvdResult {
   const normal = gaussian(seededRandom(options.seed ?? 42));
   const omega = new Float64Array(a.cols * l);
   for (let i = 0; i < omega.length; i++) omega[i] = normal();
+  // Subspace iteration. Only the short side (cols x l) is re-orthonormalized between the products (one Cholesky QR
+  // pass); the tall side (rows x l, the costly one) is orthonormalized once, with two passes, at the end. Y = A Z
+  // with Z orthonormal is as well conditioned as A on that subspace, which float64 carries comfortably.
   let y = csrTimesDense(a, omega, l);
-  orthonormalize(y, a.rows, l);
   const z = new Float64Array(a.cols * l) as Float64Array;
   for (let it = 0; it < q; it++) {
     csrTransposeTimesDense(a, y, l, z);
-    orthonormalize(z, a.cols, l);
+    choleskyQrPass(z, a.cols, l);
     y = csrTimesDense(a, z, l, y);
-    orthonormalize(y, a.rows, l);
   }
+  orthonormalize(y, a.rows, l);
   // B^T = A^T Q (cols x l); B B^T = (A^T Q)^T (A^T Q) = l x l.
   const bt = csrTransposeTimesDense(a, y, l);
   const bbt = gram(bt, a.cols, l);
