@@ -76,7 +76,7 @@ export const errorMessage = writable<string | null>(null);
 /** A local shard whose features were not finished before the page was reloaded: it must be picked again. */
 export const resumeHint = writable<string | null>(null);
 export const storage = writable<{ usage: number; quota: number; persisted: boolean } | null>(null);
-export const running = derived(stages, (s) => s.load.status === 'running' || s.features.status === 'running');
+export const running = derived(stages, (s) => s.load.status === 'running' || s.features.status === 'running' || s.embedding.status === 'running');
 
 // ---- workers ---------------------------------------------------------------------------------------------------
 const ingest = new WorkerHost<LoadRequest, IngestReply>(() => new Worker(new URL('../../workers/ingest.worker.ts', import.meta.url), { type: 'module', name: 'ingest' }));
