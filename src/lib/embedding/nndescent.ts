@@ -34,7 +34,39 @@ function dist2(data: Float32Array, dim: number, a: number, b: number): number {
   return s;
 }
 
+/**
+ * Rows are first reordered along a random projection so that points likely to be neighbours sit near each other in
+ * memory (for 100,000 x 50 floats, 20 MB, random row access misses the cache on almost every distance), the
+ * search runs on the reordered copy, and indices are mapped back.
+ */
 export function nnDescent(data: Float32Array, n: number, dim: number, k: number, options: NnDescentOptions): KnnGraph {
+  const random = options.random;
+  const dir = new Float64Array(dim);
+  for (let d = 0; d < dim; d++) dir[d] = random() - 0.5;
+  const key = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += data[i * dim + d] * dir[d];
+    key[i] = s;
+  }
+  const perm = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => key[a] - key[b] || a - b);
+  const local = new Float32Array(n * dim);
+  for (let r = 0; r < n; r++) local.set(data.subarray(perm[r] * dim, (perm[r] + 1) * dim), r * dim);
+  const g = nnDescentInOrder(local, n, dim, k, options);
+  const indices = new Int32Array(g.indices.length);
+  const distances = new Float32Array(g.distances.length);
+  for (let r = 0; r < n; r++) {
+    const i = perm[r];
+    for (let t = 0; t < g.k; t++) {
+      const j = g.indices[r * g.k + t];
+      indices[i * g.k + t] = j < 0 ? -1 : perm[j];
+      distances[i * g.k + t] = g.distances[r * g.k + t];
+    }
+  }
+  return { n, k: g.k, indices, distances };
+}
+
+function nnDescentInOrder(data: Float32Array, n: number, dim: number, k: number, options: NnDescentOptions): KnnGraph {
   const kk = Math.min(k, n - 1);
   const idx = new Int32Array(n * kk).fill(-1);
   const dst = new Float32Array(n * kk).fill(Infinity);
