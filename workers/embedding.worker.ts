@@ -2,7 +2,7 @@
 // step by step, streams progress and layout snapshots for the animated map, and stores the result keyed by
 // shard and settings, so a reload reuses it and a change of settings recomputes. Thin: the math is src/lib.
 import { UMAP } from 'umap-js';
-import { embeddingKey, runEmbedding, type EmbeddingInput } from '../src/lib/embedding/run';
+import { embeddingKey, runEmbedding, type EmbeddingInput, type EmbeddingResult } from '../src/lib/embedding/run';
 import type { EmbedLabelsRequest, EmbeddingReply, EmbeddingRequest } from '../src/lib/embedding/protocol';
 import { measureProgress } from '../src/lib/progress';
 import { CancelledError, errorReply } from '../src/lib/protocol';
@@ -69,6 +69,7 @@ async function embedLabels(req: EmbedLabelsRequest) {
   }
 }
 
-function pick(r: { imageIds: string[]; layout: Float32Array; trainIndex: Int32Array; similar: Int32Array; k: number; similarSetScore: number; kl: number | null; uniqueRows: number; timingsMs: { svd: number; layout: number; sets: number } }) {
+/** The result fields alone (a stored record also carries its keys). */
+function pick(r: EmbeddingResult): EmbeddingResult {
   return { imageIds: r.imageIds, layout: r.layout, trainIndex: r.trainIndex, similar: r.similar, k: r.k, similarSetScore: r.similarSetScore, kl: r.kl, uniqueRows: r.uniqueRows, timingsMs: r.timingsMs };
 }

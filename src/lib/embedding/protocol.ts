@@ -1,6 +1,6 @@
 // Messages between the page and workers/embedding.worker.ts.
 import type { CancelRequest, ErrorReply, ProgressReply } from '../protocol';
-import type { EmbeddingSettings } from './run';
+import type { EmbeddingResult, EmbeddingSettings } from './run';
 
 export interface EmbedLabelsRequest {
   type: 'embed-labels';
@@ -20,19 +20,11 @@ export interface LayoutReply {
   kl: number | null;
 }
 
-export interface EmbedLabelsResult {
+export interface EmbedLabelsResult extends EmbeddingResult {
   type: 'result';
   jobId: number;
+  /** Found in IndexedDB for these settings and labels: nothing was computed. */
   cached: boolean;
-  imageIds: string[];
-  layout: Float32Array;
-  trainIndex: Int32Array;
-  similar: Int32Array;
-  k: number;
-  similarSetScore: number;
-  kl: number | null;
-  uniqueRows: number;
-  timingsMs: { svd: number; layout: number; sets: number };
 }
 
 export type EmbeddingRequest = EmbedLabelsRequest | CancelRequest;

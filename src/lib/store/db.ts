@@ -4,6 +4,7 @@
 // leaves either the whole batch or none of it; a shard record is written last, after all of its images.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { ShardImage, ShardSummary } from '../ingest/assemble';
+import type { EmbeddingResult } from '../embedding/run';
 
 export const DB_NAME = 'simage';
 export const DB_VERSION = 2;
@@ -45,21 +46,12 @@ export interface FeatureRecord {
 }
 
 /** The label embedding of a shard for one set of settings (src/lib/embedding/run.ts), kept so a reload reuses it. */
-export interface EmbeddingRecord {
+export interface EmbeddingRecord extends EmbeddingResult {
   shardId: string;
   key: string;
   /** The shard's labelsHash it was computed from; a load that changes labels or splits makes it stale. */
   labelsHash: string;
   settings: unknown;
-  imageIds: string[];
-  layout: Float32Array;
-  trainIndex: Int32Array;
-  similar: Int32Array;
-  k: number;
-  similarSetScore: number;
-  kl: number | null;
-  uniqueRows: number;
-  timingsMs: { svd: number; layout: number; sets: number };
 }
 
 interface SimageDb extends DBSchema {
