@@ -147,8 +147,8 @@ async function extract(req: ExtractRequest) {
   const duplicatesOfQueued = images.length - cached - wanted.size;
   const total = wanted.size;
   const failed: { id: string; reason: string }[] = [];
-  const report = throttle((done: number) => post({ type: 'progress', jobId: req.jobId, progress: measureProgress('features', done, total, computeStart, Date.now(), `${cached} cached`) }), 250);
   let computeStart = Date.now();
+  const report = throttle((done: number) => post({ type: 'progress', jobId: req.jobId, progress: measureProgress('features', done, total, computeStart, Date.now(), `${cached} cached`) }), 250);
   post({ type: 'plan', jobId: req.jobId, images: images.length, cached, toCompute: total });
   if (total === 0) {
     post({ type: 'result', jobId: req.jobId, computed: 0, cached, failed, elapsedMs: Date.now() - started, computeMs: 0, backend: loaded?.backend ?? null, modelId });

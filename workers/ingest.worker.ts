@@ -43,8 +43,7 @@ async function load(req: LoadRequest) {
   for await (const entry of shard.entries()) {
     if (cancelled.has(req.jobId)) throw new CancelledError();
     done++;
-    const progressTotal = shard.total ?? null;
-    report(measureProgress('load', done, progressTotal, started, Date.now(), shard.bytes ? `${Math.round((100 * shard.bytesRead()) / shard.bytes)}% of the archive read` : undefined));
+    report(measureProgress('load', done, shard.total, started, Date.now(), shard.bytes ? `${Math.round((100 * shard.bytesRead()) / shard.bytes)}% of the archive read` : undefined));
     if (entry.path === null) {
       skipped.push({ id: entry.rawPath, reason: 'unsafe path (it points outside the shard)' });
       await entry.discard();

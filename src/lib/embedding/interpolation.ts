@@ -38,6 +38,10 @@ export class FftRepulsion {
   private kernelIm = new Float64Array(0);
   private grid2Re = new Float64Array(0);
   private grid2Im = new Float64Array(0);
+  // Per-point interpolation state, reused across iterations (this runs every t-SNE step).
+  private cellX = new Int32Array(0);
+  private cellY = new Int32Array(0);
+  private weights = new Float64Array(0);
   constructor(private readonly options: RepulsionOptions = DEFAULT_REPULSION) {}
 
   /**
@@ -86,8 +90,12 @@ export class FftRepulsion {
     const g2r = this.grid2Re, g2i = this.grid2Im;
     g1r.fill(0); g1i.fill(0); g2r.fill(0); g2i.fill(0);
     const wx = new Float64Array(P), wy = new Float64Array(P);
-    const cellX = new Int32Array(n), cellY = new Int32Array(n);
-    const weights = new Float64Array(n * 2 * P);
+    if (this.cellX.length !== n) {
+      this.cellX = new Int32Array(n);
+      this.cellY = new Int32Array(n);
+      this.weights = new Float64Array(n * 2 * P);
+    }
+    const { cellX, cellY, weights } = this;
     for (let i = 0; i < n; i++) {
       const px = y[2 * i], py = y[2 * i + 1];
       const bx = Math.min(boxes - 1, Math.floor((px - minX) / boxWidth));
