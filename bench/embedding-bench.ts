@@ -7,6 +7,7 @@ import { nnDescent } from '../src/lib/embedding/nndescent';
 import { perplexityAffinities } from '../src/lib/embedding/affinities';
 import { BarnesHutTsne, pcaInit } from '../src/lib/embedding/tsne';
 import { knn2d } from '../src/lib/embedding/knn';
+import { DEFAULT_REPULSION } from '../src/lib/embedding/interpolation';
 import { TSNE_KNN_ROUNDS } from '../src/lib/embedding/run';
 import { seededRandom } from '../src/lib/random';
 import { syntheticLabels } from './synthetic';
@@ -15,6 +16,7 @@ const sizes = (process.env.BENCH_EMBED_SIZES ?? '10000,100000').split(',').map(N
 const withUmap = process.env.BENCH_UMAP !== '0';
 const iterations = Number(process.env.BENCH_TSNE_ITERATIONS ?? 1000);
 const repulsion = (process.env.BENCH_TSNE_REPULSION ?? 'auto') as 'auto' | 'bh' | 'fft';
+const fftGrid = { ...DEFAULT_REPULSION, ...(process.env.BENCH_FFT_MAX_GRID ? { maxGrid: Number(process.env.BENCH_FFT_MAX_GRID) } : {}) };
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
@@ -67,7 +69,7 @@ for (const n of sizes) {
   const knnS = seconds(t0);
   log(`t-SNE n=${n}: kNN ${knnS.toFixed(1)} s`);
   const p = perplexityAffinities(graph.indices, graph.distances, n, graph.k, 30);
-  const tsne = new BarnesHutTsne(p, pcaInit(input, n, 50), { iterations, repulsion });
+  const tsne = new BarnesHutTsne(p, pcaInit(input, n, 50), { iterations, repulsion, fftGrid });
   const t1 = performance.now();
   while (!tsne.done) {
     tsne.step();

@@ -1,35 +1,53 @@
 import { describe, expect, it } from 'vitest';
-import { fft1d, fft2d } from '../../src/lib/embedding/fft';
+import { fft2dScrambled, ifft2dScrambled } from '../../src/lib/embedding/fft';
 import { FftRepulsion } from '../../src/lib/embedding/interpolation';
 import { QuadTree } from '../../src/lib/embedding/sptree';
 import { gaussian, seededRandom } from '../../src/lib/random';
 
-describe('FFT', () => {
-  it('matches the direct DFT and inverts', () => {
-    const n = 16;
-    const random = seededRandom(1);
-    const re = Float64Array.from({ length: n }, () => random());
-    const im = Float64Array.from({ length: n }, () => random());
-    const [r0, i0] = [Float64Array.from(re), Float64Array.from(im)];
-    fft1d(re, im, n);
-    for (let k = 0; k < n; k++) {
-      let sr = 0, si = 0;
-      for (let t = 0; t < n; t++) {
-        const a = (-2 * Math.PI * k * t) / n;
-        sr += r0[t] * Math.cos(a) - i0[t] * Math.sin(a);
-        si += r0[t] * Math.sin(a) + i0[t] * Math.cos(a);
-      }
-      expect(re[k]).toBeCloseTo(sr, 9);
-      expect(im[k]).toBeCloseTo(si, 9);
+describe('FFT for convolutions', () => {
+  it.each([8, 16, 32])('a pointwise product of scrambled spectra is the circular convolution (m = %i), and the inverse undoes the forward', (m) => {
+    const random = seededRandom(m);
+    const half = m / 2;
+    // Two real signals packed as real and imaginary parts, non-zero only in the first half of the columns (as the
+    // charges are), and a real, even kernel (as the t-SNE kernel is), whose spectrum is then real.
+    const xr = Float64Array.from({ length: m * m }, (_, t) => (t % m < half ? random() - 0.5 : 0));
+    const xi = Float64Array.from({ length: m * m }, (_, t) => (t % m < half ? random() - 0.5 : 0));
+    const k = new Float64Array(m * m);
+    for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) {
+      const da = Math.min(a, m - a), db = Math.min(b, m - b);
+      k[a * m + b] = 1 / (1 + da * da + 2 * db * db);
     }
-    const m = 8;
-    const gr = Float64Array.from({ length: m * m }, () => random());
-    const gi = new Float64Array(m * m);
-    const copy = Float64Array.from(gr);
-    fft2d(gr, gi, m);
-    fft2d(gr, gi, m, true);
-    for (let t = 0; t < m * m; t++) expect(gr[t] / (m * m)).toBeCloseTo(copy[t], 9);
-    expect(() => fft1d(new Float64Array(6), new Float64Array(6), 6)).toThrow(/power of two/);
+    const direct = (x: Float64Array) => {
+      const out = new Float64Array(m * m);
+      for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) {
+        let s = 0;
+        for (let c = 0; c < m; c++) for (let d = 0; d < m; d++) s += x[c * m + d] * k[((a - c + m) % m) * m + ((b - d + m) % m)];
+        out[a * m + b] = s;
+      }
+      return out;
+    };
+    const wantR = direct(xr), wantI = direct(xi);
+    const kr = Float64Array.from(k), ki = new Float64Array(m * m);
+    fft2dScrambled(kr, ki, m);
+    for (const v of ki) expect(Math.abs(v)).toBeLessThan(1e-9);
+    const gr = Float64Array.from(xr), gi = Float64Array.from(xi);
+    fft2dScrambled(gr, gi, m, half);
+    for (let t = 0; t < m * m; t++) { gr[t] *= kr[t]; gi[t] *= kr[t]; }
+    ifft2dScrambled(gr, gi, m, half);
+    for (let t = 0; t < m * m; t++) {
+      if (t % m >= half) continue; // only the first columns are asked for
+      expect(gr[t] / (m * m)).toBeCloseTo(wantR[t], 9);
+      expect(gi[t] / (m * m)).toBeCloseTo(wantI[t], 9);
+    }
+    // Round trip without a kernel.
+    const rr = Float64Array.from(xr), ri = Float64Array.from(xi);
+    fft2dScrambled(rr, ri, m, half);
+    ifft2dScrambled(rr, ri, m);
+    for (let t = 0; t < m * m; t++) expect(rr[t] / (m * m)).toBeCloseTo(xr[t], 12);
+  });
+
+  it('refuses sizes that are not powers of two', () => {
+    expect(() => fft2dScrambled(new Float64Array(36), new Float64Array(36), 6)).toThrow(/power of two/);
   });
 });
 

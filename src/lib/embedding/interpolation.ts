@@ -3,7 +3,7 @@
 // The plane is cut into boxes with p Lagrange nodes each; point charges are spread to the nodes, the squared
 // Cauchy kernel 1/(1+d^2)^2 between equispaced nodes is a convolution done by FFT, and potentials are
 // interpolated back. Four charges (1, x, y, x^2+y^2) give both the repulsive forces and the normalization Z.
-import { fft2d } from './fft';
+import { fft2dScrambled, ifft2dScrambled } from './fft';
 
 const P = 3; // interpolation nodes per box and axis
 
@@ -42,6 +42,7 @@ export class FftRepulsion {
   private cellX = new Int32Array(0);
   private cellY = new Int32Array(0);
   private weights = new Float64Array(0);
+  private kernelSpacing = NaN;
   constructor(private readonly options: RepulsionOptions = DEFAULT_REPULSION) {}
 
   /**
@@ -61,7 +62,9 @@ export class FftRepulsion {
     const m = Math.min(this.options.maxGrid, nextPow2(2 * P * wanted));
     const boxes = Math.floor(m / (2 * P));
     const nodes = boxes * P;
-    const boxWidth = range / boxes;
+    // The box width is rounded up to a ladder of steps of 2^(1/32) (2.2%), so the kernel's spectrum, which depends
+    // only on it and m, is recomputed when the layout has grown a step, not every iteration.
+    const boxWidth = 2 ** (Math.ceil(Math.log2(range / boxes) * 32) / 32);
     const spacing = boxWidth / P;
     const size = m * m;
     if (this.gridRe.length !== 2 * size) {
@@ -71,19 +74,24 @@ export class FftRepulsion {
       this.kernelIm = new Float64Array(size);
       this.grid2Re = this.gridRe.subarray(size);
       this.grid2Im = this.gridIm.subarray(size);
+      this.kernelSpacing = NaN;
     }
-    // Kernel on the circulant grid: K(d) for node offsets d in [-(m/2), m/2).
+    // Kernel on the circulant grid: K(d) for node offsets d in [-(m/2), m/2); its spectrum is real (K is real and
+    // even) and in the same bit-reversed order as the charges' spectra.
     const kRe = this.kernelRe, kIm = this.kernelIm;
-    kIm.fill(0);
-    for (let a = 0; a < m; a++) {
-      const da = (a < m / 2 ? a : a - m) * spacing;
-      for (let b = 0; b < m; b++) {
-        const db = (b < m / 2 ? b : b - m) * spacing;
-        const q = 1 / (1 + da * da + db * db);
-        kRe[a * m + b] = q * q;
+    if (spacing !== this.kernelSpacing) {
+      this.kernelSpacing = spacing;
+      kIm.fill(0);
+      for (let a = 0; a < m; a++) {
+        const da = (a < m / 2 ? a : a - m) * spacing;
+        for (let b = 0; b < m; b++) {
+          const db = (b < m / 2 ? b : b - m) * spacing;
+          const q = 1 / (1 + da * da + db * db);
+          kRe[a * m + b] = q * q;
+        }
       }
+      fft2dScrambled(kRe, kIm, m);
     }
-    fft2d(kRe, kIm, m);
 
     // Spread charges. Grid 1: re = 1, im = x; grid 2: re = y, im = x^2 + y^2.
     const g1r = this.gridRe.subarray(0, size), g1i = this.gridIm.subarray(0, size);
@@ -123,15 +131,15 @@ export class FftRepulsion {
     }
     // Convolve both packed grids with the (real, even) kernel: a real even kernel has a real spectrum, so the
     // product keeps the two real charge grids separable in the real and imaginary parts.
-    // Charges sit in the first `nodes` rows; potentials are only read there too.
-    fft2d(g1r, g1i, m, false, nodes);
-    fft2d(g2r, g2i, m, false, nodes);
+    // Charges sit in the first `nodes` rows and columns; potentials are only read there too.
+    fft2dScrambled(g1r, g1i, m, nodes);
+    fft2dScrambled(g2r, g2i, m, nodes);
     for (let t = 0; t < size; t++) {
       const k = kRe[t];
       g1r[t] *= k; g1i[t] *= k; g2r[t] *= k; g2i[t] *= k;
     }
-    fft2d(g1r, g1i, m, true, m, nodes);
-    fft2d(g2r, g2i, m, true, m, nodes);
+    ifft2dScrambled(g1r, g1i, m, nodes);
+    ifft2dScrambled(g2r, g2i, m, nodes);
     const norm = 1 / size;
 
     // Gather potentials at the points and assemble forces and Z.

@@ -1,0 +1,264 @@
+// The retrieval nets and their training loop, on TensorFlow.js (any backend; the worker picks it). No DOM.
+//  - 'sets', the 2017 net: feature -> dropout 0.5 -> dense(R, sigmoid), sigmoid cross-entropy against the image's
+//    similar set (1 for the R references in it, else 0), Adam 1e-4, batch 128. Ranking: the k largest outputs.
+//  - 'embedding', ours: feature -> dropout -> dense(hidden, relu) -> dropout -> dense(D): the image's position in
+//    the label embedding. Target 'svd': the L2-normalized 50-d SVD row, cosine loss, references ranked by cosine
+//    to the prediction; target 'layout': the 2-D map position (scaled to unit variance), squared error, references
+//    ranked by distance. References are indexed by their label embeddings, so R is not bounded by the net.
+// Training keeps the weights of the epoch with the best validation score (the 2017 score at k) and stops after
+// `patience` epochs without improvement.
+import * as tf from '@tensorflow/tfjs';
+import type { Random } from '../random';
+import { evaluateRankings, topK, type Metrics, type RetrievalTask } from './metrics';
+
+export type HeadKind = 'sets' | 'embedding';
+export type FeatureLayer = 'flatten' | 'mixed7';
+export type TargetSpace = 'svd' | 'layout';
+export const HEADS: readonly HeadKind[] = ['sets', 'embedding'];
+export const FEATURE_LAYERS: readonly FeatureLayer[] = ['flatten', 'mixed7'];
+export const TARGET_SPACES: readonly TargetSpace[] = ['svd', 'layout'];
+
+export interface TrainSettings {
+  head: HeadKind;
+  layer: FeatureLayer;
+  target: TargetSpace;
+  epochs: number;
+  patience: number;
+  batchSize: number;
+  /** Adam's step; 'auto': 1e-4 for 'sets' (the 2017 value), 1e-3 for 'embedding'. */
+  learningRate: number | 'auto';
+  dropout: number;
+  hidden: number;
+  /** Retrieved references per query (the k of the score). */
+  k: number;
+  seed: number;
+}
+
+export const DEFAULT_TRAIN: TrainSettings = { head: 'embedding', layer: 'flatten', target: 'svd', epochs: 60, patience: 8, batchSize: 128, learningRate: 'auto', dropout: 0.5, hidden: 512, k: 100, seed: 1 };
+/** The 2017 net's own optimizer settings. */
+export const SETS_LEARNING_RATE = 1e-4;
+
+/** Bytes per output of the 'sets' head while training: the dense kernel and Adam's two moments, float32. */
+export const setsBytesPerReference = (dim: number) => 3 * 4 * (dim + 1);
+/** The 'sets' head's R at which its weights and optimizer state alone pass this budget. */
+export const maxSetsReferences = (dim: number, budgetBytes: number) => Math.floor(budgetBytes / setsBytesPerReference(dim));
+
+export interface TrainData {
+  dim: number;
+  /** Features of the training images, which are also the references, in reference order (R x dim). */
+  trainX: Float32Array;
+  /** For 'sets': each training image's similar set as reference positions (R x k). */
+  sets: Int32Array;
+  setK: number;
+  /** For 'embedding': each reference's label-embedding vector (R x targetDim), as the loss wants it. */
+  targets: Float32Array;
+  targetDim: number;
+  /** Features of the validation queries, in the order of `task.queryRows`. */
+  valX: Float32Array;
+  task: RetrievalTask;
+}
+
+export interface EpochReport {
+  epoch: number;
+  loss: number;
+  validation: Metrics;
+  best: boolean;
+  ms: number;
+}
+
+/** A trained head with what ranking needs. */
+export interface Retriever {
+  head: HeadKind;
+  target: TargetSpace;
+  model: tf.LayersModel;
+  /** For 'embedding': the references' vectors (R x targetDim) as ranked against a prediction. */
+  refs: tf.Tensor2D | null;
+}
+
+export function buildModel(settings: TrainSettings, dim: number, outputs: number): tf.LayersModel {
+  const model = tf.sequential();
+  if (settings.head === 'sets') {
+    model.add(tf.layers.dropout({ inputShape: [dim], rate: 0.5, seed: settings.seed }));
+    model.add(tf.layers.dense({ units: outputs, activation: 'sigmoid', name: 'similar_sets', kernelInitializer: tf.initializers.glorotUniform({ seed: settings.seed }) }));
+  } else {
+    model.add(tf.layers.dropout({ inputShape: [dim], rate: settings.dropout, seed: settings.seed }));
+    model.add(tf.layers.dense({ units: settings.hidden, activation: 'relu', name: 'hidden', kernelInitializer: tf.initializers.heNormal({ seed: settings.seed }) }));
+    model.add(tf.layers.dropout({ rate: settings.dropout, seed: settings.seed + 1 }));
+    model.add(tf.layers.dense({ units: outputs, name: 'label_embedding', kernelInitializer: tf.initializers.glorotUniform({ seed: settings.seed + 2 }) }));
+  }
+  return model;
+}
+
+/** Scales each row of a vector table to unit length (zero rows stay zero). */
+export function normalizeRows(data: Float32Array, dim: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let o = 0; o < data.length; o += dim) {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += data[o + d] * data[o + d];
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let d = 0; d < dim; d++) out[o + d] = data[o + d] * inv;
+  }
+  return out;
+}
+
+/** Targets for the 'embedding' head from the label-embedding vectors of the references. */
+export function embeddingTargets(vectors: Float32Array, dim: number, target: TargetSpace): Float32Array {
+  if (target === 'svd') return normalizeRows(vectors, dim);
+  // 'layout': centre and scale to unit variance per axis (t-SNE coordinates run to the hundreds).
+  const n = vectors.length / dim;
+  const out = new Float32Array(vectors.length);
+  for (let d = 0; d < dim; d++) {
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += vectors[i * dim + d] / n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (vectors[i * dim + d] - mean) ** 2 / n;
+    const inv = v > 0 ? 1 / Math.sqrt(v) : 1;
+    for (let i = 0; i < n; i++) out[i * dim + d] = (vectors[i * dim + d] - mean) * inv;
+  }
+  return out;
+}
+
+function lossOf(settings: TrainSettings, pred: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
+  if (settings.head === 'sets') return tf.metrics.binaryCrossentropy(y, pred).mean() as tf.Scalar;
+  if (settings.target === 'svd') {
+    // Cosine loss: 1 - cos(prediction, target); targets are unit vectors.
+    const unit = pred.div(pred.norm('euclidean', 1, true).add(1e-8));
+    return tf.scalar(1).sub(unit.mul(y).sum(1).mean()) as tf.Scalar;
+  }
+  return tf.losses.meanSquaredError(y, pred) as tf.Scalar;
+}
+
+/** Ranks all references for each of n queries (features row-major); returns reference positions, best first. */
+export async function rank(retriever: Retriever, x: Float32Array, n: number, k: number, batch = 256): Promise<Int32Array[]> {
+  const dim = x.length / Math.max(n, 1);
+  const out: Int32Array[] = [];
+  for (let start = 0; start < n; start += batch) {
+    const m = Math.min(batch, n - start);
+    const scores = tf.tidy(() => {
+      const xs = tf.tensor2d(x.subarray(start * dim, (start + m) * dim), [m, dim]);
+      const pred = retriever.model.predict(xs) as tf.Tensor2D;
+      if (retriever.head === 'sets') return pred;
+      const refs = retriever.refs!;
+      if (retriever.target === 'svd') return tf.matMul(pred, refs, false, true); // cosine up to the query's norm
+      // Negative squared distance: 2 p.r - |r|^2 (|p|^2 is the same for every reference).
+      return tf.matMul(pred, refs, false, true).mul(2).sub(refs.square().sum(1).reshape([1, -1]));
+    });
+    const data = (await scores.data()) as Float32Array;
+    const r = scores.shape[1] as number;
+    scores.dispose();
+    for (let i = 0; i < m; i++) out.push(topK(data.subarray(i * r, (i + 1) * r), k));
+  }
+  return out;
+}
+
+/** The feature_knn baseline: references ranked by cosine similarity of raw features (no training). */
+export async function featureKnn(refX: Float32Array, queryX: Float32Array, dim: number, k: number, batch = 256): Promise<Int32Array[]> {
+  const refs = tf.tensor2d(normalizeRows(refX, dim), [refX.length / dim, dim]);
+  try {
+    const q = normalizeRows(queryX, dim);
+    const n = queryX.length / dim;
+    const out: Int32Array[] = [];
+    for (let start = 0; start < n; start += batch) {
+      const m = Math.min(batch, n - start);
+      const scores = tf.tidy(() => tf.matMul(tf.tensor2d(q.subarray(start * dim, (start + m) * dim), [m, dim]), refs, false, true));
+      const data = (await scores.data()) as Float32Array;
+      const r = refs.shape[0];
+      scores.dispose();
+      for (let i = 0; i < m; i++) out.push(topK(data.subarray(i * r, (i + 1) * r), k));
+    }
+    return out;
+  } finally {
+    refs.dispose();
+  }
+}
+
+export interface TrainHooks {
+  random: Random;
+  onEpoch?: (report: EpochReport) => void | Promise<void>;
+  /** Polled between batches; true stops training (the best weights so far are kept). */
+  shouldStop?: () => boolean;
+}
+
+export interface TrainOutcome {
+  retriever: Retriever;
+  history: EpochReport[];
+  best: EpochReport | null;
+  stoppedEarly: boolean;
+  cancelled: boolean;
+}
+
+/** Trains a head on `data`, keeping the weights of the best validation epoch. */
+export async function trainHead(data: TrainData, settings: TrainSettings, hooks: TrainHooks): Promise<TrainOutcome> {
+  const r = data.trainX.length / data.dim;
+  const outputs = settings.head === 'sets' ? r : data.targetDim;
+  const model = buildModel(settings, data.dim, outputs);
+  const refs = settings.head === 'embedding' ? tf.tensor2d(data.targets, [r, data.targetDim]) : null;
+  const retriever: Retriever = { head: settings.head, target: settings.target, model, refs };
+  const optimizer = tf.train.adam(settings.learningRate !== 'auto' ? settings.learningRate : settings.head === 'sets' ? SETS_LEARNING_RATE : 1e-3);
+  const history: EpochReport[] = [];
+  let best: EpochReport | null = null;
+  let bestWeights: tf.Tensor[] | null = null;
+  let sinceBest = 0;
+  let cancelled = false;
+  const order = Int32Array.from({ length: r }, (_, i) => i);
+  const bs = settings.head === 'sets' ? 128 : settings.batchSize;
+  const nVal = data.task.queryRows.length;
+  try {
+    for (let epoch = 1; epoch <= settings.epochs; epoch++) {
+      const t0 = performance.now();
+      for (let i = r - 1; i > 0; i--) {
+        const j = Math.floor(hooks.random() * (i + 1));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      let lossSum = 0;
+      let batches = 0;
+      for (let start = 0; start < r; start += bs) {
+        if (hooks.shouldStop?.()) {
+          cancelled = true;
+          break;
+        }
+        const m = Math.min(bs, r - start);
+        const xb = new Float32Array(m * data.dim);
+        const yb = new Float32Array(m * outputs);
+        for (let b = 0; b < m; b++) {
+          const i = order[start + b];
+          xb.set(data.trainX.subarray(i * data.dim, (i + 1) * data.dim), b * data.dim);
+          if (settings.head === 'sets') for (let t = 0; t < data.setK; t++) yb[b * outputs + data.sets[i * data.setK + t]] = 1;
+          else yb.set(data.targets.subarray(i * outputs, (i + 1) * outputs), b * outputs);
+        }
+        const loss = tf.tidy(() => {
+          const xs = tf.tensor2d(xb, [m, data.dim]);
+          const ys = tf.tensor2d(yb, [m, outputs]);
+          return optimizer.minimize(() => lossOf(settings, model.apply(xs, { training: true }) as tf.Tensor2D, ys), true) as tf.Scalar;
+        });
+        lossSum += (await loss.data())[0];
+        loss.dispose();
+        batches++;
+      }
+      if (cancelled) break;
+      const lists = await rank(retriever, data.valX, nVal, settings.k);
+      const validation = evaluateRankings(data.task, lists, settings.k);
+      const improved = !best || validation.score > best.validation.score;
+      const report: EpochReport = { epoch, loss: lossSum / Math.max(batches, 1), validation, best: improved, ms: performance.now() - t0 };
+      history.push(report);
+      if (improved) {
+        best = report;
+        bestWeights?.forEach((w) => w.dispose());
+        bestWeights = model.getWeights().map((w) => w.clone());
+        sinceBest = 0;
+      } else sinceBest++;
+      await hooks.onEpoch?.(report);
+      if (sinceBest >= settings.patience) break;
+    }
+    if (bestWeights) model.setWeights(bestWeights);
+    const last = history.at(-1);
+    return { retriever, history, best, stoppedEarly: !cancelled && !!last && last.epoch < settings.epochs, cancelled };
+  } catch (err) {
+    model.dispose();
+    refs?.dispose();
+    throw err;
+  } finally {
+    bestWeights?.forEach((w) => w.dispose());
+    optimizer.dispose();
+  }
+}
