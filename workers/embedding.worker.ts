@@ -71,5 +71,5 @@ async function embedLabels(req: EmbedLabelsRequest) {
 
 /** The result fields alone (a stored record also carries its keys). */
 function pick(r: EmbeddingResult): EmbeddingResult {
-  return { imageIds: r.imageIds, layout: r.layout, trainIndex: r.trainIndex, similar: r.similar, k: r.k, similarSetScore: r.similarSetScore, kl: r.kl, uniqueRows: r.uniqueRows, timingsMs: r.timingsMs };
+  return { imageIds: r.imageIds, layout: r.layout, trainIndex: r.trainIndex, similar: r.similar, k: r.k, similarSetScore: r.similarSetScore, svd: r.svd, components: r.components, kl: r.kl, uniqueRows: r.uniqueRows, timingsMs: r.timingsMs };
 }

@@ -5,8 +5,8 @@
 // seen between batches; when nothing is missing the model is not even loaded.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { isSoftwareAdapter, planBackends, type BackendChoice, type BackendName, type PlatformFacts } from '../src/lib/features/backend';
+import { planBackends, type BackendChoice, type BackendName } from '../src/lib/features/backend';
+import { initBackend, probePlatform } from './tf-backend';
 import { FLATTEN_DIM, INPUT_PX, MIXED7_DIM, MODEL_PATH, featureModelId } from '../src/lib/features/model';
 import type { BackendReply, EmbedRequest, ExtractRequest, FeaturesReply, FeaturesRequest } from '../src/lib/features/protocol';
 import { openShard } from '../src/lib/ingest/source';
@@ -45,42 +45,6 @@ async function readModelId(): Promise<string> {
   return modelJsonId;
 }
 
-async function probePlatform(): Promise<PlatformFacts> {
-  const facts: PlatformFacts = { webgpu: 'absent', crossOriginIsolated: self.crossOriginIsolated === true, threads: navigator.hardwareConcurrency || 1 };
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<any> } }).gpu;
-  if (!gpu) return facts;
-  try {
-    type AdapterInfo = { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
-    const adapter = (await gpu.requestAdapter()) as { info?: AdapterInfo; isFallbackAdapter?: boolean } | null;
-    if (!adapter) return facts;
-    const info: AdapterInfo = adapter.info ?? {};
-    facts.webgpu = isSoftwareAdapter({ ...info, isFallbackAdapter: info.isFallbackAdapter ?? adapter.isFallbackAdapter }) ? 'software' : 'hardware';
-    facts.adapterName = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || undefined;
-  } catch {
-    /* no adapter: WebGPU absent */
-  }
-  return facts;
-}
-
-async function initBackend(name: BackendName, threads: number): Promise<number | null> {
-  if (name === 'wasm') {
-    setWasmPaths(new URL('tfjs-wasm/', base).href);
-    const n = threads > 0 ? threads : navigator.hardwareConcurrency || 1;
-    if (n <= 1 || !self.crossOriginIsolated) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    else {
-      // tfjs-backend-wasm caps XNNPACK's pool at navigator.hardwareConcurrency / 2 (it assumes two hardware threads
-      // per core), which on a 2-core machine means one thread. The emscripten runtime reads the value from this
-      // worker's navigator when the backend starts, so this worker reports 2n to get the n threads asked for.
-      Object.defineProperty(navigator, 'hardwareConcurrency', { value: 2 * n, configurable: true });
-      setThreadsCount(n);
-    }
-    if (!(await tf.setBackend('wasm'))) throw new Error('WASM backend did not start');
-    return getThreadsCount();
-  }
-  if (!(await tf.setBackend(name))) throw new Error(`${name} backend did not start`);
-  return null;
-}
-
 async function ensureModel(jobId: number, choice: BackendChoice, threads: number): Promise<Loaded> {
   const key = `${choice}/${threads}`;
   if (loaded && loaded.key === key) return loaded;
@@ -93,7 +57,7 @@ async function ensureModel(jobId: number, choice: BackendChoice, threads: number
   const fallbacks: BackendReply['fallbacks'] = [];
   for (const backend of plan.order) {
     try {
-      const usedThreads = await initBackend(backend, threads);
+      const usedThreads = await initBackend(backend, threads, base);
       const model = await tf.loadLayersModel(new URL(MODEL_PATH, base).href);
       // One warm-up pass compiles the kernels (shaders on WebGPU/WebGL) so the rate shown is the real one.
       await forward(model, new Float32Array(INPUT_PX * INPUT_PX * 3), 1);

@@ -33,7 +33,7 @@ export class CancelledError extends Error {
 export function errorReply(jobId: number, err: unknown, fallback: string): ErrorReply {
   const e = err as Error;
   const cancelled = e?.name === 'CancelledError';
-  const known = e?.name === 'ShardError' || e?.constructor?.name === 'ShardError' || e?.constructor?.name === 'QuotaError';
+  const known = e?.name === 'ShardError' || e?.constructor?.name === 'ShardError' || e?.constructor?.name === 'QuotaError' || e?.name === 'ModelFileError';
   return {
     type: 'error',
     jobId,

@@ -2,6 +2,7 @@
 // page's query string) by the CLI. Pure; persistence is the caller's.
 import { BACKENDS, type BackendChoice } from './features/backend';
 import { DEFAULT_EMBEDDING, LAYOUTS, type LayoutMethod } from './embedding/run';
+import { DEFAULT_TRAIN, FEATURE_LAYERS, HEADS, TARGET_SPACES, type FeatureLayer, type HeadKind, type TargetSpace } from './retrieval/heads';
 
 export interface Settings {
   backend: BackendChoice;
@@ -16,6 +17,11 @@ export interface Settings {
   k: number;
   perplexity: number;
   iterations: number;
+  /** Retrieval net: the head, the feature layer it reads, the embedding head's target space, the most epochs. */
+  head: HeadKind;
+  layer: FeatureLayer;
+  target: TargetSpace;
+  epochs: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -27,9 +33,13 @@ export const DEFAULT_SETTINGS: Settings = {
   k: DEFAULT_EMBEDDING.k,
   perplexity: DEFAULT_EMBEDDING.perplexity,
   iterations: DEFAULT_EMBEDDING.iterations,
+  head: DEFAULT_TRAIN.head,
+  layer: DEFAULT_TRAIN.layer,
+  target: DEFAULT_TRAIN.target,
+  epochs: DEFAULT_TRAIN.epochs,
 };
 
-const LIMITS = { batchSize: [1, 64], threads: [0, 64], thumbnailPx: [32, 256], k: [1, 1000], perplexity: [2, 200], iterations: [50, 10000] } as const;
+const LIMITS = { batchSize: [1, 64], threads: [0, 64], thumbnailPx: [32, 256], k: [1, 1000], perplexity: [2, 200], iterations: [50, 10000], epochs: [1, 1000] } as const;
 
 function clampInt(value: unknown, [lo, hi]: readonly [number, number], fallback: number): number {
   const n = typeof value === 'string' ? Number(value) : value;
@@ -48,10 +58,19 @@ export function validateSettings(raw: Record<string, unknown>, base: Settings = 
     k: clampInt(raw.k, LIMITS.k, base.k),
     perplexity: clampInt(raw.perplexity, LIMITS.perplexity, base.perplexity),
     iterations: clampInt(raw.iterations, LIMITS.iterations, base.iterations),
+    head: (HEADS as readonly unknown[]).includes(raw.head) ? (raw.head as HeadKind) : base.head,
+    layer: (FEATURE_LAYERS as readonly unknown[]).includes(raw.layer) ? (raw.layer as FeatureLayer) : base.layer,
+    target: (TARGET_SPACES as readonly unknown[]).includes(raw.target) ? (raw.target as TargetSpace) : base.target,
+    epochs: clampInt(raw.epochs, LIMITS.epochs, base.epochs),
   };
 }
 
 /** The embedding part of the settings, as the embedding worker takes it. */
 export function embeddingSettingsOf(s: Settings) {
   return { ...DEFAULT_EMBEDDING, layout: s.layout, k: s.k, perplexity: s.perplexity, iterations: s.iterations };
+}
+
+/** The retrieval-net part of the settings, as the training worker takes it (k: the number retrieved). */
+export function trainSettingsOf(s: Settings) {
+  return { ...DEFAULT_TRAIN, head: s.head, layer: s.layer, target: s.target, epochs: s.epochs, k: s.k };
 }

@@ -33,7 +33,7 @@ export const DEFAULT_EMBEDDING: EmbeddingSettings = { layout: 'tsne', k: 100, co
 
 /** A stable key of the settings that change the result (the cache key beside the shard id). */
 export function embeddingKey(s: EmbeddingSettings): string {
-  const parts = [`v1`, s.layout, `k${s.k}`, `c${s.components}`, `seed${s.seed}`];
+  const parts = [`v2`, s.layout, `k${s.k}`, `c${s.components}`, `seed${s.seed}`];
   if (s.layout === 'tsne') parts.push(`p${s.perplexity}`, `it${s.iterations}`);
   if (s.layout === 'umap') parts.push(`nn${s.umapNeighbours}`);
   return parts.join('/');
@@ -65,6 +65,9 @@ export interface EmbeddingResult {
   similar: Int32Array;
   k: number;
   similarSetScore: number;
+  /** n x components: each image's row in the SVD space (the 'embedding' head's target). */
+  svd: Float32Array;
+  components: number;
   kl: number | null;
   uniqueRows: number;
   timingsMs: { svd: number; layout: number; sets: number };
@@ -177,5 +180,5 @@ export function* runEmbedding(input: EmbeddingInput, settings: EmbeddingSettings
   const lists = Array.from({ length: trainIndex.length }, (_, j) => similar.subarray(j * k, (j + 1) * k));
   const similarSetScore = meanRetrievalScore(matrix, trainIndex, lists);
   yield { stage: 'sets', done: 1, total: 1 };
-  return { imageIds: input.imageIds, layout, trainIndex, similar, k, similarSetScore, kl, uniqueRows: u, timingsMs: { svd: svdMs, layout: layoutMs, sets: setsMs } };
+  return { imageIds: input.imageIds, layout, trainIndex, similar, k, similarSetScore, svd: expand(svd.embedding, groupOf, dim), components: dim, kl, uniqueRows: u, timingsMs: { svd: svdMs, layout: layoutMs, sets: setsMs } };
 }

@@ -47,7 +47,7 @@ export interface TrainData {
   dim: number;
   /** Features of the training images, which are also the references, in reference order (R x dim). */
   trainX: Float32Array;
-  /** For 'sets': each training image's similar set as reference positions (R x k). */
+  /** For 'sets': each training image's similar set as reference positions (R x k; -1 pads). */
   sets: Int32Array;
   setK: number;
   /** For 'embedding': each reference's label-embedding vector (R x targetDim), as the loss wants it. */
@@ -128,25 +128,34 @@ function lossOf(settings: TrainSettings, pred: tf.Tensor2D, y: tf.Tensor2D): tf.
   return tf.losses.meanSquaredError(y, pred) as tf.Scalar;
 }
 
-/** Ranks all references for each of n queries (features row-major); returns reference positions, best first. */
-export async function rank(retriever: Retriever, x: Float32Array, n: number, k: number, batch = 256): Promise<Int32Array[]> {
+/** The head's score of every reference for n queries (features row-major): an n x R tensor, higher is better. */
+export function scoreReferences(retriever: Retriever, xs: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const pred = retriever.model.predict(xs) as tf.Tensor2D;
+    if (retriever.head === 'sets') return pred;
+    const refs = retriever.refs!;
+    if (retriever.target === 'svd') return tf.matMul(pred.div(pred.norm('euclidean', 1, true).add(1e-8)), refs, false, true); // cosine
+    // Minus the squared distance: 2 p.r - |r|^2 - |p|^2.
+    return tf.matMul(pred, refs, false, true).mul(2).sub(refs.square().sum(1).reshape([1, -1])).sub(pred.square().sum(1, true));
+  });
+}
+
+/** Ranks all references for each of n queries; returns reference positions, best first (and their scores). */
+export async function rank(retriever: Retriever, x: Float32Array, n: number, k: number, batch = 256, scoresOut?: Float32Array[]): Promise<Int32Array[]> {
   const dim = x.length / Math.max(n, 1);
   const out: Int32Array[] = [];
   for (let start = 0; start < n; start += batch) {
     const m = Math.min(batch, n - start);
-    const scores = tf.tidy(() => {
-      const xs = tf.tensor2d(x.subarray(start * dim, (start + m) * dim), [m, dim]);
-      const pred = retriever.model.predict(xs) as tf.Tensor2D;
-      if (retriever.head === 'sets') return pred;
-      const refs = retriever.refs!;
-      if (retriever.target === 'svd') return tf.matMul(pred, refs, false, true); // cosine up to the query's norm
-      // Negative squared distance: 2 p.r - |r|^2 (|p|^2 is the same for every reference).
-      return tf.matMul(pred, refs, false, true).mul(2).sub(refs.square().sum(1).reshape([1, -1]));
-    });
+    const scores = tf.tidy(() => scoreReferences(retriever, tf.tensor2d(x.subarray(start * dim, (start + m) * dim), [m, dim])));
     const data = (await scores.data()) as Float32Array;
     const r = scores.shape[1] as number;
     scores.dispose();
-    for (let i = 0; i < m; i++) out.push(topK(data.subarray(i * r, (i + 1) * r), k));
+    for (let i = 0; i < m; i++) {
+      const row = data.subarray(i * r, (i + 1) * r);
+      const top = topK(row, k);
+      out.push(top);
+      scoresOut?.push(Float32Array.from(top, (j) => row[j]));
+    }
   }
   return out;
 }
@@ -223,7 +232,12 @@ export async function trainHead(data: TrainData, settings: TrainSettings, hooks:
         for (let b = 0; b < m; b++) {
           const i = order[start + b];
           xb.set(data.trainX.subarray(i * data.dim, (i + 1) * data.dim), b * data.dim);
-          if (settings.head === 'sets') for (let t = 0; t < data.setK; t++) yb[b * outputs + data.sets[i * data.setK + t]] = 1;
+          if (settings.head === 'sets') {
+            for (let t = 0; t < data.setK; t++) {
+              const ref = data.sets[i * data.setK + t];
+              if (ref >= 0) yb[b * outputs + ref] = 1; // -1: a similar image without features
+            }
+          }
           else yb.set(data.targets.subarray(i * outputs, (i + 1) * outputs), b * outputs);
         }
         const loss = tf.tidy(() => {

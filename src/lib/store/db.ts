@@ -5,9 +5,10 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { ShardImage, ShardSummary } from '../ingest/assemble';
 import type { EmbeddingResult } from '../embedding/run';
+import type { StoredModel } from '../retrieval/protocol';
 
 export const DB_NAME = 'simage';
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 export interface ShardRecord {
   shardId: string;
@@ -60,6 +61,7 @@ interface SimageDb extends DBSchema {
   thumbs: { key: string; value: ThumbRecord };
   features: { key: [string, string]; value: FeatureRecord };
   embeddings: { key: [string, string]; value: EmbeddingRecord };
+  models: { key: string; value: StoredModel };
 }
 
 export type Db = IDBPDatabase<SimageDb>;
@@ -76,6 +78,8 @@ export function openSimageDb(name = DB_NAME): Promise<Db> {
         db.createObjectStore('features', { keyPath: ['modelId', 'hash'] });
       }
       if (oldVersion < 2) db.createObjectStore('embeddings', { keyPath: ['shardId', 'key'] });
+      // One model per shard: the last one trained or imported for it.
+      if (oldVersion < 3) db.createObjectStore('models', { keyPath: 'shardId' });
     },
   });
 }
@@ -175,6 +179,19 @@ export async function getEmbedding(db: Db, shardId: string, key: string, labelsH
   return record && record.labelsHash === labelsHash ? record : undefined;
 }
 
+/** Replaces the shard's model (one transaction: the old one stays until the new one is whole). */
+export async function putModel(db: Db, record: StoredModel): Promise<void> {
+  try {
+    await db.put('models', record);
+  } catch (err) {
+    explainWriteError(err);
+  }
+}
+
+export function getModel(db: Db, shardId: string) {
+  return db.get('models', shardId);
+}
+
 export async function countRecords(db: Db) {
   return {
     shards: await db.count('shards'),
@@ -182,13 +199,15 @@ export async function countRecords(db: Db) {
     thumbs: await db.count('thumbs'),
     features: await db.count('features'),
     embeddings: await db.count('embeddings'),
+    models: await db.count('models'),
   };
 }
 
 export async function clearAll(db: Db): Promise<void> {
-  const tx = db.transaction(['shards', 'images', 'thumbs', 'features', 'embeddings'], 'readwrite');
+  const tx = db.transaction(['shards', 'images', 'thumbs', 'features', 'embeddings', 'models'], 'readwrite');
   await Promise.all([
     tx.objectStore('embeddings').clear(),
+    tx.objectStore('models').clear(),
     tx.objectStore('shards').clear(),
     tx.objectStore('images').clear(),
     tx.objectStore('thumbs').clear(),

@@ -1,0 +1,180 @@
+// The exported model file: one zip (zip.js) holding
+//   manifest.json   what the model is for (ModelManifest below), with a SHA-256 of every other file;
+//   model.json      the net in TensorFlow.js layers format (topology and weight specs);
+//   weights.bin     its weights, float32, in weight-spec order;
+//   references.bin  for the 'embedding' head: the references' label-embedding vectors (R x targetDim, float32 LE).
+// Pure (no DOM): the app and Node read and write it alike. Validation is strict, so a damaged, foreign or hostile
+// file is refused with a sentence and changes nothing.
+import { BlobReader, BlobWriter, TextReader, Uint8ArrayReader, Uint8ArrayWriter, ZipReader, ZipWriter, configure } from '@zip.js/zip.js';
+import { contentHash } from '../hash';
+import { FEATURE_LAYERS, HEADS, TARGET_SPACES, type FeatureLayer, type HeadKind, type TargetSpace } from './heads';
+
+configure({ useWebWorkers: false });
+
+export const MODEL_FORMAT = 'simage-model';
+export const MODEL_FORMAT_VERSION = 1;
+/** Limits that keep a hostile file from exhausting memory before it is refused. */
+export const LIMITS = { references: 2_000_000, vocabulary: 1_000_000, string: 512, fileBytes: 2 ** 31 - 1, units: 4096 * 4096 };
+
+export interface ModelManifest {
+  format: typeof MODEL_FORMAT;
+  version: number;
+  head: HeadKind;
+  layer: FeatureLayer;
+  target: TargetSpace;
+  k: number;
+  featureModelId: string;
+  featureDim: number;
+  /** Size of a reference vector (embedding head), 0 for 'sets'. */
+  targetDim: number;
+  shard: { id: string; name: string; labelsHash: string };
+  /** ImageIDs of the references, in the order of the net's outputs (sets) or of references.bin (embedding). */
+  references: string[];
+  /** The label vocabulary (LabelName) of the shard's labelled images. */
+  vocabulary: string[];
+  embedding: { key: string; layout: string; components: number; perplexity: number; iterations: number; k: number; seed: number };
+  training: { epochs: number; bestEpoch: number; validationScore: number; settings: Record<string, unknown> };
+  files: Record<string, string>;
+  createdAt: string;
+}
+
+export interface ModelFileParts {
+  manifest: ModelManifest;
+  modelJson: { modelTopology: unknown; weightsManifest: { paths: string[]; weights: { name: string; shape: number[]; dtype: string }[] }[]; format?: string; generatedBy?: string; convertedBy?: string | null };
+  weights: Uint8Array;
+  references: Uint8Array | null;
+}
+
+export class ModelFileError extends Error {
+  override name = 'ModelFileError';
+}
+
+const enc = new TextEncoder();
+
+/** Writes the parts as one zip; the manifest's checksums are filled in here. */
+export async function packModelFile(parts: Omit<ModelFileParts, 'manifest'> & { manifest: Omit<ModelManifest, 'files'> }): Promise<Blob> {
+  const modelJsonBytes = enc.encode(JSON.stringify(parts.modelJson));
+  const files: Record<string, string> = {
+    'model.json': await contentHash(modelJsonBytes),
+    'weights.bin': await contentHash(parts.weights),
+  };
+  if (parts.references) files['references.bin'] = await contentHash(parts.references);
+  const manifest: ModelManifest = { ...parts.manifest, files };
+  const writer = new ZipWriter(new BlobWriter('application/zip'));
+  await writer.add('manifest.json', new TextReader(JSON.stringify(manifest, null, 1)));
+  await writer.add('model.json', new Uint8ArrayReader(modelJsonBytes));
+  await writer.add('weights.bin', new Uint8ArrayReader(parts.weights), { level: 0 });
+  if (parts.references) await writer.add('references.bin', new Uint8ArrayReader(parts.references), { level: 0 });
+  return writer.close();
+}
+
+const isString = (v: unknown, max = LIMITS.string): v is string => typeof v === 'string' && v.length <= max;
+const isCount = (v: unknown, max: number) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max;
+
+/** Checks the manifest's shape and ranges; returns it typed or throws a ModelFileError saying what is wrong. */
+export function validateManifest(raw: unknown): ModelManifest {
+  const fail = (what: string): never => {
+    throw new ModelFileError(`This is not a usable simage model file: ${what}.`);
+  };
+  if (!raw || typeof raw !== 'object') fail('manifest.json is not an object');
+  const m = raw as Record<string, unknown>;
+  if (m.format !== MODEL_FORMAT) fail('manifest.json does not name the simage model format');
+  if (m.version !== MODEL_FORMAT_VERSION) fail(`format version ${String(m.version).slice(0, 20)} is not ${MODEL_FORMAT_VERSION}`);
+  if (!HEADS.includes(m.head as HeadKind)) fail('unknown head');
+  if (!FEATURE_LAYERS.includes(m.layer as FeatureLayer)) fail('unknown feature layer');
+  if (!TARGET_SPACES.includes(m.target as TargetSpace)) fail('unknown target space');
+  if (!isCount(m.k, 10_000) || (m.k as number) < 1) fail('k is out of range');
+  if (!isString(m.featureModelId)) fail('the feature model id is missing');
+  if (!isCount(m.featureDim, 65_536) || (m.featureDim as number) < 1) fail('the feature size is out of range');
+  if (!isCount(m.targetDim, 4096)) fail('the reference vector size is out of range');
+  const shard = m.shard as Record<string, unknown> | undefined;
+  if (!shard || !isString(shard.id, 4096) || !isString(shard.name) || !isString(shard.labelsHash, 128)) fail('the shard it was made for is not named');
+  if (!Array.isArray(m.references) || m.references.length === 0 || m.references.length > LIMITS.references || !m.references.every((s) => isString(s))) fail('the reference list is missing, too long or holds non-text');
+  if (!Array.isArray(m.vocabulary) || m.vocabulary.length > LIMITS.vocabulary || !m.vocabulary.every((s) => isString(s))) fail('the label vocabulary is malformed');
+  const files = m.files as Record<string, unknown> | undefined;
+  if (!files || !isString(files['model.json'], 64) || !isString(files['weights.bin'], 64)) fail('checksums are missing');
+  if (m.head === 'embedding' && !isString(files!['references.bin'], 64)) fail('the embedding head has no reference vectors');
+  if (!m.embedding || typeof m.embedding !== 'object' || !m.training || typeof m.training !== 'object') fail('the embedding or training record is missing');
+  return m as unknown as ModelManifest;
+}
+
+async function entryBytes(entries: Map<string, { getData?: (w: Uint8ArrayWriter) => Promise<Uint8Array>; uncompressedSize: number }>, name: string, required: boolean): Promise<Uint8Array | null> {
+  const entry = entries.get(name);
+  if (!entry?.getData) {
+    if (required) throw new ModelFileError(`This is not a usable simage model file: ${name} is missing.`);
+    return null;
+  }
+  if (entry.uncompressedSize > LIMITS.fileBytes) throw new ModelFileError(`This is not a usable simage model file: ${name} is too large.`);
+  try {
+    return await entry.getData(new Uint8ArrayWriter());
+  } catch {
+    throw new ModelFileError(`The model file is damaged: ${name} cannot be read (truncated or corrupt).`);
+  }
+}
+
+/** Reads and checks a model file: structure, checksums, and that the net's shapes agree with the manifest. */
+export async function unpackModelFile(file: Blob): Promise<ModelFileParts> {
+  let entries;
+  try {
+    entries = await new ZipReader(new BlobReader(file)).getEntries();
+  } catch {
+    throw new ModelFileError('The model file is damaged or not a zip file (it may be truncated).');
+  }
+  const byName = new Map(entries.filter((e) => !e.directory).map((e) => [e.filename, e as never]));
+  const manifestBytes = await entryBytes(byName, 'manifest.json', true);
+  let manifestRaw: unknown;
+  try {
+    manifestRaw = JSON.parse(new TextDecoder().decode(manifestBytes!));
+  } catch {
+    throw new ModelFileError('This is not a usable simage model file: manifest.json is not valid JSON.');
+  }
+  const manifest = validateManifest(manifestRaw);
+  const modelJsonBytes = (await entryBytes(byName, 'model.json', true))!;
+  const weights = (await entryBytes(byName, 'weights.bin', true))!;
+  const references = manifest.head === 'embedding' ? await entryBytes(byName, 'references.bin', true) : null;
+  const check = async (name: string, bytes: Uint8Array) => {
+    if ((await contentHash(bytes)) !== manifest.files[name]) throw new ModelFileError(`The model file is damaged: the checksum of ${name} does not match its manifest.`);
+  };
+  await check('model.json', modelJsonBytes);
+  await check('weights.bin', weights);
+  if (references) await check('references.bin', references);
+  let modelJson: ModelFileParts['modelJson'];
+  try {
+    modelJson = JSON.parse(new TextDecoder().decode(modelJsonBytes));
+  } catch {
+    throw new ModelFileError('This is not a usable simage model file: model.json is not valid JSON.');
+  }
+  // Shapes: every weight's size must be sane and together they must fill weights.bin exactly; the net's input must
+  // be the feature size and its output the reference count (sets) or the vector size (embedding).
+  const specs = modelJson?.weightsManifest?.flatMap((g) => g.weights) ?? [];
+  let total = 0;
+  for (const w of specs) {
+    if (w.dtype !== 'float32' || !Array.isArray(w.shape) || !w.shape.every((d) => Number.isInteger(d) && d > 0 && d <= LIMITS.units)) {
+      throw new ModelFileError('This is not a usable simage model file: a weight has an unsupported type or shape.');
+    }
+    const size = w.shape.reduce((a, b) => a * b, 1);
+    if (size > LIMITS.units) throw new ModelFileError('This is not a usable simage model file: a weight is oversized.');
+    total += 4 * size;
+  }
+  if (specs.length === 0 || total !== weights.length) throw new ModelFileError('This is not a usable simage model file: the weights do not match the net\'s shapes.');
+  const kernels = specs.filter((w) => w.shape.length === 2);
+  const first = kernels[0], last = kernels.at(-1)!;
+  const outputs = manifest.head === 'sets' ? manifest.references.length : manifest.targetDim;
+  if (!first || first.shape[0] !== manifest.featureDim || last.shape[1] !== outputs) {
+    throw new ModelFileError('This is not a usable simage model file: the net\'s input or output size does not match its manifest.');
+  }
+  if (references && references.length !== 4 * manifest.references.length * manifest.targetDim) {
+    throw new ModelFileError('This is not a usable simage model file: references.bin does not hold one vector per reference.');
+  }
+  return { manifest, modelJson, weights, references };
+}
+
+/** Why a (valid) model cannot serve the current shard and features, or null when it can. */
+export function incompatibility(manifest: ModelManifest, current: { featureModelId: string; shardLabelsHash: string; shardName: string; imageIds: Set<string> }): string | null {
+  if (manifest.featureModelId !== current.featureModelId) return `This model was made for other features (${manifest.featureModelId}); this app computes ${current.featureModelId}. Nothing was changed.`;
+  if (manifest.shard.labelsHash !== current.shardLabelsHash) {
+    const missing = manifest.references.filter((id) => !current.imageIds.has(id)).length;
+    return `This model was made for another shard ("${manifest.shard.name}"${missing ? `; ${missing} of its ${manifest.references.length} reference images are not in this one` : ', with other labels or splits'}). Load that shard first. Nothing was changed.`;
+  }
+  return null;
+}
