@@ -31,29 +31,73 @@ function lagrange(t: number, out: Float64Array, o: number) {
   }
 }
 
+/** Everything the repulsion keeps between steps, as plain typed arrays. */
+export interface RepulsionBuffers {
+  n: number;
+  maxGrid: number;
+  /** Two packed charge grids: grid 0 holds (1, x), grid 1 holds (y, x^2 + y^2) as real and imaginary parts. */
+  gridRe: [Float64Array, Float64Array];
+  gridIm: [Float64Array, Float64Array];
+  kernelRe: Float64Array;
+  kernelIm: Float64Array;
+  cellX: Int32Array;
+  cellY: Int32Array;
+  weights: Float64Array;
+  /** Potentials at the points: 4 x n (charges 1, x, y, x^2 + y^2). */
+  pot: Float64Array;
+  /** Geometry of the current step: m, boxes, nodes, minX, minY, boxWidth, spacing of the cached kernel. */
+  geom: Float64Array;
+}
+
+export function allocateRepulsion(n: number, maxGrid: number): RepulsionBuffers {
+  const f64 = (len: number) => new Float64Array(len);
+  const size = maxGrid * maxGrid;
+  const geom = f64(8);
+  geom[6] = NaN;
+  return {
+    n,
+    maxGrid,
+    gridRe: [f64(size), f64(size)],
+    gridIm: [f64(size), f64(size)],
+    kernelRe: f64(size),
+    kernelIm: f64(size),
+    cellX: new Int32Array(n),
+    cellY: new Int32Array(n),
+    weights: f64(n * 2 * P),
+    pot: f64(4 * n),
+    geom,
+  };
+}
+
 export class FftRepulsion {
-  private gridRe = new Float64Array(0);
-  private gridIm = new Float64Array(0);
-  private kernelRe = new Float64Array(0);
-  private kernelIm = new Float64Array(0);
-  private grid2Re = new Float64Array(0);
-  private grid2Im = new Float64Array(0);
-  // Per-point interpolation state, reused across iterations (this runs every t-SNE step).
-  private cellX = new Int32Array(0);
-  private cellY = new Int32Array(0);
-  private weights = new Float64Array(0);
-  private kernelSpacing = NaN;
-  constructor(private readonly options: RepulsionOptions = DEFAULT_REPULSION) {}
+  private buffers: RepulsionBuffers;
+  constructor(private readonly options: RepulsionOptions = DEFAULT_REPULSION) {
+    this.buffers = allocateRepulsion(0, options.maxGrid);
+  }
 
   /**
    * Writes into `force` (n x 2) the unnormalized repulsion sum_j q_ij^2 Z^2 (y_i - y_j) and returns
    * Z = sum_{i != j} 1 / (1 + |y_i - y_j|^2).
    */
   compute(y: Float32Array, n: number, force: Float64Array): number {
+    this.prepare(y, n);
+    this.convolve(0, y, n);
+    this.convolve(1, y, n);
+    return this.finish(y, n, force);
+  }
+
+  /** Step 1: the grid for this layout, the kernel's spectrum when the grid's spacing changed, and each
+   *  point's box and interpolation weights. */
+  prepare(y: Float32Array, n: number): void {
+    if (this.buffers.n !== n) this.buffers = allocateRepulsion(n, this.options.maxGrid);
+    const { geom, cellX, cellY, weights } = this.buffers;
     let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
     for (let i = 0; i < n; i++) {
-      minX = Math.min(minX, y[2 * i]); maxX = Math.max(maxX, y[2 * i]);
-      minY = Math.min(minY, y[2 * i + 1]); maxY = Math.max(maxY, y[2 * i + 1]);
+      const px = y[2 * i], py = y[2 * i + 1];
+      if (px < minX) minX = px;
+      if (px > maxX) maxX = px;
+      if (py < minY) minY = py;
+      if (py > maxY) maxY = py;
     }
     const range = Math.max(maxX - minX, maxY - minY, 1e-6) * 1.0001;
     const wanted = Math.max(this.options.minBoxes, Math.ceil(range * this.options.boxesPerUnit));
@@ -61,26 +105,14 @@ export class FftRepulsion {
     // and use the extra room for more boxes.
     const m = Math.min(this.options.maxGrid, nextPow2(2 * P * wanted));
     const boxes = Math.floor(m / (2 * P));
-    const nodes = boxes * P;
     // The box width is rounded up to a ladder of steps of 2^(1/32) (2.2%), so the kernel's spectrum, which depends
     // only on it and m, is recomputed when the layout has grown a step, not every iteration.
     const boxWidth = 2 ** (Math.ceil(Math.log2(range / boxes) * 32) / 32);
     const spacing = boxWidth / P;
-    const size = m * m;
-    if (this.gridRe.length !== 2 * size) {
-      this.gridRe = new Float64Array(2 * size); // two grids packed: charges (1, x) and (y, x^2 + y^2)
-      this.gridIm = new Float64Array(2 * size);
-      this.kernelRe = new Float64Array(size);
-      this.kernelIm = new Float64Array(size);
-      this.grid2Re = this.gridRe.subarray(size);
-      this.grid2Im = this.gridIm.subarray(size);
-      this.kernelSpacing = NaN;
-    }
-    // Kernel on the circulant grid: K(d) for node offsets d in [-(m/2), m/2); its spectrum is real (K is real and
-    // even) and in the same bit-reversed order as the charges' spectra.
-    const kRe = this.kernelRe, kIm = this.kernelIm;
-    if (spacing !== this.kernelSpacing) {
-      this.kernelSpacing = spacing;
+    if (spacing !== geom[6] || m !== geom[0]) {
+      // Kernel on the circulant grid: K(d) for node offsets d in [-(m/2), m/2); its spectrum is real (K is real
+      // and even) and in the same order as the charges' spectra (fft2dScrambled).
+      const kRe = this.buffers.kernelRe.subarray(0, m * m), kIm = this.buffers.kernelIm.subarray(0, m * m);
       kIm.fill(0);
       for (let a = 0; a < m; a++) {
         const da = (a < m / 2 ? a : a - m) * spacing;
@@ -91,19 +123,9 @@ export class FftRepulsion {
         }
       }
       fft2dScrambled(kRe, kIm, m);
+      geom[6] = spacing;
     }
-
-    // Spread charges. Grid 1: re = 1, im = x; grid 2: re = y, im = x^2 + y^2.
-    const g1r = this.gridRe.subarray(0, size), g1i = this.gridIm.subarray(0, size);
-    const g2r = this.grid2Re, g2i = this.grid2Im;
-    g1r.fill(0); g1i.fill(0); g2r.fill(0); g2i.fill(0);
-    const wx = new Float64Array(P), wy = new Float64Array(P);
-    if (this.cellX.length !== n) {
-      this.cellX = new Int32Array(n);
-      this.cellY = new Int32Array(n);
-      this.weights = new Float64Array(n * 2 * P);
-    }
-    const { cellX, cellY, weights } = this;
+    geom[0] = m; geom[1] = boxes; geom[2] = boxes * P; geom[3] = minX; geom[4] = minY; geom[5] = boxWidth;
     for (let i = 0; i < n; i++) {
       const px = y[2 * i], py = y[2 * i + 1];
       const bx = Math.min(boxes - 1, Math.floor((px - minX) / boxWidth));
@@ -112,58 +134,80 @@ export class FftRepulsion {
       lagrange((py - minY) / boxWidth - by, weights, i * 2 * P + P);
       cellX[i] = bx * P;
       cellY[i] = by * P;
-      for (let j = 0; j < P; j++) {
-        wx[j] = weights[i * 2 * P + j];
-        wy[j] = weights[i * 2 * P + P + j];
-      }
-      const c1 = px, c2 = py, c3 = px * px + py * py;
+    }
+  }
+
+  /** Step 2, one call per grid: spread the grid's two charges, convolve with the
+   *  kernel by FFT, and gather its two potentials at the points. */
+  convolve(g: 0 | 1, y: Float32Array, n: number): void {
+    const { geom, cellX, cellY, weights, pot } = this.buffers;
+    const m = geom[0], nodes = geom[2], size = m * m;
+    const re = this.buffers.gridRe[g].subarray(0, size), im = this.buffers.gridIm[g].subarray(0, size);
+    const kRe = this.buffers.kernelRe;
+    re.fill(0);
+    im.fill(0);
+    for (let i = 0; i < n; i++) {
+      const px = y[2 * i], py = y[2 * i + 1];
+      const cr = g === 0 ? 1 : py;
+      const ci = g === 0 ? px : px * px + py * py;
+      const o = i * 2 * P;
       for (let a = 0; a < P; a++) {
         const row = (cellY[i] + a) * m + cellX[i];
+        const wya = weights[o + P + a];
         for (let b = 0; b < P; b++) {
-          const w = wy[a] * wx[b];
-          const g = row + b;
-          g1r[g] += w;
-          g1i[g] += w * c1;
-          g2r[g] += w * c2;
-          g2i[g] += w * c3;
+          const w = wya * weights[o + b];
+          re[row + b] += w * cr;
+          im[row + b] += w * ci;
         }
       }
     }
-    // Convolve both packed grids with the (real, even) kernel: a real even kernel has a real spectrum, so the
-    // product keeps the two real charge grids separable in the real and imaginary parts.
-    // Charges sit in the first `nodes` rows and columns; potentials are only read there too.
-    fft2dScrambled(g1r, g1i, m, nodes);
-    fft2dScrambled(g2r, g2i, m, nodes);
+    // The kernel is real and even, so its spectrum is real and the product keeps the two real charges apart in the
+    // real and imaginary parts. Charges sit in the first `nodes` rows and columns; potentials are read there too.
+    fft2dScrambled(re, im, m, nodes);
     for (let t = 0; t < size; t++) {
       const k = kRe[t];
-      g1r[t] *= k; g1i[t] *= k; g2r[t] *= k; g2i[t] *= k;
+      re[t] *= k;
+      im[t] *= k;
     }
-    ifft2dScrambled(g1r, g1i, m, nodes);
-    ifft2dScrambled(g2r, g2i, m, nodes);
+    ifft2dScrambled(re, im, m, nodes);
     const norm = 1 / size;
-
-    // Gather potentials at the points and assemble forces and Z.
-    let z = 0;
+    const outRe = 2 * g * n, outIm = (2 * g + 1) * n;
     for (let i = 0; i < n; i++) {
-      let p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+      const o = i * 2 * P;
+      let pr = 0, pi = 0;
       for (let a = 0; a < P; a++) {
         const row = (cellY[i] + a) * m + cellX[i];
-        const wya = weights[i * 2 * P + P + a];
+        const wya = weights[o + P + a];
         for (let b = 0; b < P; b++) {
-          const w = wya * weights[i * 2 * P + b];
-          const g = row + b;
-          p0 += w * g1r[g];
-          p1 += w * g1i[g];
-          p2 += w * g2r[g];
-          p3 += w * g2i[g];
+          const w = wya * weights[o + b];
+          pr += w * re[row + b];
+          pi += w * im[row + b];
         }
       }
-      p0 *= norm; p1 *= norm; p2 *= norm; p3 *= norm;
+      pot[outRe + i] = pr * norm;
+      pot[outIm + i] = pi * norm;
+    }
+  }
+
+  /** Z from the four potentials. */
+  normalization(y: Float32Array, n: number): number {
+    const pot = this.buffers.pot;
+    let z = 0;
+    for (let i = 0; i < n; i++) {
       const px = y[2 * i], py = y[2 * i + 1];
-      z += (1 + px * px + py * py) * p0 - 2 * (px * p1 + py * p2) + p3;
-      force[2 * i] = px * p0 - p1;
-      force[2 * i + 1] = py * p0 - p2;
+      z += (1 + px * px + py * py) * pot[i] - 2 * (px * pot[n + i] + py * pot[2 * n + i]) + pot[3 * n + i];
     }
     return Math.max(z - n, 1e-12);
+  }
+
+  /** Step 3: Z, and the unnormalized repulsive force of each point into `force`. */
+  finish(y: Float32Array, n: number, force: Float64Array): number {
+    const pot = this.buffers.pot;
+    for (let i = 0; i < n; i++) {
+      const px = y[2 * i], py = y[2 * i + 1];
+      force[2 * i] = px * pot[i] - pot[n + i];
+      force[2 * i + 1] = py * pot[i] - pot[2 * n + i];
+    }
+    return this.normalization(y, n);
   }
 }
