@@ -10,12 +10,12 @@ import { buildIfNeeded, ROOT } from './build-if-needed.mjs';
 import { serve } from './serve.mjs';
 import { launch } from './browser.mjs';
 
-const USAGE = 'usage: npm run pipeline -- <shard path or URL> [--backend auto|webgpu|wasm|webgl|cpu] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout tsne|umap|svd] [--k N] [--perplexity N] [--iterations N] [--port N] [--timeout-s S]';
+const USAGE = 'usage: npm run pipeline -- <shard path or URL> [--backend auto|webgpu|wasm|webgl|cpu] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout tsne|umap|svd] [--k N] [--perplexity N] [--iterations N] [--head sets|embedding] [--layer flatten|mixed7] [--target svd|layout] [--epochs N] [--port N] [--timeout-s S]';
 // IndexedDB belongs to an origin (scheme, host and port): a fixed port keeps a --profile's cache reachable.
 export const DEFAULT_PORT = 47170;
 
 export function parseArgs(argv) {
-  const opts = { shard: null, backend: 'auto', profile: null, out: null, batch: null, threads: null, layout: null, k: null, perplexity: null, iterations: null, port: DEFAULT_PORT, timeoutS: 3600 };
+  const opts = { shard: null, backend: 'auto', profile: null, out: null, batch: null, threads: null, layout: null, k: null, perplexity: null, iterations: null, head: null, layer: null, target: null, epochs: null, port: DEFAULT_PORT, timeoutS: 3600 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -33,6 +33,10 @@ export function parseArgs(argv) {
     else if (a === '--k') opts.k = Number(value());
     else if (a === '--perplexity') opts.perplexity = Number(value());
     else if (a === '--iterations') opts.iterations = Number(value());
+    else if (a === '--head') opts.head = value();
+    else if (a === '--layer') opts.layer = value();
+    else if (a === '--target') opts.target = value();
+    else if (a === '--epochs') opts.epochs = Number(value());
     else if (a === '--help' || a === '-h') throw new Error(USAGE);
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else if (opts.shard === null) opts.shard = a;
@@ -41,7 +45,10 @@ export function parseArgs(argv) {
   if (!opts.shard) throw new Error(USAGE);
   if (!['auto', 'webgpu', 'wasm', 'webgl', 'cpu'].includes(opts.backend)) throw new Error(`unknown backend ${opts.backend}`);
   if (opts.layout !== null && !['tsne', 'umap', 'svd'].includes(opts.layout)) throw new Error(`unknown layout ${opts.layout} (tsne, umap or svd)`);
-  for (const name of ['k', 'perplexity', 'iterations', 'batch', 'threads']) {
+  if (opts.head !== null && !['sets', 'embedding'].includes(opts.head)) throw new Error(`unknown head ${opts.head} (sets or embedding)`);
+  if (opts.layer !== null && !['flatten', 'mixed7'].includes(opts.layer)) throw new Error(`unknown layer ${opts.layer} (flatten or mixed7)`);
+  if (opts.target !== null && !['svd', 'layout'].includes(opts.target)) throw new Error(`unknown target ${opts.target} (svd or layout)`);
+  for (const name of ['k', 'perplexity', 'iterations', 'batch', 'threads', 'epochs']) {
     if (opts[name] !== null && !(Number.isInteger(opts[name]) && opts[name] >= 0)) throw new Error(`--${name} needs a whole number`);
   }
   return opts;
@@ -62,7 +69,7 @@ export async function runPipeline(opts, { onProgress = (line) => process.stderr.
     page.on('pageerror', (err) => onProgress(`[page error] ${err.message}`));
     const params = new URLSearchParams({ shard: isUrl ? opts.shard : server.shardUrl, backend: opts.backend, settings: 'defaults' });
     if (opts.batch) params.set('batch', String(opts.batch));
-    for (const name of ['threads', 'layout', 'k', 'perplexity', 'iterations']) if (opts[name] !== null && opts[name] !== undefined) params.set(name, String(opts[name]));
+    for (const name of ['threads', 'layout', 'k', 'perplexity', 'iterations', 'head', 'layer', 'target', 'epochs']) if (opts[name] !== null && opts[name] !== undefined) params.set(name, String(opts[name]));
     await page.goto(`${server.origin}/?${params}`);
     const deadline = Date.now() + opts.timeoutS * 1000;
     let lastLine = '';

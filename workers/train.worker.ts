@@ -16,6 +16,7 @@ import { seededRandom } from '../src/lib/random';
 import { contentHash } from '../src/lib/hash';
 import { getEmbedding, getFeature, getModel, getShard, listShardImages, openSimageDb, putModel, type Db } from '../src/lib/store/db';
 import { initBackend, probePlatform } from './tf-backend';
+import { speedUpWasmMatMul } from '../src/lib/retrieval/wasm-matmul';
 
 const post = (m: TrainWorkerReply, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
 const cancelled = new Set<number>();
@@ -42,6 +43,7 @@ async function ensureBackend(choice: BackendChoice, threads: number): Promise<Ba
   for (const name of plan.order) {
     try {
       await initBackend(name, threads, base);
+      if (name === 'wasm') speedUpWasmMatMul();
       backend = name;
       return name;
     } catch (err) {

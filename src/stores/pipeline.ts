@@ -14,9 +14,12 @@ import { cachedFeatureHashes, clearAll, countRecords, getShard, listShardImages,
 import { JobError, WorkerHost } from './jobs';
 import { featureModelId } from '../lib/features/model';
 import type { EmbedLabelsRequest, EmbedLabelsResult, EmbeddingReply } from '../lib/embedding/protocol';
-import { embeddingSettingsOf } from '../lib/settings';
+import { embeddingSettingsOf, trainSettingsOf } from '../lib/settings';
+import type { ModelSummary, QueryResult, RetrievalEvaluation, TrainResult, TrainWorkerReply, TrainWorkerRequest, ExportResult } from '../lib/retrieval/protocol';
+import type { EpochReport } from '../lib/retrieval/heads';
 
-export type StageName = 'load' | 'features' | 'embedding';
+export type StageName = 'load' | 'features' | 'embedding' | 'train';
+const STAGES: StageName[] = ['load', 'features', 'embedding', 'train'];
 export interface StageState {
   status: 'idle' | 'running' | 'done' | 'error' | 'cancelled';
   progress: Progress | null;
@@ -29,10 +32,12 @@ export interface PipelineReport {
   backend: BackendName | null;
   backend_reason: string | null;
   model: string;
-  timings_s: { load: number; features: number; svd?: number; tsne?: number; umap?: number; sets?: number };
+  timings_s: { load: number; features: number; svd?: number; tsne?: number; umap?: number; sets?: number; train?: number; evaluate?: number };
   features: { computed: number; cached: number; failed: { id: string; reason: string }[]; per_s: number };
   embedding?: { layout: string; k: number; images: number; train: number; unique_label_rows: number; kl: number | null; cached: boolean };
-  evaluation?: { similar_set_score: number };
+  /** The retrieval net: which head, what it read, how long it trained, whether a stored one was reused. */
+  net?: { head: string; layer: string; target: string; references: number; epochs: number; best_epoch: number; reused: boolean; backend: string | null };
+  evaluation?: Partial<RetrievalEvaluation> & { similar_set_score: number };
 }
 
 /** The label embedding as the map and search use it. */
@@ -63,7 +68,20 @@ const baseSettings = queryParams.settings === 'defaults' ? DEFAULT_SETTINGS : va
 export const settings = writable<Settings>(validateSettings(queryParams, baseSettings));
 settings.subscribe((s) => localStorage.setItem('simage.settings', JSON.stringify(s)));
 
-export const stages = writable<Record<StageName, StageState>>({ load: idleStage(), features: idleStage(), embedding: idleStage() });
+const idleStages = (): Record<StageName, StageState> => ({ load: idleStage(), features: idleStage(), embedding: idleStage(), train: idleStage() });
+export const stages = writable<Record<StageName, StageState>>(idleStages());
+/** The retrieval net in use for the shard (trained, reused or imported), and its training curve while it trains. */
+export const model = writable<ModelSummary | null>(null);
+export const epochs = writable<EpochReport[]>([]);
+/** The current search: the query (an image of the shard, or a dropped file) and its ranked results. */
+export interface SearchState {
+  query: { kind: 'image'; imageId: string } | { kind: 'file'; name: string; url: string };
+  results: { imageId: string; score: number }[];
+  ms: number;
+  error: string | null;
+  busy: boolean;
+}
+export const search = writable<SearchState | null>(null);
 export const embedding = writable<EmbeddingState | null>(null);
 /** The image a person selected on the map or in the gallery. */
 export const selectedImageId = writable<string | null>(null);
@@ -76,12 +94,14 @@ export const errorMessage = writable<string | null>(null);
 /** A local shard whose features were not finished before the page was reloaded: it must be picked again. */
 export const resumeHint = writable<string | null>(null);
 export const storage = writable<{ usage: number; quota: number; persisted: boolean } | null>(null);
-export const running = derived(stages, (s) => s.load.status === 'running' || s.features.status === 'running' || s.embedding.status === 'running');
+export const running = derived(stages, (s) => STAGES.some((name) => s[name].status === 'running'));
 
 // ---- workers ---------------------------------------------------------------------------------------------------
 const ingest = new WorkerHost<LoadRequest, IngestReply>(() => new Worker(new URL('../../workers/ingest.worker.ts', import.meta.url), { type: 'module', name: 'ingest' }));
 const features = new WorkerHost<ExtractRequest | EmbedRequest, FeaturesReply>(() => new Worker(new URL('../../workers/features.worker.ts', import.meta.url), { type: 'module', name: 'features' }));
 const embedder = new WorkerHost<EmbedLabelsRequest, EmbeddingReply>(() => new Worker(new URL('../../workers/embedding.worker.ts', import.meta.url), { type: 'module', name: 'embedding' }));
+// The training worker holds the model for searches, so it is never terminated for idleness.
+const trainer = new WorkerHost<TrainWorkerRequest, TrainWorkerReply>(() => new Worker(new URL('../../workers/train.worker.ts', import.meta.url), { type: 'module', name: 'train' }), Infinity);
 let cancelCurrent: (() => void) | null = null;
 let modelId = '';
 
@@ -124,8 +144,10 @@ export async function runShard(source: ShardSource): Promise<PipelineReport> {
   errorMessage.set(null);
   resumeHint.set(null);
   report.set(null);
-  stages.set({ load: idleStage(), features: idleStage(), embedding: idleStage() });
+  stages.set(idleStages());
   embedding.set(null);
+  model.set(null);
+  search.set(null);
   const s = get(settings);
   localStorage.setItem('simage.active', JSON.stringify({ shardId: sourceKey(source), url: source.kind === 'url' ? source.url : null }));
   void navigator.storage?.persist?.();
@@ -165,6 +187,7 @@ export async function runShard(source: ShardSource): Promise<PipelineReport> {
     featureCount.set(extracted.computed + extracted.cached);
 
     const embedded = await runEmbeddingStage(loadedShard.shardId);
+    const trained = await runTrainStage(loadedShard.shardId, true);
     localStorage.removeItem('simage.active');
     const summary = loadedShard.summary;
     const result: PipelineReport = {
@@ -186,6 +209,8 @@ export async function runShard(source: ShardSource): Promise<PipelineReport> {
         svd: embedded.timingsMs.svd / 1000,
         ...(s.layout === 'svd' ? {} : { [s.layout]: embedded.timingsMs.layout / 1000 }),
         sets: embedded.timingsMs.sets / 1000,
+        train: trained.timingsMs.train / 1000,
+        evaluate: trained.timingsMs.evaluate / 1000,
       },
       features: {
         computed: extracted.computed,
@@ -202,7 +227,17 @@ export async function runShard(source: ShardSource): Promise<PipelineReport> {
         kl: embedded.kl,
         cached: embedded.cached,
       },
-      evaluation: { similar_set_score: embedded.similarSetScore },
+      net: {
+        head: trained.head,
+        layer: trained.layer,
+        target: trained.target,
+        references: trained.references,
+        epochs: trained.history.length,
+        best_epoch: bestEpoch(trained.history),
+        reused: !trained.trained,
+        backend: trained.backend,
+      },
+      evaluation: { ...(trained.evaluation ?? {}), similar_set_score: embedded.similarSetScore },
     };
     report.set(result);
     return result;
@@ -210,7 +245,7 @@ export async function runShard(source: ShardSource): Promise<PipelineReport> {
     const e = err as JobError;
     const message = e.message ?? String(err);
     stages.update((st) => {
-      for (const name of ['load', 'features', 'embedding'] as StageName[]) {
+      for (const name of STAGES) {
         if (st[name].status === 'running') st[name] = { ...st[name], status: e.cancelled ? 'cancelled' : 'error', message };
       }
       return { ...st };
@@ -259,6 +294,138 @@ export async function rerunEmbedding() {
   }
 }
 
+const bestEpoch = (history: EpochReport[]) => history.reduce((best, e) => (!best || e.validation.score > best.validation.score ? e : best), null as EpochReport | null)?.epoch ?? 0;
+
+/** Trains the retrieval net on the shard's features and label embedding (or reuses the stored one). */
+async function runTrainStage(shardId: string, reuse: boolean): Promise<TrainResult> {
+  setStage('train', { status: 'running', progress: null, message: null });
+  epochs.set([]);
+  const s = get(settings);
+  const job = trainer.run<TrainResult>(
+    { type: 'train', shardId, embedding: embeddingSettingsOf(s), train: trainSettingsOf(s), featureModelId: await modelIdOnce(), backend: s.backend, threads: s.threads, reuse },
+    ['trained'],
+    (r) => {
+      if (r.type === 'progress') setStage('train', { progress: r.progress });
+      else if (r.type === 'epoch') epochs.update((list) => [...list, r.report]);
+    },
+  );
+  cancelCurrent = job.cancel;
+  const result = await job.done;
+  setStage('train', { status: 'done', elapsedMs: result.timingsMs.train + result.timingsMs.evaluate });
+  epochs.set(result.history);
+  model.set(result);
+  return result;
+}
+
+/** Trains again from scratch with the current settings (head, layer, target, epochs). */
+export async function retrain() {
+  const current = get(shard);
+  if (!current) return;
+  errorMessage.set(null);
+  try {
+    await runTrainStage(current.shardId, false);
+  } catch (err) {
+    const e = err as JobError;
+    setStage('train', { status: e.cancelled ? 'cancelled' : 'error', message: e.message });
+    if (!e.cancelled) errorMessage.set(e.message);
+  } finally {
+    cancelCurrent = null;
+  }
+}
+
+/** The k most similar references to an image of the shard, by the current model. */
+export async function searchImage(imageId: string) {
+  const current = get(shard);
+  selectedImageId.set(imageId);
+  if (!current || !get(model)) return;
+  search.set({ query: { kind: 'image', imageId }, results: get(search)?.results ?? [], ms: 0, error: null, busy: true });
+  try {
+    const r = await trainer.run<QueryResult>({ type: 'query', shardId: current.shardId, query: { kind: 'image', imageId }, k: get(settings).k }, ['results']).done;
+    if (get(search)?.query.kind === 'image' && (get(search)?.query as { imageId: string }).imageId !== imageId) return; // a newer query won
+    search.set({ query: { kind: 'image', imageId }, results: r.results, ms: r.ms, error: null, busy: false });
+  } catch (err) {
+    search.set({ query: { kind: 'image', imageId }, results: [], ms: 0, error: (err as Error).message, busy: false });
+  }
+}
+
+/** Searches with an image that is not in the shard: its features are computed first (not cached). */
+export async function searchFile(file: File) {
+  const current = get(shard);
+  if (!current || !get(model)) {
+    errorMessage.set('Load a shard and train (or import) a model before searching with your own image.');
+    return;
+  }
+  const previous = get(search);
+  if (previous?.query.kind === 'file') URL.revokeObjectURL(previous.query.url);
+  const query = { kind: 'file' as const, name: file.name, url: URL.createObjectURL(file) };
+  selectedImageId.set(null);
+  search.set({ query, results: [], ms: 0, error: null, busy: true });
+  try {
+    const t0 = performance.now();
+    const bytes = await file.arrayBuffer();
+    const f = await embedImages([bytes]);
+    const r = await trainer.run<QueryResult>({ type: 'query', shardId: current.shardId, query: { kind: 'features', flatten: f.flatten, mixed7: f.mixed7 }, k: get(settings).k }, ['results']).done;
+    search.set({ query, results: r.results, ms: performance.now() - t0, error: null, busy: false });
+  } catch (err) {
+    search.set({ query, results: [], ms: 0, error: (err as Error).message, busy: false });
+  }
+}
+
+/** Downloads the current model as one file. */
+export async function exportModel(): Promise<{ name: string; size: number } | null> {
+  const current = get(shard);
+  if (!current) return null;
+  try {
+    const r = await trainer.run<ExportResult>({ type: 'export', shardId: current.shardId }, ['exported']).done;
+    const url = URL.createObjectURL(r.file);
+    const a = Object.assign(document.createElement('a'), { href: url, download: r.name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    return { name: r.name, size: r.file.size };
+  } catch (err) {
+    errorMessage.set((err as Error).message);
+    return null;
+  }
+}
+
+/** Loads a model file for the current shard; a file that does not fit changes nothing and says why. */
+export async function importModel(file: Blob): Promise<boolean> {
+  const current = get(shard);
+  if (!current) {
+    errorMessage.set('Load the shard the model was made for first, then import the model.');
+    return false;
+  }
+  errorMessage.set(null);
+  const s = get(settings);
+  try {
+    const r = await trainer.run<TrainResult>({ type: 'import', shardId: current.shardId, file, featureModelId: await modelIdOnce(), backend: s.backend, threads: s.threads }, ['trained']).done;
+    model.set(r);
+    epochs.set([]);
+    search.set(null);
+    return true;
+  } catch (err) {
+    errorMessage.set((err as Error).message);
+    return false;
+  }
+}
+
+/** After a reload: loads the shard's stored model, if any, so search works without training. */
+async function restoreModel(shardId: string) {
+  const s = get(settings);
+  try {
+    const r = await trainer.run<TrainResult | { type: 'none'; jobId: number }>({ type: 'restore', shardId, backend: s.backend, threads: s.threads }, ['trained', 'none']).done;
+    if (r.type === 'trained') {
+      model.set(r);
+      epochs.set(r.history);
+      setStage('train', { status: 'done', elapsedMs: r.timingsMs.train + r.timingsMs.evaluate });
+    }
+  } catch (err) {
+    errorMessage.set((err as Error).message);
+  }
+}
+
 export function cancel() {
   cancelCurrent?.();
   cancelCurrent = null;
@@ -281,6 +448,7 @@ export async function clearCache() {
   ingest.terminate();
   features.terminate();
   embedder.terminate();
+  trainer.terminate();
   const db = await openSimageDb();
   await clearAll(db);
   db.close();
@@ -292,7 +460,10 @@ export async function clearCache() {
   report.set(null);
   embedding.set(null);
   selectedImageId.set(null);
-  stages.set({ load: idleStage(), features: idleStage(), embedding: idleStage() });
+  model.set(null);
+  epochs.set([]);
+  search.set(null);
+  stages.set(idleStages());
   await refreshStorage();
 }
 
@@ -324,7 +495,10 @@ export async function restore() {
   const last = active?.shardId ?? localStorage.getItem('simage.lastShard');
   if (!last) return;
   const shown = await showShard(last);
-  if (shown) void rerunEmbedding();
+  if (shown) {
+    void rerunEmbedding();
+    void restoreModel(shown.record.shardId);
+  }
   if (shown && shown.missing > 0 && shown.record.source.kind !== 'url') {
     resumeHint.set(`Features are stored for ${shown.list.length - shown.missing} of ${shown.list.length} images of "${shown.record.name}". Pick the same ${shown.record.source.kind === 'files' ? 'folder' : 'file'} again to compute the other ${shown.missing}; nothing stored is computed again.`);
   }
