@@ -22,6 +22,12 @@ window.__simage = {
     featureCount: get(pipeline.featureCount),
     resumeHint: get(pipeline.resumeHint),
   }),
+  /** Searches with an image of the loaded shard; resolves with the ranked results. */
+  search: async (imageId: string) => {
+    await pipeline.searchImage(imageId);
+    return get(pipeline.search);
+  },
+  model: () => get(pipeline.model),
   runUrl: (url: string) => pipeline.runShard({ kind: 'url', url: new URL(url, location.href).href }),
   cancel: pipeline.cancel,
   cacheCounts: pipeline.cacheCounts,

@@ -78,7 +78,8 @@ export class WorkerHost<Req extends { jobId: number }, Rep extends Reply> {
 
   private finish(jobId: number) {
     this.handlers.delete(jobId);
-    if (this.handlers.size === 0) {
+    // (setTimeout treats Infinity as 0: a worker kept for good gets no timer at all.)
+    if (this.handlers.size === 0 && Number.isFinite(this.idleMs)) {
       this.idleTimer = setTimeout(() => this.terminate(), this.idleMs);
     }
   }

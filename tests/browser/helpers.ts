@@ -4,15 +4,23 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { launch } from '../../scripts/browser.mjs';
 
 export interface Snapshot {
-  stages: Record<'load' | 'features' | 'embedding', { status: string; progress: { done: number; total: number | null } | null }>;
+  stages: Record<'load' | 'features' | 'embedding' | 'train', { status: string; progress: { done: number; total: number | null } | null }>;
   report: null | {
     shard: { images: number; labelled: number; labels: number; train: number; validation: number; skipped: { id: string; reason: string }[] };
     backend: string;
     model: string;
-    timings_s: { load: number; features: number; svd?: number; tsne?: number; umap?: number };
+    timings_s: { load: number; features: number; svd?: number; tsne?: number; umap?: number; train?: number; evaluate?: number };
     features: { computed: number; cached: number; per_s: number };
     embedding?: { layout: string; k: number; cached: boolean; unique_label_rows: number };
-    evaluation?: { similar_set_score: number };
+    net?: { head: string; layer: string; target: string; references: number; epochs: number; best_epoch: number; reused: boolean };
+    evaluation?: {
+      similar_set_score: number;
+      k?: number;
+      queries?: number;
+      score?: Record<'trained' | 'feature_knn' | 'random' | 'oracle', number>;
+      precision_at_k?: Record<'trained' | 'feature_knn' | 'random' | 'oracle', number>;
+      map?: Record<'trained' | 'feature_knn' | 'random' | 'oracle', number>;
+    };
   };
   error: string | null;
   images: number;

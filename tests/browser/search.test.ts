@@ -1,0 +1,104 @@
+// Search with the retrieval net on the demo shard, through the UI: train (a few epochs), click an image, results
+// shown with shared labels; search with a dropped image that is not in the shard; export the model; then in a
+// browser with an empty cache, load the shard, import the file, and the same query gives the same ranked list.
+// A damaged file is refused with a sentence and changes nothing.
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import type { Page } from 'playwright-core';
+import { openBrowser, reportReady, waitFor } from './helpers';
+
+const origin = inject('origin');
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups) await c();
+});
+
+type Results = { results: { imageId: string; score: number }[] } | null;
+const search = (page: Page, id: string) => page.evaluate((i) => (window as any).__simage.search(i), id) as Promise<Results>;
+
+describe('search with the retrieval net', () => {
+  it('trains, answers clicks and dropped images, exports, and an import in an empty browser answers alike', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simage-export-'));
+    const { context, page } = await openBrowser();
+    cleanups.push(() => context.close());
+    await page.goto(`${origin}/?shard=shards/demo-small/&backend=wasm&epochs=6`);
+    const done = await waitFor(page, reportReady, 12 * 60_000);
+    const r = done.report!;
+    expect(r.net).toMatchObject({ head: 'embedding', references: 253 });
+    expect(r.net!.epochs).toBeLessThanOrEqual(6);
+    const ev = r.evaluation!;
+    expect(ev).toMatchObject({ k: 100, queries: 253 });
+    for (const table of [ev.score!, ev.precision_at_k!, ev.map!]) for (const m of ['trained', 'feature_knn', 'random', 'oracle'] as const) expect(table[m]).toBeGreaterThanOrEqual(0);
+    expect(ev.score!.oracle).toBeGreaterThan(ev.score!.trained);
+    expect(ev.score!.oracle).toBeGreaterThan(ev.score!.random);
+    expect(r.timings_s.train).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('[data-testid=evaluation] tbody tr').count()).toBe(4);
+    await expect.poll(() => page.locator('[data-testid=train] svg polyline').count()).toBe(2); // live curves
+
+    // Click an image in the gallery: ranked results with scores, shared labels highlighted.
+    const cell = page.locator('[data-testid=gallery] button.cell').nth(3);
+    const queryId = (await cell.getAttribute('data-image-id'))!;
+    await cell.click();
+    await expect.poll(() => page.getByTestId('selected-id').textContent()).toBe(queryId);
+    const items = page.locator('[data-testid=results] button.result');
+    await expect.poll(() => items.count(), { timeout: 30_000 }).toBe(100);
+    expect(await page.locator('[data-testid=results] .tag.shared').count()).toBeGreaterThan(0);
+    const shown = await items.evaluateAll((els) => els.map((e) => e.getAttribute('data-image-id')));
+    // Keyboard: arrows move through the results, Enter searches from the focused one.
+    await items.first().focus();
+    await page.keyboard.press('ArrowRight');
+    const focused = await page.evaluate(() => document.activeElement?.getAttribute('data-image-id'));
+    expect(focused).toBe(shown[1]);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('selected-id').textContent()).toBe(shown[1]);
+
+    // Latency of a click query (features read from the cache, the net, top-k) on WASM.
+    const before = await search(page, queryId);
+    expect(before!.results.map((x) => x.imageId)).toEqual(shown);
+
+    // A dropped image that is not in the shard: its features are computed, then it is queried.
+    await page.getByTestId('query-drop').evaluate(async (zone) => {
+      const canvas = new OffscreenCanvas(120, 90);
+      const ctx = canvas.getContext('2d')!;
+      ctx.fillStyle = '#fde047';
+      ctx.fillRect(0, 0, 120, 90);
+      ctx.fillStyle = '#dc2626';
+      ctx.beginPath();
+      ctx.arc(60, 45, 30, 0, 2 * Math.PI);
+      ctx.fill();
+      const file = new File([await canvas.convertToBlob({ type: 'image/png' })], 'my-drawing.png', { type: 'image/png' });
+      const data = new DataTransfer();
+      data.items.add(file);
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    });
+    await expect.poll(() => page.getByTestId('selected-id').textContent()).toBe('my-drawing.png');
+    await expect.poll(() => items.count(), { timeout: 60_000 }).toBe(100);
+
+    // Export: one file.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
+    const file = join(dir, download.suggestedFilename());
+    await download.saveAs(file);
+    expect(download.suggestedFilename()).toMatch(/\.embedding\.simage-model\.zip$/);
+
+    // An empty browser: load the shard (a quick one-epoch model of its own), import the file, same ranked list.
+    const fresh = await openBrowser(mkdtempSync(join(tmpdir(), 'simage-import-')));
+    cleanups.push(() => fresh.context.close());
+    await fresh.page.goto(`${origin}/?shard=shards/demo-small/&backend=wasm&epochs=1`);
+    await waitFor(fresh.page, reportReady, 12 * 60_000);
+    const own = await search(fresh.page, queryId);
+    // A damaged file is refused with a sentence, and the model in use stays.
+    const bytes = readFileSync(file);
+    const damaged = join(dir, 'damaged.zip');
+    writeFileSync(damaged, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    await fresh.page.getByTestId('import').setInputFiles(damaged);
+    await expect.poll(() => fresh.page.getByTestId('error').textContent()).toMatch(/damaged|not a usable/);
+    expect((await search(fresh.page, queryId))!.results).toEqual(own!.results);
+    await fresh.page.getByTestId('import').setInputFiles(file);
+    await expect.poll(() => fresh.page.getByTestId('model-summary').textContent()).toMatch(/Imported model: embedding head/);
+    const imported = await search(fresh.page, queryId);
+    expect(imported!.results.map((x) => x.imageId)).toEqual(before!.results.map((x) => x.imageId));
+    imported!.results.forEach((x, i) => expect(x.score).toBeCloseTo(before!.results[i].score, 5));
+  });
+});
