@@ -17,6 +17,7 @@ import { mkdirSync } from 'node:fs';
 const parts = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const runFeatures = parts.length === 0 || parts.includes('features');
 const runEmbedding = parts.length === 0 || parts.includes('embedding');
+const runRetrieval = parts.length === 0 || parts.includes('retrieval');
 
 /** Part 2: the label-embedding kernels in Node (same V8 as the browser's workers), bundled from TypeScript. */
 function embeddingBench() {
@@ -32,6 +33,24 @@ function embeddingBench() {
   for (const r of rows) {
     const details = r.step === 'svd' ? `${r.cols} columns, ${r.nnz} non-zeros, ${r.components} components` : r.step === 'tsne' ? `${r.iterations} iterations, ${r.repulsion} repulsion, kNN ${r.knn_seconds} s` : `${r.epochs} epochs`;
     console.log(r.step.padEnd(6), String(r.n).padStart(8), String(r.seconds).padStart(9), String(r.kl ?? '').padStart(7), String(r.preservation_10nn ?? '').padStart(11), ` ${details}`);
+  }
+  console.log(line);
+}
+
+/** Part 3: the retrieval net (TensorFlow.js WASM in Node, bundled; TensorFlow.js stays external so its WASM
+ *  backend finds its binaries in node_modules). */
+function retrievalBench() {
+  const out = join(ROOT, '.cache', 'bench-retrieval.mjs');
+  mkdirSync(join(ROOT, '.cache'), { recursive: true });
+  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'rolldown', 'bin', 'cli.mjs'), join(ROOT, 'bench', 'retrieval-bench.ts'), '-o', out, '-f', 'esm', '-p', 'node', '--external', '@tensorflow/tfjs', '--external', '@tensorflow/tfjs-backend-wasm'], { stdio: ['ignore', 2, 2] });
+  if (build.status !== 0) throw new Error('bundling the retrieval benchmark failed');
+  const run = spawnSync(process.execPath, [out], { stdio: ['ignore', 'pipe', 2], encoding: 'utf8', maxBuffer: 64 << 20 });
+  const line = run.stdout.trim().split('\n').pop();
+  const { rows } = JSON.parse(line);
+  console.log('\nRetrieval net (TensorFlow.js WASM, one thread, synthetic 2048-d features, k = 100):');
+  for (const r of rows) {
+    if (r.part === 'train') console.log(`train ${r.head.padEnd(9)} ${String(r.train_images).padStart(6)} images: best validation score ${r.score} (feature_knn ${r.feature_knn}) at epoch ${r.best_epoch} of ${r.epochs}, ${r.seconds_to_best} s to best, ${r.seconds_per_epoch} s per epoch`);
+    else console.log(`query ${r.head.padEnd(9)} ${String(r.references).padStart(7)} references: ${r.ms === null ? r.note : `${r.ms} ms median (max ${r.ms_max})`}`);
   }
   console.log(line);
 }
@@ -112,3 +131,4 @@ console.log(JSON.stringify({ bench: 'features', rows }));
 
 if (runFeatures) await featuresBench();
 if (runEmbedding) embeddingBench();
+if (runRetrieval) retrievalBench();

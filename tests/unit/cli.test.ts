@@ -7,9 +7,13 @@ describe('pipeline CLI arguments', () => {
     expect(parseArgs(['shard/', '--backend', 'wasm', '--profile', 'p', '--out', 'r.json', '--batch', '4', '--threads', '1'])).toMatchObject({ shard: 'shard/', backend: 'wasm', profile: 'p', out: 'r.json', batch: 4, threads: 1 });
     expect(parseArgs(['http://x/s.tar.gz']).backend).toBe('auto');
     expect(parseArgs(['s', '--layout', 'umap', '--k', '60', '--perplexity', '20', '--iterations', '500'])).toMatchObject({ layout: 'umap', k: 60, perplexity: 20, iterations: 500 });
+    expect(parseArgs(['s', '--head', 'sets', '--layer', 'mixed7', '--target', 'layout', '--epochs', '12'])).toMatchObject({ head: 'sets', layer: 'mixed7', target: 'layout', epochs: 12 });
   });
   it('refuses what it does not know, with one line', () => {
     expect(() => parseArgs([])).toThrow(/usage/);
+    expect(() => parseArgs(['s', '--head', 'knn'])).toThrow(/unknown head knn/);
+    expect(() => parseArgs(['s', '--layer', 'mixed6'])).toThrow(/unknown layer/);
+    expect(() => parseArgs(['s', '--epochs', '1.5'])).toThrow(/--epochs needs a whole number/);
     expect(() => parseArgs(['s', '--backend', 'tpu'])).toThrow(/unknown backend/);
     expect(() => parseArgs(['s', '--nope'])).toThrow(/unknown option/);
     expect(() => parseArgs(['s', '--out'])).toThrow(/needs a value/);

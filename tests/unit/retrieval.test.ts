@@ -106,3 +106,48 @@ describe('retrieval heads learn a synthetic task', () => {
     outcome.retriever.refs?.dispose();
   }, 120_000);
 });
+
+describe('task assembly from cached records', () => {
+  it('references are training images with features, similar sets map to reference positions, queries are labelled validation images', async () => {
+    const { assembleTask } = await import('../../src/lib/retrieval/data');
+    const l = (name: string, confidence = 1) => ({ labelName: name, confidence });
+    const images = [
+      { imageId: 't0', hash: 'h0', split: 'train', labels: [l('a')] },
+      { imageId: 't1', hash: 'h1', split: 'train', labels: [l('a'), l('b', 0.5)] },
+      { imageId: 't2', hash: 'hx', split: 'train', labels: [l('b')] }, // no features
+      { imageId: 't3', hash: 'h3', split: 'train', labels: [l('c')] },
+      { imageId: 'v0', hash: 'h4', split: 'validation', labels: [l('a')] },
+      { imageId: 'v1', hash: 'h5', split: 'validation', labels: [l('a', 0)] }, // only a negative label: not a query
+    ];
+    // Embedding rows follow `images`' order; v1 is not in it (no positive label).
+    const emb = {
+      imageIds: ['t0', 't1', 't2', 't3', 'v0'],
+      trainIndex: Int32Array.from([0, 1, 2, 3]),
+      similar: Int32Array.from([1, 2, 0, 2, 3, 0, 2, 1]), // k = 2 per training image
+      k: 2,
+      svd: Float32Array.from([3, 4, 1, 0, 0, 1, 0, 2, 9, 9]),
+      components: 2,
+      layout: Float32Array.from([0, 0, 1, 1, 2, 2, 3, 3, 4, 4]),
+    };
+    const f = (v: number) => Float32Array.from([v, v + 1, v + 2]);
+    const features = new Map([['h0', f(0)], ['h1', f(10)], ['h3', f(30)], ['h4', f(40)], ['h5', f(50)]]);
+    const t = assembleTask(images, emb, features, 3, 'svd');
+    expect(t.refIds).toEqual(['t0', 't1', 't3']);
+    expect(t.queryIds).toEqual(['v0']);
+    expect(Array.from(t.data.trainX)).toEqual([0, 1, 2, 10, 11, 12, 30, 31, 32]);
+    expect(Array.from(t.data.valX)).toEqual([40, 41, 42]);
+    // t0 -> [t1, t2] = [1, -1]; t1 -> [t0, t2] = [0, -1]; t3 -> [t2, t1] = [-1, 1].
+    expect(Array.from(t.data.sets)).toEqual([1, -1, 0, -1, -1, 1]);
+    // svd targets: unit rows of (3,4), (1,0), (0,2).
+    expect(Array.from(t.data.targets)).toEqual([0.6, 0.8, 1, 0, 0, 1].map((v) => Math.fround(v)));
+    expect(Array.from(t.refVectors)).toEqual([3, 4, 1, 0, 0, 2]);
+    // Labels: references then queries, one vocabulary.
+    expect(t.vocabulary).toEqual(['a', 'b', 'c']);
+    expect(Array.from(t.data.task.refRows)).toEqual([0, 1, 2]);
+    expect(Array.from(t.data.task.queryRows)).toEqual([3]);
+    expect(t.data.task.labels.rows).toBe(4);
+    const layout = assembleTask(images, emb, features, 3, 'layout');
+    expect(layout.data.targetDim).toBe(2);
+    expect(Array.from(layout.refVectors)).toEqual([0, 0, 1, 1, 3, 3]);
+  });
+});
