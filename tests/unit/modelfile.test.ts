@@ -37,7 +37,8 @@ async function rewrite(file: Blob, name: string, edit: (bytes: Uint8Array) => Ui
   const entries = await new ZipReader(new BlobReader(file)).getEntries();
   const writer = new ZipWriter(new BlobWriter('application/zip'));
   for (const e of entries) {
-    const bytes = await e.getData!(new Uint8ArrayWriter());
+    if (e.directory) continue;
+    const bytes = await e.getData(new Uint8ArrayWriter());
     const out = e.filename === name ? edit(bytes) : bytes;
     await writer.add(e.filename, typeof out === 'string' ? new TextReader(out) : new BlobReader(new Blob([out as Uint8Array<ArrayBuffer>])));
   }
@@ -96,4 +97,39 @@ describe('model file', () => {
     expect(incompatibility(m, { ...here, featureModelId: 'other' })).toMatch(/made for other features/);
     expect(incompatibility(m, { ...here, shardLabelsHash: 'zzz', imageIds: new Set(['img_a']) })).toMatch(/another shard .*2 of its 3 reference images are not in this one/);
   });
+});
+
+describe('the README example loads an exported model in Node', () => {
+  it('ranks the references exactly as the app ranks them', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { buildModel, DEFAULT_TRAIN, rank } = await import('../../src/lib/retrieval/heads');
+    await tf.setBackend('cpu');
+    // A small 'embedding' net (8 -> 3) with 5 references, saved the way the training worker saves it.
+    const model = buildModel({ ...DEFAULT_TRAIN, hidden: 6, dropout: 0 }, 8, 3);
+    const refVectors = Float32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1, 0.6, 0.8, 0, 0.6, 0, 0.8]);
+    const artifacts = await new Promise<import('@tensorflow/tfjs').io.ModelArtifacts>((resolve) => {
+      void model.save(tf.io.withSaveHandler(async (a) => (resolve(a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    });
+    const weights = new Uint8Array(artifacts.weightData as ArrayBuffer);
+    const ids = ['r0', 'r1', 'r2', 'r3', 'r4'];
+    const file = await packModelFile({
+      manifest: { ...parts().manifest, featureDim: 8, targetDim: 3, k: 3, references: ids },
+      modelJson: { modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs as never }] },
+      weights,
+      references: new Uint8Array(refVectors.buffer),
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'simage-example-'));
+    writeFileSync(join(dir, 'model.zip'), new Uint8Array(await file.arrayBuffer()));
+    const x = Float32Array.from([0.3, -1, 2, 0.5, 0, 1, -0.2, 0.7]);
+    writeFileSync(join(dir, 'features.json'), JSON.stringify(Array.from(x)));
+    const out = JSON.parse(execFileSync(process.execPath, ['examples/query-model.mjs', join(dir, 'model.zip'), join(dir, 'features.json')], { encoding: 'utf8' }));
+    const scores: Float32Array[] = [];
+    const [want] = await rank({ head: 'embedding', target: 'svd', model, refs: tf.tensor2d(refVectors, [5, 3]) }, x, 1, 3, 1, scores);
+    expect(out.results.map((r: { imageId: string }) => r.imageId)).toEqual(Array.from(want, (j) => ids[j]));
+    out.results.forEach((r: { score: number }, i: number) => expect(r.score).toBeCloseTo(scores[0][i], 5));
+  }, 60_000);
 });

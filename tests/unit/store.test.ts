@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { cachedFeatureHashes, clearAll, countRecords, featureKey, getShard, listShardImages, openSimageDb, putFeatures, putShard, putThumbs, getThumb, type ShardRecord } from '../../src/lib/store/db';
+import { cachedFeatureHashes, clearAll, countRecords, featureKey, getModel, putModel, getShard, listShardImages, openSimageDb, putFeatures, putShard, putThumbs, getThumb, type ShardRecord } from '../../src/lib/store/db';
 import { contentHash } from '../../src/lib/hash';
 
 const vec = (n: number, v: number) => new Float32Array(n).fill(v).buffer;
@@ -43,9 +43,27 @@ describe('IndexedDB store', () => {
     expect((await getShard(db, 's'))?.name).toBe('s');
     await putThumbs(db, [{ hash: 'h3', bytes: new Uint8Array([1]).buffer, type: 'image/webp', width: 1, height: 1, originalWidth: 5, originalHeight: 6 }]);
     expect((await getThumb(db, 'h3'))?.originalHeight).toBe(6);
-    expect(await countRecords(db)).toEqual({ shards: 2, images: 2, thumbs: 1, features: 0, embeddings: 0 });
+    expect(await countRecords(db)).toEqual({ shards: 2, images: 2, thumbs: 1, features: 0, embeddings: 0, models: 0 });
     await clearAll(db);
-    expect(await countRecords(db)).toEqual({ shards: 0, images: 0, thumbs: 0, features: 0, embeddings: 0 });
+    expect(await countRecords(db)).toEqual({ shards: 0, images: 0, thumbs: 0, features: 0, embeddings: 0, models: 0 });
+    db.close();
+  });
+
+  it('keeps one model per shard: a newer one replaces it whole, Clear cache removes it', async () => {
+    const db = await openSimageDb(`t-${Math.random()}`);
+    const model = (trainKey: string, w: number) => ({
+      shardId: 's', trainKey, manifest: {} as never, modelJson: { modelTopology: {}, weightsManifest: [] }, weights: vec(4, w), references: null,
+      history: [], evaluation: null, timingsMs: { train: 1, evaluate: 1 }, imported: false, savedAt: 0,
+    });
+    await putModel(db, model('k1', 1));
+    await putModel(db, model('k2', 2));
+    const stored = await getModel(db, 's');
+    expect(stored?.trainKey).toBe('k2');
+    expect(new Float32Array(stored!.weights)[0]).toBe(2);
+    expect(await getModel(db, 'other')).toBeUndefined();
+    expect((await countRecords(db)).models).toBe(1);
+    await clearAll(db);
+    expect(await getModel(db, 's')).toBeUndefined();
     db.close();
   });
 });

@@ -34,7 +34,7 @@ export interface TrainSettings {
   seed: number;
 }
 
-export const DEFAULT_TRAIN: TrainSettings = { head: 'embedding', layer: 'flatten', target: 'svd', epochs: 60, patience: 8, batchSize: 128, learningRate: 'auto', dropout: 0.5, hidden: 512, k: 100, seed: 1 };
+export const DEFAULT_TRAIN: TrainSettings = { head: 'embedding', layer: 'mixed7', target: 'svd', epochs: 60, patience: 8, batchSize: 128, learningRate: 'auto', dropout: 0.5, hidden: 512, k: 100, seed: 1 };
 /** The 2017 net's own optimizer settings. */
 export const SETS_LEARNING_RATE = 1e-4;
 
