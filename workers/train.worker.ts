@@ -21,8 +21,6 @@ import { speedUpWasmMatMul } from '../src/lib/retrieval/wasm-matmul';
 const post = (m: TrainWorkerReply, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
 const cancelled = new Set<number>();
 const base = new URL(import.meta.env.BASE_URL, self.location.origin).href;
-/** Memory the 'sets' head may take for its weights and Adam's moments (the rest of the page needs room too). */
-const SETS_BUDGET_BYTES = 1.5 * 2 ** 30;
 
 self.onmessage = (event: MessageEvent<TrainWorkerRequest>) => {
   const msg = event.data;
@@ -93,7 +91,7 @@ async function retrieverFrom(record: StoredModel): Promise<Retriever> {
 
 function summary(record: StoredModel, trained: boolean): ModelSummary {
   const m = record.manifest;
-  return { head: m.head, layer: m.layer, target: m.target, references: m.references.length, k: m.k, backend, imported: record.imported, history: record.history, evaluation: record.evaluation, timingsMs: record.timingsMs, trained, maxSetsReferences: maxSetsReferences(m.featureDim, SETS_BUDGET_BYTES) };
+  return { head: m.head, layer: m.layer, target: m.target, references: m.references.length, k: m.k, backend, imported: record.imported, history: record.history, evaluation: record.evaluation, timingsMs: record.timingsMs, trained };
 }
 
 // ---- jobs --------------------------------------------------------------------------------------------------------
@@ -122,7 +120,7 @@ async function train(req: TrainRequest) {
     const features = await readFeatures(db, req.featureModelId, images.map((im) => im.hash), s.layer);
     const task = assembleTask(images, emb, features, dim, s.target);
     const r = task.refIds.length;
-    const limit = maxSetsReferences(dim, SETS_BUDGET_BYTES);
+    const limit = maxSetsReferences(dim);
     if (s.head === 'sets' && r > limit) {
       throw Object.assign(new Error(`The 2017 'sets' head needs one output per reference image and would not fit in memory for ${r.toLocaleString('en')} references (the limit here is ${limit.toLocaleString('en')}). Choose the 'embedding' head, which has no such limit.`), { name: 'ShardError' });
     }

@@ -38,6 +38,12 @@ describe('npm run pipeline', () => {
     expect(report.timings_s.tsne).toBeGreaterThan(0);
     expect(report.evaluation.similar_set_score).toBeGreaterThan(0);
     expect(report.embedding).toMatchObject({ layout: 'tsne', images: 12 });
+    // The retrieval net trained and was evaluated against the baselines, in the report's shape.
+    expect(report.net).toMatchObject({ head: 'embedding', reused: false });
+    expect(report.timings_s.train).toBeGreaterThan(0);
+    expect(report.timings_s.evaluate).toBeGreaterThan(0);
+    for (const table of ['score', 'precision_at_k', 'map']) expect(Object.keys(report.evaluation[table]).sort()).toEqual(['feature_knn', 'oracle', 'random', 'trained']);
+    expect(report.evaluation.queries).toBe(report.shard.validation);
     const ids = report.shard.skipped.map((s: { id: string }) => s.id);
     expect(ids).toEqual(expect.arrayContaining(['images/not_an_image.png', 'images/empty.jpg', 'img_000', 'ghost_image']));
 
@@ -47,12 +53,23 @@ describe('npm run pipeline', () => {
     const again = JSON.parse(second.stdout);
     expect(again.shard.images).toBe(12);
     expect(again.features).toMatchObject({ computed: 0, cached: 12 });
+    expect(again.net.reused).toBe(true); // same features, labels and settings: the stored model answers
 
     // Another layout through the CLI: 'svd' has no 2-D step and reports no t-SNE time.
     const svd = JSON.parse((await pipeline([archives.tgz, '--backend', 'wasm', '--profile', profile, '--layout', 'svd', '--k', '5'])).stdout);
     expect(svd.embedding).toMatchObject({ layout: 'svd', k: 5 });
     expect(svd.timings_s.tsne).toBeUndefined();
     expect(svd.evaluation.similar_set_score).toBeGreaterThan(0);
+  });
+
+  it('on the demo shard, the trained net beats raw-feature kNN and random lists (the reason it exists)', async () => {
+    const r = await pipeline([join(ROOT, 'public', 'shards', 'demo-small'), '--backend', 'wasm']);
+    expect(r.code, r.stderr).toBe(0);
+    const { evaluation, net } = JSON.parse(r.stdout);
+    console.info(`[demo-small, ${net.head} head on ${net.layer}] score: ${JSON.stringify(evaluation.score)}`);
+    expect(evaluation.score.trained).toBeGreaterThan(evaluation.score.feature_knn);
+    expect(evaluation.score.trained).toBeGreaterThan(evaluation.score.random);
+    expect(evaluation.score.oracle).toBeGreaterThan(evaluation.score.trained);
   });
 
   it('fails with one line and a non-zero exit for a missing shard', async () => {

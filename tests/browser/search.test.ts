@@ -82,6 +82,11 @@ describe('search with the retrieval net', () => {
     await download.saveAs(file);
     expect(download.suggestedFilename()).toMatch(/\.embedding\.simage-model\.zip$/);
 
+    // A reload keeps the trained model: the same query gives the same list without training.
+    await page.goto(`${origin}/`);
+    await expect.poll(() => page.evaluate(() => (window as any).__simage.model()?.head ?? null), { timeout: 60_000 }).toBe('embedding');
+    expect((await search(page, queryId))!.results).toEqual(before!.results);
+
     // An empty browser: load the shard (a quick one-epoch model of its own), import the file, same ranked list.
     const fresh = await openBrowser(mkdtempSync(join(tmpdir(), 'simage-import-')));
     cleanups.push(() => fresh.context.close());

@@ -40,8 +40,11 @@ export const SETS_LEARNING_RATE = 1e-4;
 
 /** Bytes per output of the 'sets' head while training: the dense kernel and Adam's two moments, float32. */
 export const setsBytesPerReference = (dim: number) => 3 * 4 * (dim + 1);
+/** Memory the 'sets' head may take for its weights and Adam's moments (the page, the feature model and the
+ *  references need room too; browsers cap a tab at a few GB). */
+export const SETS_BUDGET_BYTES = 1.5 * 2 ** 30;
 /** The 'sets' head's R at which its weights and optimizer state alone pass this budget. */
-export const maxSetsReferences = (dim: number, budgetBytes: number) => Math.floor(budgetBytes / setsBytesPerReference(dim));
+export const maxSetsReferences = (dim: number, budgetBytes = SETS_BUDGET_BYTES) => Math.floor(budgetBytes / setsBytesPerReference(dim));
 
 export interface TrainData {
   dim: number;

@@ -103,7 +103,6 @@ export interface ModelSummary {
   timingsMs: { train: number; evaluate: number };
   /** Trained now (false: a stored model was reused). */
   trained: boolean;
-  maxSetsReferences: number;
 }
 
 export interface TrainResult extends ModelSummary {
