@@ -82,6 +82,8 @@ describe('demo shard through the UI', () => {
     const again = await waitFor(page, (s) => reportReady(s) && s.stages.load.status === 'done', 5 * 60_000);
     expect(again.report!.features).toMatchObject({ computed: 0, cached: 506 });
     expect(again.report!.embedding!.cached).toBe(true); // same settings: the stored embedding is reused
+    expect(again.report!.net!.reused).toBe(true); // and the stored retrieval net: nothing is trained again
+    expect(again.report!.evaluation!.score).toEqual(first.report!.evaluation!.score);
     expect(again.report!.evaluation!.similar_set_score).toBe(first.report!.evaluation!.similar_set_score);
 
     // Everything survives a reload: the shard and its features come back from IndexedDB.
