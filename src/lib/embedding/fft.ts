@@ -64,15 +64,17 @@ function difColumns(re: Float64Array, im: Float64Array, m: number, cols: number)
       }
     }
   }
-  if (h === 1) {
-    // A last radix-2 stage (odd log2 m): twiddle 1.
-    for (let r0 = 0; r0 < m * m; r0 += 2 * m) {
-      const r1 = r0 + m;
-      for (let c = 0; c < cols; c++) {
-        const ar = re[r0 + c], ai = im[r0 + c], br = re[r1 + c], bi = im[r1 + c];
-        re[r0 + c] = ar + br; im[r0 + c] = ai + bi;
-        re[r1 + c] = ar - br; im[r1 + c] = ai - bi;
-      }
+  if (h === 1) radix2Pairs(re, im, m, cols); // a last radix-2 stage (odd log2 m)
+}
+
+/** The radix-2 stage of half-length 1 (twiddle 1) on row pairs (0, 1), (2, 3), ...: the same in both directions. */
+function radix2Pairs(re: Float64Array, im: Float64Array, m: number, cols: number) {
+  for (let r0 = 0; r0 < m * m; r0 += 2 * m) {
+    const r1 = r0 + m;
+    for (let c = 0; c < cols; c++) {
+      const ar = re[r0 + c], ai = im[r0 + c], br = re[r1 + c], bi = im[r1 + c];
+      re[r0 + c] = ar + br; im[r0 + c] = ai + bi;
+      re[r1 + c] = ar - br; im[r1 + c] = ai - bi;
     }
   }
 }
@@ -82,14 +84,7 @@ function ditColumnsInverse(re: Float64Array, im: Float64Array, m: number, cols: 
   const tw = twiddlesFor(m);
   let g = 1;
   if (Math.log2(m) % 2 === 1) {
-    for (let r0 = 0; r0 < m * m; r0 += 2 * m) {
-      const r1 = r0 + m;
-      for (let c = 0; c < cols; c++) {
-        const ar = re[r0 + c], ai = im[r0 + c], br = re[r1 + c], bi = im[r1 + c];
-        re[r0 + c] = ar + br; im[r0 + c] = ai + bi;
-        re[r1 + c] = ar - br; im[r1 + c] = ai - bi;
-      }
-    }
+    radix2Pairs(re, im, m, cols);
     g = 2;
   }
   // Two stages at a time: half-lengths g and 2g on the four rows s + k + {0, 1, 2, 3} * g.

@@ -1,7 +1,7 @@
 // Turns a shard's cached records into the retrieval task and training data. Pure.
 // References are the training images of the label embedding that have features (the 2017 net's R outputs);
 // validation queries are the labelled validation images that have features.
-import { csrFromRows } from '../embedding/sparse';
+import { buildLabelMatrix } from '../embedding/run';
 import { embeddingTargets, type TargetSpace, type TrainData } from './heads';
 
 export interface TaskImage {
@@ -59,21 +59,9 @@ export function assembleTask(images: TaskImage[], emb: TaskEmbedding, features: 
   const valX = new Float32Array(queries.length * dim);
   queries.forEach((im, q) => valX.set(features.get(im.hash)!, q * dim));
   // One label matrix over references then queries.
-  const vocabulary: string[] = [];
-  const colOf = new Map<string, number>();
-  const rowOf = (im: TaskImage) =>
-    im.labels.map((l) => {
-      let c = colOf.get(l.labelName);
-      if (c === undefined) {
-        c = vocabulary.length;
-        vocabulary.push(l.labelName);
-        colOf.set(l.labelName, c);
-      }
-      return { col: c, value: l.confidence };
-    });
   const refImages = refRowsInEmb.map((row) => byId.get(emb.imageIds[row])!);
-  const rows = [...refImages, ...queries].map(rowOf);
-  const labels = csrFromRows(rows, vocabulary.length);
+  const both = [...refImages, ...queries];
+  const { matrix: labels, vocabulary } = buildLabelMatrix({ imageIds: both.map((im) => im.imageId), labels: both.map((im) => im.labels), train: [] });
   const data: TrainData = {
     dim,
     trainX,
