@@ -89,6 +89,13 @@ async function retrieverFrom(record: StoredModel): Promise<Retriever> {
   return { head: m.head, target: m.target, model, refs };
 }
 
+/** Loads a stored model and makes it the one that answers queries for its shard. */
+async function useStored(record: StoredModel, req: { backend: BackendChoice; threads: number }) {
+  await ensureBackend(req.backend, req.threads);
+  const retriever = await retrieverFrom(record);
+  setCurrent({ shardId: record.shardId, retriever, refIds: record.manifest.references, layer: record.manifest.layer, record });
+}
+
 function summary(record: StoredModel, trained: boolean): ModelSummary {
   const m = record.manifest;
   return { head: m.head, layer: m.layer, target: m.target, references: m.references.length, k: m.k, backend, imported: record.imported, history: record.history, evaluation: record.evaluation, timingsMs: record.timingsMs, trained };
@@ -105,9 +112,7 @@ async function train(req: TrainRequest) {
     if (req.reuse) {
       const stored = await getModel(db, req.shardId);
       if (stored && stored.trainKey === trainKey) {
-        await ensureBackend(req.backend, req.threads);
-        const retriever = await retrieverFrom(stored);
-        setCurrent({ shardId: req.shardId, retriever, refIds: stored.manifest.references, layer: stored.manifest.layer, record: stored });
+        await useStored(stored, req);
         post({ type: 'trained', jobId: req.jobId, ...summary(stored, false) });
         return;
       }
@@ -213,9 +218,7 @@ async function restore(req: RestoreRequest) {
       post({ type: 'none', jobId: req.jobId });
       return;
     }
-    await ensureBackend(req.backend, req.threads);
-    const retriever = await retrieverFrom(stored);
-    setCurrent({ shardId: req.shardId, retriever, refIds: stored.manifest.references, layer: stored.manifest.layer, record: stored });
+    await useStored(stored, req);
     post({ type: 'trained', jobId: req.jobId, ...summary(stored, false) });
   } finally {
     db.close();

@@ -279,15 +279,20 @@ async function runEmbeddingStage(shardId: string): Promise<EmbedLabelsResult> {
 }
 
 /** Recomputes only the label embedding (after a change of its settings). */
-export async function rerunEmbedding() {
+export function rerunEmbedding() {
+  return runStageAlone('embedding', runEmbeddingStage);
+}
+
+/** Runs one stage for the shard on show, outside a full load: its failure is shown on its bar and as a sentence. */
+async function runStageAlone(name: StageName, run: (shardId: string) => Promise<unknown>) {
   const current = get(shard);
   if (!current) return;
   errorMessage.set(null);
   try {
-    await runEmbeddingStage(current.shardId);
+    await run(current.shardId);
   } catch (err) {
     const e = err as JobError;
-    setStage('embedding', { status: e.cancelled ? 'cancelled' : 'error', message: e.message });
+    setStage(name, { status: e.cancelled ? 'cancelled' : 'error', message: e.message });
     if (!e.cancelled) errorMessage.set(e.message);
   } finally {
     cancelCurrent = null;
@@ -318,19 +323,8 @@ async function runTrainStage(shardId: string, reuse: boolean): Promise<TrainResu
 }
 
 /** Trains again from scratch with the current settings (head, layer, target, epochs). */
-export async function retrain() {
-  const current = get(shard);
-  if (!current) return;
-  errorMessage.set(null);
-  try {
-    await runTrainStage(current.shardId, false);
-  } catch (err) {
-    const e = err as JobError;
-    setStage('train', { status: e.cancelled ? 'cancelled' : 'error', message: e.message });
-    if (!e.cancelled) errorMessage.set(e.message);
-  } finally {
-    cancelCurrent = null;
-  }
+export function retrain() {
+  return runStageAlone('train', (shardId) => runTrainStage(shardId, false));
 }
 
 /** The k most similar references to an image of the shard, by the current model. */
