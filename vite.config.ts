@@ -2,6 +2,8 @@
 // the page cross-origin isolated (COOP + COEP), which the WASM backend needs for threads.
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+// @ts-expect-error plain JS module
+import { CSP } from './scripts/csp.mjs';
 
 export const isolationHeaders = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -10,13 +12,17 @@ export const isolationHeaders = {
 
 export default defineConfig({
   base: './',
-  plugins: [svelte()],
+  plugins: [
+    svelte(),
+    // The built page carries its Content Security Policy itself, so any static host serves it with the policy.
+    { name: 'simage-csp', apply: 'build', transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP }, injectTo: 'head-prepend' }] },
+  ],
   worker: { format: 'es' },
   // Identifier mangling breaks the WASM backend's threads: its pthread workers are made from the emscripten
   // factory's own source text (tfjs issue #4539), so names inside it must survive. Whitespace is still removed.
   build: { target: 'es2022', chunkSizeWarningLimit: 8192, minify: false },
   server: { headers: isolationHeaders },
-  preview: { headers: isolationHeaders },
+  preview: { headers: { ...isolationHeaders, 'Content-Security-Policy': CSP } },
   test: {
     projects: [
       { extends: false, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], environment: 'node' } },

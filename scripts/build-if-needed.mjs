@@ -15,7 +15,7 @@ function newest(path) {
 
 export function buildIfNeeded({ force = false } = {}) {
   const built = join(ROOT, 'dist', 'index.html');
-  const inputs = ['src', 'workers', 'index.html', 'vite.config.ts', 'package.json', join('public', 'models', 'inception-v3', 'model.json')];
+  const inputs = ['src', 'workers', 'index.html', 'vite.config.ts', join('scripts', 'csp.mjs'), 'package.json', join('public', 'models', 'inception-v3', 'model.json')];
   const stale = force || !existsSync(built) || Math.max(...inputs.map((p) => newest(join(ROOT, p)))) > statSync(built).mtimeMs;
   if (!stale) return false;
   process.stderr.write('[simage] building the app (vite build)…\n');

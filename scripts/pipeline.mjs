@@ -1,21 +1,28 @@
 #!/usr/bin/env node
 // `npm run pipeline -- <shard path or URL> [--backend auto|webgpu|wasm|webgl|cpu] [--profile DIR] [--out FILE]
-//                      [--batch N] [--threads N] [--timeout-s S]`
+//                      [--batch N] [--threads N] [--timeout-s S] [--inject FAULT ...]`
 // Builds the app if needed, serves it, drives it in headless Chromium like a person with a URL would
 // (`?shard=`), prints progress to stderr and the app's own JSON report to stdout. Exit 0 on success; otherwise
 // non-zero with one line saying why.
+// --inject (repeatable or comma-separated) causes faults on purpose and the report's `faults` says, for each,
+// whether it was met and how the run survived it: quota (feature writes refused as if the disk were full; the
+// driver then reloads without the fault, as a person would after freeing space), device-lost and oom (the WebGPU
+// device is destroyed or reports out of memory; needs --backend webgpu), reload-during=features|embedding|train
+// (the driver reloads the page while that stage runs).
 import { writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildIfNeeded, ROOT } from './build-if-needed.mjs';
 import { serve } from './serve.mjs';
 import { launch } from './browser.mjs';
 
-const USAGE = 'usage: npm run pipeline -- <shard path or URL> [--backend auto|webgpu|wasm|webgl|cpu] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout tsne|umap|svd] [--k N] [--perplexity N] [--iterations N] [--head sets|embedding] [--layer flatten|mixed7] [--target svd|layout] [--epochs N] [--port N] [--timeout-s S]';
+const USAGE = 'usage: npm run pipeline -- <shard path or URL> [--backend auto|webgpu|wasm|webgl|cpu] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout tsne|umap|svd] [--k N] [--perplexity N] [--iterations N] [--head sets|embedding] [--layer flatten|mixed7] [--target svd|layout] [--epochs N] [--port N] [--timeout-s S] [--inject quota|device-lost|oom|reload-during=features|embedding|train]';
+export const WORKER_FAULTS = ['quota', 'device-lost', 'oom'];
+export const RELOAD_STAGES = ['features', 'embedding', 'train'];
 // IndexedDB belongs to an origin (scheme, host and port): a fixed port keeps a --profile's cache reachable.
 export const DEFAULT_PORT = 47170;
 
 export function parseArgs(argv) {
-  const opts = { shard: null, backend: 'auto', profile: null, out: null, batch: null, threads: null, layout: null, k: null, perplexity: null, iterations: null, head: null, layer: null, target: null, epochs: null, port: DEFAULT_PORT, timeoutS: 3600 };
+  const opts = { shard: null, backend: 'auto', profile: null, out: null, batch: null, threads: null, layout: null, k: null, perplexity: null, iterations: null, head: null, layer: null, target: null, epochs: null, port: DEFAULT_PORT, timeoutS: 3600, inject: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -37,6 +44,7 @@ export function parseArgs(argv) {
     else if (a === '--layer') opts.layer = value();
     else if (a === '--target') opts.target = value();
     else if (a === '--epochs') opts.epochs = Number(value());
+    else if (a === '--inject') opts.inject.push(...value().split(',').map((f) => f.trim()).filter(Boolean));
     else if (a === '--help' || a === '-h') throw new Error(USAGE);
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else if (opts.shard === null) opts.shard = a;
@@ -48,6 +56,10 @@ export function parseArgs(argv) {
   if (opts.head !== null && !['sets', 'embedding'].includes(opts.head)) throw new Error(`unknown head ${opts.head} (sets or embedding)`);
   if (opts.layer !== null && !['flatten', 'mixed7'].includes(opts.layer)) throw new Error(`unknown layer ${opts.layer} (flatten or mixed7)`);
   if (opts.target !== null && !['svd', 'layout'].includes(opts.target)) throw new Error(`unknown target ${opts.target} (svd or layout)`);
+  for (const f of opts.inject) {
+    const reload = /^reload-during=(.*)$/.exec(f);
+    if (reload ? !RELOAD_STAGES.includes(reload[1]) : !WORKER_FAULTS.includes(f)) throw new Error(`unknown fault ${f} (${[...WORKER_FAULTS, ...RELOAD_STAGES.map((st) => `reload-during=${st}`)].join(', ')})`);
+  }
   for (const name of ['k', 'perplexity', 'iterations', 'batch', 'threads', 'epochs']) {
     if (opts[name] !== null && !(Number.isInteger(opts[name]) && opts[name] >= 0)) throw new Error(`--${name} needs a whole number`);
   }
@@ -70,32 +82,116 @@ export async function runPipeline(opts, { onProgress = (line) => process.stderr.
     const params = new URLSearchParams({ shard: isUrl ? opts.shard : server.shardUrl, backend: opts.backend, settings: 'defaults' });
     if (opts.batch) params.set('batch', String(opts.batch));
     for (const name of ['threads', 'layout', 'k', 'perplexity', 'iterations', 'head', 'layer', 'target', 'epochs']) if (opts[name] !== null && opts[name] !== undefined) params.set(name, String(opts[name]));
-    await page.goto(`${server.origin}/?${params}`);
+    const clean = `${server.origin}/?${params}`;
+    const workerFaults = opts.inject.filter((f) => WORKER_FAULTS.includes(f));
+    if (workerFaults.length) params.set('inject', workerFaults.join(','));
+    const url = `${server.origin}/?${params}`;
+    const faults = [];
+    await page.goto(url);
     const deadline = Date.now() + opts.timeoutS * 1000;
-    let lastLine = '';
-    for (;;) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${opts.timeoutS}s`);
-      const snap = await page.evaluate(() => window.__simage?.snapshot());
-      if (snap) {
-        if (snap.error) throw new Error(snap.error);
-        if (snap.report) return snap.report;
-        const parts = [];
-        for (const [name, st] of Object.entries(snap.stages)) {
-          if (st.status === 'idle') continue;
-          const p = st.progress;
-          parts.push(p ? `${name} ${p.done}${p.total !== null ? `/${p.total}` : ''} ${p.perSec.toFixed(2)}/s ETA ${fmt(p.etaS)}` : `${name} ${st.status}`);
-          if (st.status === 'cancelled') throw new Error(`${name} was cancelled`);
-        }
-        if (snap.backend) parts.push(`backend ${snap.backend.backend}`);
-        const line = parts.join(' · ');
-        if (line && line !== lastLine) onProgress(line);
-        lastLine = line;
-      }
-      await new Promise((r) => setTimeout(r, 500));
+    // Reloads first, in pipeline order: each waits for its stage to run, notes what is stored, and reloads; what
+    // the run after it found (features already stored, embedding and net reused or not) is read before the next
+    // reload or from the report.
+    const runInfo = () => page.evaluate(() => window.__simage.snapshot().runInfo);
+    let previous = null;
+    for (const stage of RELOAD_STAGES.filter((st) => opts.inject.includes(`reload-during=${st}`))) {
+      const seen = await waitForStage(page, stage, deadline);
+      const entry = { fault: `reload-during=${stage}`, met: seen.running, survived: false };
+      if (seen.running) {
+        if (previous) previous.after = await runInfo();
+        entry.stored_before = seen.counts;
+        entry.progress_before = seen.progress;
+        onProgress(`[inject] reloading during ${stage} (${seen.progress ? `${seen.progress.done}/${seen.progress.total}` : 'started'}; stored: ${seen.counts.features} features)`);
+        await page.reload();
+        previous = entry;
+      } else entry.how = `not met: ${stage} had already finished when the driver looked`;
+      faults.push(entry);
     }
+    let report;
+    try {
+      report = await follow(page, deadline, onProgress);
+    } catch (err) {
+      if (!workerFaults.includes('quota') || !/storage quota/.test(err.message)) throw err;
+      const counts = await page.evaluate(() => window.__simage.cacheCounts());
+      onProgress(`[inject] quota met: "${err.message.split('.')[0]}"; ${counts.features} features stored; reloading without the fault`);
+      if (previous) previous.after = await runInfo();
+      previous = { fault: 'quota', met: true, survived: false, message: err.message, stored_before: counts };
+      faults.push(previous);
+      // The person frees space and opens the page again: the run resumes from what was stored.
+      await page.goto(clean);
+      report = await follow(page, deadline, onProgress);
+    }
+    if (previous) previous.after = await runInfo();
+    for (const entry of faults) {
+      if (!entry.met) continue;
+      const stored = entry.stored_before.features;
+      const plan = entry.after.featurePlan;
+      // Survived: the next run found every feature stored before the fault and computed only the rest.
+      entry.survived = !!plan && plan.cached >= stored && plan.cached + plan.toCompute <= plan.images;
+      const found = plan ? `the next run found ${plan.cached} of ${plan.images} images' features stored (${stored} before the fault) and computed ${plan.toCompute}` : 'the next run did not reach the features';
+      if (entry.fault === 'quota') entry.how = `the run stopped with the message; what was stored stayed readable; after a reload without the fault ${found}`;
+      else {
+        const later = entry.fault === 'reload-during=features' ? '' : `; the embedding was ${entry.after.embeddingCached ? 'reused' : 'computed again from the stored features and labels'}${entry.fault === 'reload-during=train' ? `; the net was ${entry.after.netReused ? 'reused' : 'trained again'}` : ''}`;
+        entry.how = `reloaded; ${found}${later}`;
+      }
+    }
+    for (const fault of workerFaults.filter((f) => f !== 'quota')) {
+      const met = report.faults_met.filter((m) => m.startsWith(`${fault} (`));
+      const fallbacks = report.backend_fallbacks.map((f) => `${f.stage}: ${f.from} -> ${f.to} after ${f.after} ${f.stage === 'features' ? 'images' : 'epochs'} (${f.reason})`);
+      faults.push({
+        fault,
+        met: met.length > 0,
+        survived: met.length > 0,
+        how: met.length ? `met in ${met.map((m) => m.slice(fault.length + 2, -1)).join(' and ')}; ${fallbacks.join('; ')}; the run finished on ${report.backend}` : `not met: the run never used WebGPU (backend ${report.backend}); pass --backend webgpu`,
+      });
+    }
+    if (faults.length) report.faults = faults;
+    return report;
   } finally {
     await context.close();
     await server.close();
+  }
+}
+
+/** Waits until `stage` runs (features: with at least one batch stored); says whether it was seen running. */
+async function waitForStage(page, stage, deadline) {
+  {
+    const handle = await page.waitForFunction((st) => {
+      const s = window.__simage?.snapshot();
+      if (!s) return null;
+      if (s.error || s.report) return { running: false };
+      const stage = s.stages[st];
+      if (stage.status === 'running' && (st !== 'features' || (stage.progress?.done ?? 0) > 0)) return { running: true, progress: stage.progress };
+      return null;
+    }, stage, { polling: 'raf', timeout: Math.max(1, deadline - Date.now()) });
+    const seen = await handle.jsonValue();
+    const counts = seen.running ? await page.evaluate(() => window.__simage.cacheCounts()) : null;
+    return { ...seen, counts };
+  }
+}
+
+/** Follows the run to its report, printing progress lines; throws the app's own sentence on failure. */
+async function follow(page, deadline, onProgress) {
+  let lastLine = '';
+  for (;;) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    const snap = await page.evaluate(() => window.__simage?.snapshot()).catch(() => null);
+    if (snap) {
+      if (snap.error) throw new Error(snap.error);
+      if (snap.report) return snap.report;
+      const parts = [];
+      for (const [name, st] of Object.entries(snap.stages)) {
+        if (st.status === 'idle') continue;
+        const p = st.progress;
+        parts.push(p ? `${name} ${p.done}${p.total !== null ? `/${p.total}` : ''} ${p.perSec.toFixed(2)}/s ETA ${fmt(p.etaS)}` : `${name} ${st.status}`);
+        if (st.status === 'cancelled') throw new Error(`${name} was cancelled`);
+      }
+      if (snap.backend) parts.push(`backend ${snap.backend.backend}`);
+      const line = parts.join(' · ');
+      if (line && line !== lastLine) onProgress(line);
+      lastLine = line;
+    }
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 

@@ -21,6 +21,7 @@ window.__simage = {
     images: get(pipeline.images).length,
     featureCount: get(pipeline.featureCount),
     resumeHint: get(pipeline.resumeHint),
+    runInfo: get(pipeline.runInfo),
   }),
   /** Searches with an image of the loaded shard; resolves with the ranked results. */
   search: async (imageId: string) => {
@@ -28,6 +29,8 @@ window.__simage = {
     return get(pipeline.search);
   },
   model: () => get(pipeline.model),
+  imageIds: () => get(pipeline.images).map((im) => im.imageId),
+  shardSummary: () => get(pipeline.shard)?.summary ?? null,
   runUrl: (url: string) => pipeline.runShard({ kind: 'url', url: new URL(url, location.href).href }),
   cancel: pipeline.cancel,
   cacheCounts: pipeline.cacheCounts,

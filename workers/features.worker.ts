@@ -6,14 +6,15 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { planBackends, type BackendChoice, type BackendName } from '../src/lib/features/backend';
-import { initBackend, probePlatform } from './tf-backend';
+import { initBackend, probePlatform, watchWebGpu, type GpuWatch } from './tf-backend';
+import { isBackendLoss, type BackendFallback, type WorkerFault } from '../src/lib/faults';
 import { FLATTEN_DIM, INPUT_PX, MIXED7_DIM, MODEL_PATH, featureModelId } from '../src/lib/features/model';
 import type { BackendReply, EmbedRequest, ExtractRequest, FeaturesReply, FeaturesRequest } from '../src/lib/features/protocol';
 import { openShard } from '../src/lib/ingest/source';
 import { contentHash } from '../src/lib/hash';
 import { measureProgress, throttle } from '../src/lib/progress';
 import { CancelledError, errorReply } from '../src/lib/protocol';
-import { cachedFeatureHashes, listShardImages, openSimageDb, putFeatures, type FeatureRecord } from '../src/lib/store/db';
+import { cachedFeatureHashes, injectQuotaFault, listShardImages, openSimageDb, putFeatures, type FeatureRecord } from '../src/lib/store/db';
 import { DecodeError, imageToInput } from './pixels';
 
 const post = (m: FeaturesReply, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
@@ -32,8 +33,12 @@ interface Loaded {
   model: tf.LayersModel;
   backend: BackendName;
   key: string;
+  /** The WebGPU device's health, when the backend is WebGPU. */
+  gpu: GpuWatch | null;
 }
 let loaded: Loaded | null = null;
+/** Backends that failed in the middle of a run in this worker (device lost, out of memory): not tried again. */
+const lostBackends = new Map<BackendName, string>();
 let modelJsonId: string | null = null;
 
 async function readModelId(): Promise<string> {
@@ -48,20 +53,23 @@ async function readModelId(): Promise<string> {
 async function ensureModel(jobId: number, choice: BackendChoice, threads: number): Promise<Loaded> {
   const key = `${choice}/${threads}`;
   if (loaded && loaded.key === key) return loaded;
-  if (loaded) {
-    loaded.model.dispose();
-    loaded = null;
-  }
+  dropModel();
   const facts = await probePlatform();
   const plan = planBackends(choice, facts);
   const fallbacks: BackendReply['fallbacks'] = [];
   for (const backend of plan.order) {
+    const lostWhy = lostBackends.get(backend);
+    if (lostWhy) {
+      fallbacks.push({ backend, reason: `left after ${lostWhy}` });
+      continue;
+    }
     try {
       const usedThreads = await initBackend(backend, threads, base);
+      const gpu = backend === 'webgpu' ? watchWebGpu() : null;
       const model = await tf.loadLayersModel(new URL(MODEL_PATH, base).href);
       // One warm-up pass compiles the kernels (shaders on WebGPU/WebGL) so the rate shown is the real one.
-      await forward(model, new Float32Array(INPUT_PX * INPUT_PX * 3), 1);
-      loaded = { model, backend, key };
+      await forward({ model, gpu }, new Float32Array(INPUT_PX * INPUT_PX * 3), 1);
+      loaded = { model, backend, key, gpu };
       post({
         type: 'backend',
         jobId,
@@ -79,14 +87,49 @@ async function ensureModel(jobId: number, choice: BackendChoice, threads: number
   throw new Error(`No TensorFlow.js backend could run the model: ${fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; ')}`);
 }
 
-/** One forward pass over `n` images packed in `input`; returns both outputs, row-major. */
-async function forward(model: tf.LayersModel, input: Float32Array, n: number) {
+function dropModel() {
+  if (!loaded) return;
+  try {
+    loaded.model.dispose();
+  } catch {
+    /* a lost device cannot free its buffers; they went with it */
+  }
+  loaded = null;
+}
+
+/** One forward pass over `n` images packed in `input`; returns both outputs, row-major. A lost GPU throws BackendLostError. */
+async function forward({ model, gpu }: Pick<Loaded, 'model' | 'gpu'>, input: Float32Array, n: number) {
   const outputs = tf.tidy(() => model.predict(tf.tensor4d(input.subarray(0, n * INPUT_PX * INPUT_PX * 3), [n, INPUT_PX, INPUT_PX, 3])) as tf.Tensor[]);
   try {
-    const [flatten, mixed7] = await Promise.all(outputs.map((t) => t.data() as Promise<Float32Array>));
+    const read = Promise.all(outputs.map((t) => t.data() as Promise<Float32Array>));
+    const [flatten, mixed7] = gpu ? await gpu.guard(read) : await read;
     return { flatten, mixed7 };
   } finally {
-    outputs.forEach((t) => t.dispose());
+    try {
+      outputs.forEach((t) => t.dispose());
+    } catch {
+      /* see dropModel */
+    }
+  }
+}
+
+/**
+ * A forward pass that survives the loss of its backend: the backend is marked lost, the next one in the plan
+ * loads the model, and the same batch runs again there. `fallbacks` gets one entry per switch.
+ */
+async function forwardSurviving(req: { jobId: number; backend: BackendChoice; threads: number }, input: Float32Array, n: number, fallbacks: BackendFallback[], stage: 'features', after: number) {
+  for (;;) {
+    const current = await ensureModel(req.jobId, req.backend, req.threads);
+    try {
+      return { ...(await forward(current, input, n)), backend: current.backend };
+    } catch (err) {
+      if (!isBackendLoss(err)) throw err;
+      const reason = (err as Error).message;
+      lostBackends.set(current.backend, reason);
+      dropModel();
+      const next = await ensureModel(req.jobId, req.backend, req.threads);
+      fallbacks.push({ stage, from: current.backend, to: next.backend, reason, after });
+    }
   }
 }
 
@@ -111,14 +154,18 @@ async function extract(req: ExtractRequest) {
   const duplicatesOfQueued = images.length - cached - wanted.size;
   const total = wanted.size;
   const failed: { id: string; reason: string }[] = [];
+  const fallbacks: BackendFallback[] = [];
+  const faultsMet: WorkerFault[] = [];
+  const inject = new Set(req.inject ?? []);
+  injectQuotaFault(inject.has('quota') ? 2 : null);
   let computeStart = Date.now();
   const report = throttle((done: number) => post({ type: 'progress', jobId: req.jobId, progress: measureProgress('features', done, total, computeStart, Date.now(), `${cached} cached`) }), 250);
   post({ type: 'plan', jobId: req.jobId, images: images.length, cached, toCompute: total });
   if (total === 0) {
-    post({ type: 'result', jobId: req.jobId, computed: 0, cached, failed, elapsedMs: Date.now() - started, computeMs: 0, backend: loaded?.backend ?? null, modelId });
+    post({ type: 'result', jobId: req.jobId, computed: 0, cached, failed, elapsedMs: Date.now() - started, computeMs: 0, backend: loaded?.backend ?? null, modelId, fallbacks, faultsMet });
     return;
   }
-  const { model, backend } = await ensureModel(req.jobId, req.backend, req.threads);
+  await ensureModel(req.jobId, req.backend, req.threads);
   computeStart = Date.now();
   report(0, true);
   const batchSize = Math.max(1, Math.min(64, req.batchSize));
@@ -127,17 +174,29 @@ async function extract(req: ExtractRequest) {
   let done = 0;
   const flush = async () => {
     if (batch.length === 0) return;
-    const { flatten, mixed7 } = await forward(model, input, batch.length);
+    const { flatten, mixed7 } = await forwardSurviving(req, input, batch.length, fallbacks, 'features', done);
     const records: FeatureRecord[] = batch.map((b, i) => ({
       modelId,
       hash: b.hash,
       flatten: flatten.slice(i * FLATTEN_DIM, (i + 1) * FLATTEN_DIM).buffer,
       mixed7: mixed7.slice(i * MIXED7_DIM, (i + 1) * MIXED7_DIM).buffer,
     }));
-    await putFeatures(db, records);
+    try {
+      await putFeatures(db, records);
+    } catch (err) {
+      if (inject.has('quota') && (err as Error).name === 'QuotaError') faultsMet.push('quota');
+      throw err;
+    }
     done += batch.length;
     batch = [];
     report(done, done === total);
+    // Injected GPU faults strike once, after the first batch is safely stored, on a WebGPU device only.
+    for (const fault of ['device-lost', 'oom'] as const) {
+      if (inject.has(fault) && !faultsMet.includes(fault) && loaded?.gpu) {
+        faultsMet.push(fault);
+        loaded.gpu.cause(fault);
+      }
+    }
   };
   const shard = await openShard(req.source);
   let seen = 0;
@@ -175,14 +234,15 @@ async function extract(req: ExtractRequest) {
     failed,
     elapsedMs: Date.now() - started,
     computeMs: Date.now() - computeStart,
-    backend,
+    backend: loaded?.backend ?? null,
     modelId,
+    fallbacks,
+    faultsMet,
   });
   db.close();
 }
 
 async function embed(req: EmbedRequest) {
-  const { model, backend } = await ensureModel(req.jobId, req.backend, req.threads);
   const n = req.images.length;
   const flatten = new Float32Array(n * FLATTEN_DIM);
   const mixed7 = new Float32Array(n * MIXED7_DIM);
@@ -190,12 +250,14 @@ async function embed(req: EmbedRequest) {
   const input = new Float32Array(batchSize * INPUT_PX * INPUT_PX * 3);
   const started = performance.now();
   let forwardMs = 0;
+  let backend: BackendName = (await ensureModel(req.jobId, req.backend, req.threads)).backend;
   for (let start = 0; start < n; start += batchSize) {
     if (cancelled.has(req.jobId)) throw new CancelledError();
     const count = Math.min(batchSize, n - start);
     for (let i = 0; i < count; i++) await imageToInput(new Uint8Array(req.images[start + i]), INPUT_PX, input, i * INPUT_PX * INPUT_PX * 3);
     const forwardStart = performance.now();
-    const out = await forward(model, input, count);
+    const out = await forwardSurviving(req, input, count, [], 'features', start);
+    backend = out.backend;
     forwardMs += performance.now() - forwardStart;
     flatten.set(out.flatten, start * FLATTEN_DIM);
     mixed7.set(out.mixed7, start * MIXED7_DIM);

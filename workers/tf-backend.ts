@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { isSoftwareAdapter, type BackendName, type PlatformFacts } from '../src/lib/features/backend';
+import { BackendLostError } from '../src/lib/faults';
 
 export async function probePlatform(): Promise<PlatformFacts> {
   const facts: PlatformFacts = { webgpu: 'absent', crossOriginIsolated: self.crossOriginIsolated === true, threads: navigator.hardwareConcurrency || 1 };
@@ -41,3 +42,52 @@ export async function initBackend(name: BackendName, threads: number, base: stri
   return null;
 }
 
+
+/**
+ * Watches the WebGPU device TensorFlow.js is using: a lost device or an out-of-memory error is remembered as a
+ * sentence, and `guard` turns a pending GPU read into a BackendLostError instead of a hang. `cause` makes either
+ * fault happen for real (fault injection): the device is destroyed, or an out-of-memory error is dispatched.
+ */
+export interface GpuWatch {
+  failure(): string | null;
+  guard<T>(work: Promise<T>): Promise<T>;
+  cause(fault: 'device-lost' | 'oom'): void;
+}
+
+export function watchWebGpu(): GpuWatch | null {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const device = (tf.backend() as any)?.device as any;
+  if (!device || typeof device.destroy !== 'function') return null;
+  let failure: string | null = null;
+  let onLost: (reason: string) => void = () => {};
+  const lost = new Promise<string>((resolve) => (onLost = resolve));
+  const fail = (reason: string) => {
+    if (failure) return;
+    failure = reason;
+    onLost(reason);
+  };
+  device.lost.then((info: { reason?: string; message?: string }) => fail(`the WebGPU device was lost (${info?.reason ?? 'unknown'}${info?.message ? `: ${info.message}` : ''})`));
+  device.addEventListener('uncapturederror', (event: { error?: { constructor?: { name?: string }; message?: string } }) => {
+    if (event.error?.constructor?.name === 'GPUOutOfMemoryError') fail(`WebGPU ran out of memory (${event.error.message ?? ''})`);
+  });
+  return {
+    failure: () => failure,
+    guard: <T>(work: Promise<T>) =>
+      Promise.race([
+        work.then((value) => {
+          if (failure) throw new BackendLostError(failure);
+          return value;
+        }),
+        lost.then((reason) => {
+          throw new BackendLostError(reason);
+        }),
+      ]),
+    cause(fault) {
+      if (fault === 'device-lost') device.destroy();
+      else {
+        const G = globalThis as unknown as { GPUUncapturedErrorEvent: new (t: string, i: unknown) => Event; GPUOutOfMemoryError: new (m: string) => Error };
+        device.dispatchEvent(new G.GPUUncapturedErrorEvent('uncapturederror', { error: new G.GPUOutOfMemoryError('injected fault: out of memory') }));
+      }
+    },
+  };
+}

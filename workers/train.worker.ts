@@ -15,7 +15,8 @@ import { CancelledError, errorReply } from '../src/lib/protocol';
 import { seededRandom } from '../src/lib/random';
 import { contentHash } from '../src/lib/hash';
 import { getEmbedding, getFeature, getModel, getShard, listShardImages, openSimageDb, putModel, type Db } from '../src/lib/store/db';
-import { initBackend, probePlatform } from './tf-backend';
+import { initBackend, probePlatform, watchWebGpu } from './tf-backend';
+import { BackendLostError, isBackendLoss, type BackendFallback } from '../src/lib/faults';
 import { speedUpWasmMatMul } from '../src/lib/retrieval/wasm-matmul';
 
 const post = (m: TrainWorkerReply, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
@@ -34,11 +35,17 @@ self.onmessage = (event: MessageEvent<TrainWorkerRequest>) => {
 
 // ---- backend ---------------------------------------------------------------------------------------------------
 let backend: BackendName | null = null;
+/** Backends that failed in the middle of training in this worker (device lost, out of memory): not tried again. */
+const lostBackends = new Map<BackendName, string>();
 async function ensureBackend(choice: BackendChoice, threads: number): Promise<BackendName> {
   if (backend) return backend;
   const plan = planBackends(choice, await probePlatform());
   const errors: string[] = [];
   for (const name of plan.order) {
+    if (lostBackends.has(name)) {
+      errors.push(`${name}: left after ${lostBackends.get(name)}`);
+      continue;
+    }
     try {
       await initBackend(name, threads, base);
       if (name === 'wasm') speedUpWasmMatMul();
@@ -133,17 +140,50 @@ async function train(req: TrainRequest) {
     if (task.queryIds.length === 0) throw Object.assign(new Error('Training needs labelled validation images (to choose the best epoch and to evaluate); this shard has none with features.'), { name: 'ShardError' });
     const k = Math.min(s.k, r);
     const settings = { ...s, k };
-    const used = await ensureBackend(req.backend, req.threads);
+    let used = await ensureBackend(req.backend, req.threads);
     const started = Date.now();
-    const outcome = await trainHead(task.data, settings, {
-      random: seededRandom(settings.seed),
-      shouldStop: () => cancelled.has(req.jobId),
-      onEpoch: async (report) => {
-        post({ type: 'epoch', jobId: req.jobId, report, total: settings.epochs });
-        post({ type: 'progress', jobId: req.jobId, progress: measureProgress('train', report.epoch, settings.epochs, started, Date.now(), `validation score ${report.validation.score.toFixed(4)}`) });
-        await new Promise((res) => setTimeout(res, 0)); // let a cancel in
-      },
-    });
+    const fallbacks: BackendFallback[] = [];
+    const inject = new Set(req.inject ?? []);
+    const faultsMet: string[] = [];
+    let outcome: Awaited<ReturnType<typeof trainHead>>;
+    // Training survives the loss of its backend: the lost one is left for good and training starts again on the
+    // next backend of the plan (the features and the embedding it reads are stored, so nothing else is redone).
+    for (;;) {
+      const gpu = used === 'webgpu' ? watchWebGpu() : null;
+      let epochsHere = 0;
+      try {
+        outcome = await trainHead(task.data, settings, {
+          random: seededRandom(settings.seed),
+          shouldStop: () => cancelled.has(req.jobId),
+          guard: gpu ? gpu.guard : undefined,
+          onEpoch: async (report) => {
+            epochsHere = report.epoch;
+            post({ type: 'epoch', jobId: req.jobId, report, total: settings.epochs });
+            post({ type: 'progress', jobId: req.jobId, progress: measureProgress('train', report.epoch, settings.epochs, started, Date.now(), `validation score ${report.validation.score.toFixed(4)}`) });
+            // Injected GPU faults strike once, after the first epoch, on a WebGPU device only.
+            for (const fault of ['device-lost', 'oom'] as const) {
+              if (inject.has(fault) && gpu && !faultsMet.includes(fault)) {
+                faultsMet.push(fault);
+                gpu.cause(fault);
+              }
+            }
+            if (gpu?.failure()) throw new BackendLostError(gpu.failure()!);
+            await new Promise((res) => setTimeout(res, 0)); // let a cancel in
+          },
+        });
+        if (gpu?.failure()) throw new BackendLostError(gpu.failure()!);
+        break;
+      } catch (err) {
+        if (!isBackendLoss(err)) throw err;
+        const reason = (err as Error).message;
+        lostBackends.set(used, reason);
+        backend = null;
+        const next = await ensureBackend(req.backend, req.threads);
+        fallbacks.push({ stage: 'train', from: used, to: next, reason, after: epochsHere });
+        post({ type: 'restart', jobId: req.jobId, reason: `${used} failed (${reason}); training again on ${next}` });
+        used = next;
+      }
+    }
     if (outcome.cancelled && !outcome.best) throw new CancelledError();
     const trainMs = Date.now() - started;
     // Evaluation on the validation split: the net, raw-feature cosine kNN, random lists and the oracle.
@@ -200,7 +240,7 @@ async function train(req: TrainRequest) {
     };
     await putModel(db, record);
     setCurrent({ shardId: req.shardId, retriever: outcome.retriever, refIds: task.refIds, layer: settings.layer, record });
-    post({ type: 'trained', jobId: req.jobId, ...summary(record, true) });
+    post({ type: 'trained', jobId: req.jobId, ...summary(record, true), fallbacks, faultsMet });
   } finally {
     db.close();
   }

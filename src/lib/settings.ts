@@ -2,7 +2,7 @@
 // page's query string) by the CLI. Pure; persistence is the caller's.
 import { BACKENDS, type BackendChoice } from './features/backend';
 import { DEFAULT_EMBEDDING, LAYOUTS, type LayoutMethod } from './embedding/run';
-import { DEFAULT_TRAIN, FEATURE_LAYERS, HEADS, TARGET_SPACES, type FeatureLayer, type HeadKind, type TargetSpace } from './retrieval/heads';
+import { DEFAULT_TRAIN, FEATURE_LAYERS, HEADS, TARGET_SPACES, type FeatureLayer, type HeadKind, type TargetSpace } from './retrieval/train-settings';
 
 export interface Settings {
   backend: BackendChoice;

@@ -16,7 +16,8 @@ import { featureModelId } from '../lib/features/model';
 import type { EmbedLabelsRequest, EmbedLabelsResult, EmbeddingReply } from '../lib/embedding/protocol';
 import { embeddingSettingsOf, trainSettingsOf } from '../lib/settings';
 import type { ModelSummary, QueryResult, RetrievalEvaluation, TrainResult, TrainWorkerReply, TrainWorkerRequest, ExportResult } from '../lib/retrieval/protocol';
-import type { EpochReport } from '../lib/retrieval/heads';
+import type { EpochReport } from '../lib/retrieval/train-settings';
+import { parseFaults, type BackendFallback, type FaultPlan } from '../lib/faults';
 
 export type StageName = 'load' | 'features' | 'embedding' | 'train';
 const STAGES: StageName[] = ['load', 'features', 'embedding', 'train'];
@@ -38,6 +39,10 @@ export interface PipelineReport {
   /** The retrieval net: which head, what it read, how long it trained, whether a stored one was reused. */
   net?: { head: string; layer: string; target: string; references: number; epochs: number; best_epoch: number; reused: boolean; backend: string | null };
   evaluation?: Partial<RetrievalEvaluation> & { similar_set_score: number };
+  /** Backends given up in the middle of a stage (WebGPU device lost, out of memory) and where the work went on. */
+  backend_fallbacks: BackendFallback[];
+  /** Faults injected with `?inject=` that this run met (tests and `npm run pipeline -- --inject`). */
+  faults_met: string[];
 }
 
 /** The label embedding as the map and search use it. */
@@ -66,6 +71,15 @@ const queryParams = Object.fromEntries(new URLSearchParams(location.search));
 // `?settings=defaults` (the CLI sends it) ignores what an earlier visit stored: only the query's own values apply.
 const baseSettings = queryParams.settings === 'defaults' ? DEFAULT_SETTINGS : validateSettings(storedSettings, DEFAULT_SETTINGS);
 export const settings = writable<Settings>(validateSettings(queryParams, baseSettings));
+/** Faults to cause on purpose, from `?inject=`; never stored, so a reload without it runs clean. */
+const faults: FaultPlan = (() => {
+  try {
+    return parseFaults(queryParams.inject);
+  } catch (err) {
+    console.error('[simage] ?inject ignored:', (err as Error).message);
+    return { worker: [], reloadDuring: [] };
+  }
+})();
 settings.subscribe((s) => localStorage.setItem('simage.settings', JSON.stringify(s)));
 
 const idleStages = (): Record<StageName, StageState> => ({ load: idleStage(), features: idleStage(), embedding: idleStage(), train: idleStage() });
@@ -94,6 +108,8 @@ export const errorMessage = writable<string | null>(null);
 /** A local shard whose features were not finished before the page was reloaded: it must be picked again. */
 export const resumeHint = writable<string | null>(null);
 export const storage = writable<{ usage: number; quota: number; persisted: boolean } | null>(null);
+/** What this page's run found and did so far, stage by stage (for the CLI's fault report and tests). */
+export const runInfo = writable<{ featurePlan: { images: number; cached: number; toCompute: number } | null; embeddingCached: boolean | null; netReused: boolean | null }>({ featurePlan: null, embeddingCached: null, netReused: null });
 export const running = derived(stages, (s) => STAGES.some((name) => s[name].status === 'running'));
 
 // ---- workers ---------------------------------------------------------------------------------------------------
@@ -120,6 +136,13 @@ export async function refreshStorage() {
   const est = await navigator.storage?.estimate?.();
   const persisted = (await navigator.storage?.persisted?.()) ?? false;
   if (est) storage.set({ usage: est.usage ?? 0, quota: est.quota ?? 0, persisted });
+}
+
+/** Asks the browser to keep the cache under storage pressure (it may decide without asking the person). */
+export async function requestPersistence(): Promise<boolean> {
+  const granted = (await navigator.storage?.persist?.().catch(() => false)) ?? false;
+  await refreshStorage();
+  return granted;
 }
 
 async function showShard(shardId: string) {
@@ -150,7 +173,7 @@ export async function runShard(source: ShardSource): Promise<PipelineReport> {
   search.set(null);
   const s = get(settings);
   localStorage.setItem('simage.active', JSON.stringify({ shardId: sourceKey(source), url: source.kind === 'url' ? source.url : null }));
-  void navigator.storage?.persist?.();
+  void requestPersistence();
   try {
     setStage('load', { status: 'running' });
     const loadJob = ingest.run<LoadResult>({ type: 'load', source, thumbnailPx: s.thumbnailPx }, ['result'], (r) => {
@@ -162,15 +185,24 @@ export async function runShard(source: ShardSource): Promise<PipelineReport> {
     localStorage.setItem('simage.lastShard', loadedShard.shardId);
     await showShard(loadedShard.shardId);
     void refreshStorage();
+    if (loadedShard.summary.images === 0) {
+      const n = loadedShard.summary.skipped.length;
+      throw new JobError(
+        `"${loadedShard.name}" holds no image that loads${n ? `: ${n} item${n === 1 ? ' was' : 's were'} skipped, and the list below says why` : ': it is empty'}. A shard is a folder or archive of images named <ImageID>.<ext> (jpg, png, webp, gif, bmp) with a labels.csv.`,
+        'no images',
+        false,
+      );
+    }
 
     setStage('features', { status: 'running' });
     let cachedAtStart = 0;
     const featureJob = features.run<ExtractResult>(
-      { type: 'extract', shardId: loadedShard.shardId, source, backend: s.backend, batchSize: s.batchSize, threads: s.threads },
+      { type: 'extract', shardId: loadedShard.shardId, source, backend: s.backend, batchSize: s.batchSize, threads: s.threads, inject: faults.worker },
       ['result'],
       (r) => {
         if (r.type === 'plan') {
           cachedAtStart = r.cached;
+          runInfo.update((i) => ({ ...i, featurePlan: { images: r.images, cached: r.cached, toCompute: r.toCompute } }));
           featureCount.set(r.cached);
         } else if (r.type === 'progress') {
           setStage('features', { progress: r.progress });
@@ -212,6 +244,8 @@ export async function runShard(source: ShardSource): Promise<PipelineReport> {
         train: trained.timingsMs.train / 1000,
         evaluate: trained.timingsMs.evaluate / 1000,
       },
+      backend_fallbacks: [...extracted.fallbacks, ...(trained.fallbacks ?? [])],
+      faults_met: [...extracted.faultsMet.map((f) => `${f} (features)`), ...(trained.faultsMet ?? []).map((f) => `${f} (train)`)],
       features: {
         computed: extracted.computed,
         cached: extracted.cached,
@@ -275,6 +309,7 @@ async function runEmbeddingStage(shardId: string): Promise<EmbedLabelsResult> {
   const result = await job.done;
   setStage('embedding', { status: 'done', elapsedMs: result.timingsMs.svd + result.timingsMs.layout + result.timingsMs.sets });
   embedding.set({ imageIds: result.imageIds, layout: result.layout, trainIndex: result.trainIndex, similar: result.similar, k: result.k, similarSetScore: result.similarSetScore, kl: result.kl, final: true });
+  runInfo.update((i) => ({ ...i, embeddingCached: result.cached }));
   return result;
 }
 
@@ -307,11 +342,15 @@ async function runTrainStage(shardId: string, reuse: boolean): Promise<TrainResu
   epochs.set([]);
   const s = get(settings);
   const job = trainer.run<TrainResult>(
-    { type: 'train', shardId, embedding: embeddingSettingsOf(s), train: trainSettingsOf(s), featureModelId: await modelIdOnce(), backend: s.backend, threads: s.threads, reuse },
+    { type: 'train', shardId, embedding: embeddingSettingsOf(s), train: trainSettingsOf(s), featureModelId: await modelIdOnce(), backend: s.backend, threads: s.threads, reuse, inject: faults.worker },
     ['trained'],
     (r) => {
       if (r.type === 'progress') setStage('train', { progress: r.progress });
       else if (r.type === 'epoch') epochs.update((list) => [...list, r.report]);
+      else if (r.type === 'restart') {
+        epochs.set([]);
+        setStage('train', { message: r.reason });
+      }
     },
   );
   cancelCurrent = job.cancel;
@@ -319,6 +358,7 @@ async function runTrainStage(shardId: string, reuse: boolean): Promise<TrainResu
   setStage('train', { status: 'done', elapsedMs: result.timingsMs.train + result.timingsMs.evaluate });
   epochs.set(result.history);
   model.set(result);
+  runInfo.update((i) => ({ ...i, netReused: !result.trained }));
   return result;
 }
 

@@ -49,3 +49,61 @@ export async function waitFor(page: Page, done: (s: Snapshot) => boolean, timeou
 }
 
 export const reportReady = (s: Snapshot) => s.report !== null;
+
+/** JPEGs (from the demo's emoji) and a 10,000 x 10,000 PNG, encoded by the browser itself (no binaries in git). */
+export async function encodeTestImages(page: Page): Promise<{ jpegs: Uint8Array[]; huge: Uint8Array }> {
+  const b64 = await page.evaluate(async () => {
+    const toB64 = async (blob: Blob) => {
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      let s = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(s);
+    };
+    const m = await (await fetch('shards/demo-small/manifest.json')).json();
+    const pngs = (m.files as string[]).filter((f) => f.endsWith('.png')).slice(0, 3);
+    const jpegs: string[] = [];
+    for (const f of pngs) {
+      const bitmap = await createImageBitmap(await (await fetch(`shards/demo-small/${f}`)).blob());
+      const canvas = new OffscreenCanvas(256, 256);
+      const ctx = canvas.getContext('2d')!;
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(0, 0, 256, 256);
+      ctx.drawImage(bitmap, 0, 0, 256, 256);
+      jpegs.push(await toB64(await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.9 })));
+    }
+    const big = new OffscreenCanvas(10_000, 10_000);
+    const g = big.getContext('2d')!;
+    g.fillStyle = '#ffffff';
+    g.fillRect(0, 0, 10_000, 10_000);
+    g.fillStyle = '#e0402a';
+    g.beginPath();
+    g.arc(5_000, 5_000, 4_000, 0, 2 * Math.PI);
+    g.fill();
+    return { jpegs, huge: await toB64(await big.convertToBlob({ type: 'image/png' })) };
+  });
+  const dec = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+  return { jpegs: b64.jpegs.map(dec), huge: dec(b64.huge) };
+}
+
+/** Records the page's long main-thread tasks (PerformanceObserver 'longtask', > 50 ms) from its first script on. */
+export async function recordLongTasks(page: Page) {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __longTasks: { start: number; duration: number }[] };
+    w.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.__longTasks.push({ start: Math.round(e.startTime), duration: Math.round(e.duration) });
+    }).observe({ type: 'longtask', buffered: true });
+  });
+}
+
+export const longTasks = (page: Page) => page.evaluate(() => (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks ?? []);
+
+/** Every dialog (alert, confirm, prompt) the page opens: an injected script would open one. Dismissed at once. */
+export function watchDialogs(page: Page): string[] {
+  const seen: string[] = [];
+  page.on('dialog', (d) => {
+    seen.push(`${d.type()}: ${d.message()}`);
+    void d.dismiss();
+  });
+  return seen;
+}

@@ -2,6 +2,7 @@
 import type { CancelRequest, ErrorReply, ProgressReply } from '../protocol';
 import type { ShardSource } from '../ingest/source';
 import type { BackendChoice, BackendName } from './backend';
+import type { BackendFallback, WorkerFault } from '../faults';
 
 export interface ExtractRequest {
   type: 'extract';
@@ -12,6 +13,8 @@ export interface ExtractRequest {
   batchSize: number;
   /** WASM threads; 0 = as many as the machine has. */
   threads: number;
+  /** Faults to cause on purpose (tests, `npm run pipeline -- --inject`). */
+  inject?: WorkerFault[];
 }
 
 /** Features of loose images (no cache): used for dropped images and the backend correctness check. */
@@ -55,6 +58,10 @@ export interface ExtractResult {
   computeMs: number;
   backend: BackendName | null;
   modelId: string;
+  /** Backends given up in the middle of the run (device lost, out of memory), and where the work went on. */
+  fallbacks: BackendFallback[];
+  /** Injected faults that were actually met in this run. */
+  faultsMet: WorkerFault[];
 }
 
 export interface EmbedResult {

@@ -11,40 +11,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../random';
 import { evaluateRankings, topK, type Metrics, type RetrievalTask } from './metrics';
 
-export type HeadKind = 'sets' | 'embedding';
-export type FeatureLayer = 'flatten' | 'mixed7';
-export type TargetSpace = 'svd' | 'layout';
-export const HEADS: readonly HeadKind[] = ['sets', 'embedding'];
-export const FEATURE_LAYERS: readonly FeatureLayer[] = ['flatten', 'mixed7'];
-export const TARGET_SPACES: readonly TargetSpace[] = ['svd', 'layout'];
-
-export interface TrainSettings {
-  head: HeadKind;
-  layer: FeatureLayer;
-  target: TargetSpace;
-  epochs: number;
-  patience: number;
-  batchSize: number;
-  /** Adam's step; 'auto': 1e-4 for 'sets' (the 2017 value), 1e-3 for 'embedding'. */
-  learningRate: number | 'auto';
-  dropout: number;
-  hidden: number;
-  /** Retrieved references per query (the k of the score). */
-  k: number;
-  seed: number;
-}
-
-export const DEFAULT_TRAIN: TrainSettings = { head: 'embedding', layer: 'mixed7', target: 'svd', epochs: 60, patience: 8, batchSize: 128, learningRate: 'auto', dropout: 0.5, hidden: 512, k: 100, seed: 1 };
-/** The 2017 net's own optimizer settings. */
-export const SETS_LEARNING_RATE = 1e-4;
-
-/** Bytes per output of the 'sets' head while training: the dense kernel and Adam's two moments, float32. */
-export const setsBytesPerReference = (dim: number) => 3 * 4 * (dim + 1);
-/** Memory the 'sets' head may take for its weights and Adam's moments (the page, the feature model and the
- *  references need room too; browsers cap a tab at a few GB). */
-export const SETS_BUDGET_BYTES = 1.5 * 2 ** 30;
-/** The 'sets' head's R at which its weights and optimizer state alone pass this budget. */
-export const maxSetsReferences = (dim: number, budgetBytes = SETS_BUDGET_BYTES) => Math.floor(budgetBytes / setsBytesPerReference(dim));
+export { DEFAULT_TRAIN, FEATURE_LAYERS, HEADS, SETS_BUDGET_BYTES, SETS_LEARNING_RATE, TARGET_SPACES, maxSetsReferences, setsBytesPerReference } from './train-settings';
+export type { EpochReport, FeatureLayer, HeadKind, TargetSpace, TrainSettings } from './train-settings';
+import { SETS_LEARNING_RATE, type EpochReport, type FeatureLayer, type HeadKind, type TargetSpace, type TrainSettings } from './train-settings';
 
 export interface TrainData {
   dim: number;
@@ -61,13 +30,6 @@ export interface TrainData {
   task: RetrievalTask;
 }
 
-export interface EpochReport {
-  epoch: number;
-  loss: number;
-  validation: Metrics;
-  best: boolean;
-  ms: number;
-}
 
 /** A trained head with what ranking needs. */
 export interface Retriever {
@@ -189,6 +151,8 @@ export interface TrainHooks {
   onEpoch?: (report: EpochReport) => void | Promise<void>;
   /** Polled between batches; true stops training (the best weights so far are kept). */
   shouldStop?: () => boolean;
+  /** Wraps every read back from the backend: the worker's GPU watch turns a lost device into an error here. */
+  guard?: <T>(read: Promise<T>) => Promise<T>;
 }
 
 export interface TrainOutcome {
@@ -215,6 +179,7 @@ export async function trainHead(data: TrainData, settings: TrainSettings, hooks:
   const order = Int32Array.from({ length: r }, (_, i) => i);
   const bs = settings.head === 'sets' ? 128 : settings.batchSize;
   const nVal = data.task.queryRows.length;
+  const guard = hooks.guard ?? (<T>(read: Promise<T>) => read);
   try {
     for (let epoch = 1; epoch <= settings.epochs; epoch++) {
       const t0 = performance.now();
@@ -248,12 +213,12 @@ export async function trainHead(data: TrainData, settings: TrainSettings, hooks:
           const ys = tf.tensor2d(yb, [m, outputs]);
           return optimizer.minimize(() => lossOf(settings, model.apply(xs, { training: true }) as tf.Tensor2D, ys), true) as tf.Scalar;
         });
-        lossSum += (await loss.data())[0];
+        lossSum += (await guard(loss.data()))[0];
         loss.dispose();
         batches++;
       }
       if (cancelled) break;
-      const lists = await rank(retriever, data.valX, nVal, settings.k);
+      const lists = await guard(rank(retriever, data.valX, nVal, settings.k));
       const validation = evaluateRankings(data.task, lists, settings.k);
       const improved = !best || validation.score > best.validation.score;
       const report: EpochReport = { epoch, loss: lossSum / Math.max(batches, 1), validation, best: improved, ms: performance.now() - t0 };

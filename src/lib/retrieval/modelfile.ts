@@ -7,7 +7,7 @@
 // file is refused with a sentence and changes nothing.
 import { BlobReader, BlobWriter, TextReader, Uint8ArrayReader, Uint8ArrayWriter, ZipReader, ZipWriter, configure } from '@zip.js/zip.js';
 import { contentHash } from '../hash';
-import { FEATURE_LAYERS, HEADS, TARGET_SPACES, type FeatureLayer, type HeadKind, type TargetSpace } from './heads';
+import { FEATURE_LAYERS, HEADS, TARGET_SPACES, type FeatureLayer, type HeadKind, type TargetSpace } from './train-settings';
 
 configure({ useWebWorkers: false });
 

@@ -5,6 +5,7 @@ import type { EmbeddingSettings } from '../embedding/run';
 import type { EpochReport, TrainSettings } from './heads';
 import type { Metrics } from './metrics';
 import type { ModelFileParts, ModelManifest } from './modelfile';
+import type { BackendFallback, WorkerFault } from '../faults';
 
 export type Method = 'trained' | 'feature_knn' | 'random' | 'oracle';
 export const METHODS: readonly Method[] = ['trained', 'feature_knn', 'random', 'oracle'];
@@ -46,6 +47,8 @@ export interface TrainRequest {
   threads: number;
   /** Reuse a stored model with the same key (else retrain). */
   reuse: boolean;
+  /** Faults to cause on purpose (tests, `npm run pipeline -- --inject`). */
+  inject?: WorkerFault[];
 }
 
 /** Loads the shard's stored model (after a reload) so queries need no training. */
@@ -108,6 +111,10 @@ export interface ModelSummary {
 export interface TrainResult extends ModelSummary {
   type: 'trained';
   jobId: number;
+  /** Backends given up during this training (device lost, out of memory); empty when none. */
+  fallbacks?: BackendFallback[];
+  /** Injected faults that were actually met. */
+  faultsMet?: string[];
 }
 
 export interface QueryResult {
@@ -126,4 +133,10 @@ export interface ExportResult {
 }
 
 export type TrainWorkerRequest = TrainRequest | RestoreRequest | QueryRequest | ExportRequest | ImportRequest | CancelRequest;
-export type TrainWorkerReply = ProgressReply | EpochReply | TrainResult | QueryResult | ExportResult | ErrorReply | { type: 'none'; jobId: number };
+/** Training started again on another backend (the previous one was lost); the epoch curve starts over. */
+export interface RestartReply {
+  type: 'restart';
+  jobId: number;
+  reason: string;
+}
+export type TrainWorkerReply = ProgressReply | EpochReply | RestartReply | TrainResult | QueryResult | ExportResult | ErrorReply | { type: 'none'; jobId: number };

@@ -66,7 +66,12 @@ interface SimageDb extends DBSchema {
 
 export type Db = IDBPDatabase<SimageDb>;
 
-export class QuotaError extends Error {}
+export class QuotaError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QuotaError';
+  }
+}
 
 export function openSimageDb(name = DB_NAME): Promise<Db> {
   return openDB<SimageDb>(name, DB_VERSION, {
@@ -84,13 +89,39 @@ export function openSimageDb(name = DB_NAME): Promise<Db> {
   });
 }
 
-/** Turns a quota failure into a sentence a person can act on; rethrows everything else unchanged. */
-function explainWriteError(err: unknown): never {
-  const name = (err as DOMException)?.name;
-  if (name === 'QuotaExceededError') {
-    throw new QuotaError('The browser refused to store more data (storage quota reached). Free disk space or clear the cache, then load the shard again; what is already stored is kept.');
+// Fault injection (src/lib/faults.ts `quota`): after this many more feature writes succeed, the next ones fail the
+// way a full disk makes IndexedDB fail, with a DOMException named QuotaExceededError, so the real handling runs.
+let quotaAfterWrites: number | null = null;
+export function injectQuotaFault(afterWrites: number | null) {
+  quotaAfterWrites = afterWrites;
+}
+
+const formatMb = (bytes: number) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(1)} MB`);
+
+/** The sentence for a refused write: how much is stored, that it stays readable, and what to do. */
+export async function quotaMessage(): Promise<string> {
+  let stored = '';
+  try {
+    const est = await navigator.storage?.estimate?.();
+    if (est && est.quota) stored = ` This site stores ${formatMb(est.usage ?? 0)} of the ${formatMb(est.quota)} the browser allows it.`;
+  } catch {
+    /* no estimate: the sentence goes without the numbers */
   }
-  throw err;
+  return `The browser refused to store more data (storage quota reached).${stored} Everything stored so far stays readable. To go on, free disk space (the browser's allowance grows with it) or use Clear cache, then load the shard again: nothing already stored is computed again.`;
+}
+
+/** Runs one write; a quota failure becomes a QuotaError with a sentence a person can act on, anything else is rethrown. */
+async function guardedWrite(write: () => Promise<unknown>, counts = false): Promise<void> {
+  try {
+    if (counts && quotaAfterWrites !== null) {
+      if (quotaAfterWrites <= 0) throw new DOMException('Injected fault: the storage quota is reached.', 'QuotaExceededError');
+      quotaAfterWrites--;
+    }
+    await write();
+  } catch (err) {
+    if ((err as DOMException)?.name === 'QuotaExceededError') throw new QuotaError(await quotaMessage());
+    throw err;
+  }
 }
 
 export function featureKey(modelId: string, hash: string): [string, string] {
@@ -104,12 +135,10 @@ export async function cachedFeatureHashes(db: Db, modelId: string): Promise<Set<
 }
 
 export async function putFeatures(db: Db, records: FeatureRecord[]): Promise<void> {
-  try {
+  await guardedWrite(async () => {
     const tx = db.transaction('features', 'readwrite');
     await Promise.all([...records.map((r) => tx.store.put(r)), tx.done]);
-  } catch (err) {
-    explainWriteError(err);
-  }
+  }, true);
 }
 
 export function getFeature(db: Db, modelId: string, hash: string) {
@@ -122,12 +151,10 @@ export async function hasThumb(db: Db, hash: string): Promise<boolean> {
 
 export async function putThumbs(db: Db, records: ThumbRecord[]): Promise<void> {
   if (records.length === 0) return;
-  try {
+  await guardedWrite(async () => {
     const tx = db.transaction('thumbs', 'readwrite');
     await Promise.all([...records.map((r) => tx.store.put(r)), tx.done]);
-  } catch (err) {
-    explainWriteError(err);
-  }
+  });
 }
 
 export function getThumb(db: Db, hash: string) {
@@ -136,7 +163,7 @@ export function getThumb(db: Db, hash: string) {
 
 /** Replaces the shard's images and then its record, in chunks; the record is the commit mark. */
 export async function putShard(db: Db, shard: ShardRecord, images: ShardImage[], chunk = 2000): Promise<void> {
-  try {
+  await guardedWrite(async () => {
     await db.delete('shards', shard.shardId);
     const old = await db.getAllKeysFromIndex('images', 'byShard', shard.shardId);
     for (let i = 0; i < old.length; i += chunk) {
@@ -148,9 +175,7 @@ export async function putShard(db: Db, shard: ShardRecord, images: ShardImage[],
       await Promise.all([...images.slice(i, i + chunk).map((im) => tx.store.put({ ...im, shardId: shard.shardId })), tx.done]);
     }
     await db.put('shards', shard);
-  } catch (err) {
-    explainWriteError(err);
-  }
+  });
 }
 
 export function getShard(db: Db, shardId: string) {
@@ -166,11 +191,7 @@ export async function listShardImages(db: Db, shardId: string): Promise<ImageRec
 }
 
 export async function putEmbedding(db: Db, record: EmbeddingRecord): Promise<void> {
-  try {
-    await db.put('embeddings', record);
-  } catch (err) {
-    explainWriteError(err);
-  }
+  await guardedWrite(() => db.put('embeddings', record));
 }
 
 /** The stored embedding for these settings, unless the shard's labels or splits changed since. */
@@ -181,11 +202,7 @@ export async function getEmbedding(db: Db, shardId: string, key: string, labelsH
 
 /** Replaces the shard's model (one transaction: the old one stays until the new one is whole). */
 export async function putModel(db: Db, record: StoredModel): Promise<void> {
-  try {
-    await db.put('models', record);
-  } catch (err) {
-    explainWriteError(err);
-  }
+  await guardedWrite(() => db.put('models', record));
 }
 
 export function getModel(db: Db, shardId: string) {
@@ -214,4 +231,16 @@ export async function clearAll(db: Db): Promise<void> {
     tx.objectStore('features').clear(),
     tx.done,
   ]);
+}
+
+/** Feature records whose vectors are not whole (wrong byte length): what a half-written record would look like. */
+export async function malformedFeatures(db: Db, flattenBytes: number, mixed7Bytes: number): Promise<number> {
+  let bad = 0;
+  let cursor = await db.transaction('features').store.openCursor();
+  while (cursor) {
+    const r = cursor.value;
+    if (!(r.flatten instanceof ArrayBuffer) || r.flatten.byteLength !== flattenBytes || !(r.mixed7 instanceof ArrayBuffer) || r.mixed7.byteLength !== mixed7Bytes) bad++;
+    cursor = await cursor.continue();
+  }
+  return bad;
 }

@@ -1,0 +1,130 @@
+// Hostile input through the real page: a shard full of bad items (tests/fixtures/bad-shard.ts) as a folder and as
+// a zip, and an empty shard. Every good image must load, every bad item must be listed with its reason, no string
+// from the shard may run as script (no dialog, no injected element), and the page must stay responsive.
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { join } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import type { Page } from 'playwright-core';
+import { ROOT } from '../fixtures/make-shard';
+import { HOSTILE, makeBadShard, makeEmptyShard, type Expected } from '../fixtures/bad-shard';
+import { encodeTestImages, longTasks, openBrowser, recordLongTasks, reportReady, snapshot, waitFor, watchDialogs } from './helpers';
+// @ts-expect-error plain JS module
+import { serve } from '../../scripts/serve.mjs';
+
+const origin = inject('origin');
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+async function freshPage() {
+  const { context, page } = await openBrowser();
+  cleanups.push(() => context.close());
+  await recordLongTasks(page);
+  const dialogs = watchDialogs(page);
+  return { page, dialogs };
+}
+
+/** Each expected bad item is matched by one distinct skipped entry (an id ending in ':' matches by prefix). */
+function checkSkipped(skipped: { id: string; reason: string }[], expected: Expected) {
+  const left = [...skipped];
+  for (const b of expected.bad) {
+    const i = left.findIndex((s) => (b.id.endsWith(':') ? s.id.startsWith(b.id) : s.id === b.id) && b.reason.test(s.reason));
+    expect(i, `skipped item ${b.id} (${b.reason}) in ${JSON.stringify(skipped)}`).toBeGreaterThanOrEqual(0);
+    left.splice(i, 1);
+  }
+  return left;
+}
+
+/** Nothing from the shard ran as script: no dialog opened and no element from its strings made it into the DOM. */
+async function checkNoScriptRan(page: Page, dialogs: string[]) {
+  expect(dialogs).toEqual([]);
+  const injected = await page.evaluate(() => ({
+    imgX: document.querySelectorAll('img[src="x"]').length,
+    inlineScripts: [...document.scripts].filter((s) => !s.src).length,
+    foreignScripts: [...document.scripts].filter((s) => s.src && new URL(s.src).origin !== location.origin).length,
+  }));
+  expect(injected).toEqual({ imgX: 0, inlineScripts: 0, foreignScripts: 0 });
+}
+
+describe('a shard full of bad input', () => {
+  it('loads every good image of the folder, lists every bad item with its reason, runs no script, stays responsive', async () => {
+    const { page, dialogs } = await freshPage();
+    await page.goto(`${origin}/`);
+    const shard = makeBadShard(await encodeTestImages(page));
+    const server = await serve({ root: join(ROOT, 'dist'), shard: shard.dir });
+    cleanups.push(() => server.close());
+    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl)}&backend=wasm&epochs=3&k=5`);
+    // Responsive while it works: a round trip through the page's event loop stays short during load and features.
+    const pings: number[] = [];
+    const done = await (async () => {
+      for (;;) {
+        const t0 = Date.now();
+        const s = await snapshot(page);
+        pings.push(Date.now() - t0);
+        if (s.error) throw new Error(s.error);
+        if (reportReady(s)) return s;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    const ids = await page.evaluate(() => (window as any).__simage.imageIds() as string[]);
+    expect([...ids].sort()).toEqual([...shard.expected.good].sort());
+    expect(done.report!.features.computed + done.report!.features.cached).toBe(shard.expected.good.length);
+    const extra = checkSkipped(done.report!.shard.skipped, shard.expected);
+    // Anything else listed is one of the same bad items seen once more (the labels of a skipped file say so).
+    for (const e of extra) expect(e.reason).toMatch(/skipped \(see its file\)|not in the shard/);
+
+    // The hostile strings are shown as text: the markup ID and its label in the selection panel.
+    const cell = page.locator(`[data-testid=gallery] button.cell[data-image-id="${HOSTILE.xssId.replace(/"/g, '\\"')}"]`);
+    await cell.scrollIntoViewIfNeeded();
+    await cell.hover();
+    await expect.poll(() => page.getByTestId('labels-panel').textContent()).toContain(HOSTILE.xssId);
+    await expect.poll(() => page.getByTestId('labels-panel').textContent()).toContain(HOSTILE.xssLabel);
+    const results = await page.evaluate((id) => (window as any).__simage.search(id), HOSTILE.xssId);
+    expect(results.error).toBeNull();
+    expect(results.results.length).toBeGreaterThan(0);
+    await page.getByTestId('results').locator('button.result').first().waitFor();
+    // The skipped list opened, with its markup-laden ids.
+    await page.getByRole('button', { name: /skipped item/ }).click();
+    await expect.poll(() => page.getByTestId('skipped').textContent()).toContain(HOSTILE.traversalId);
+    await checkNoScriptRan(page, dialogs);
+
+    const tasks = await longTasks(page);
+    console.info(`[bad shard] ${ids.length} images loaded, ${done.report!.shard.skipped.length} items skipped; slowest page round trip ${Math.max(...pings)} ms over ${pings.length}; long tasks ${JSON.stringify(tasks.map((t) => t.duration))}`);
+    expect(Math.max(...pings)).toBeLessThan(1000);
+    expect(Math.max(0, ...tasks.map((t) => t.duration))).toBeLessThan(200);
+  });
+
+  it('as a zip, refuses the entry that climbs out of the archive and loads the rest the same', async () => {
+    const { page, dialogs } = await freshPage();
+    await page.goto(`${origin}/`);
+    const shard = makeBadShard(await encodeTestImages(page));
+    const zip = await shard.zip();
+    const dir = mkdtempSync(join(tmpdir(), 'simage-badzip-'));
+    const path = join(dir, 'hostile.zip');
+    writeFileSync(path, zip.bytes);
+    const server = await serve({ root: join(ROOT, 'dist'), shard: path });
+    cleanups.push(() => server.close());
+    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl)}&backend=wasm`);
+    await waitFor(page, (s) => s.stages.load.status === 'done' && s.images > 0, 5 * 60_000);
+    await page.evaluate(() => (window as any).__simage.cancel());
+    const ids = await page.evaluate(() => (window as any).__simage.imageIds() as string[]);
+    expect([...ids].sort()).toEqual([...zip.expected.good].sort());
+    const summary = await page.evaluate(() => (window as any).__simage.shardSummary());
+    checkSkipped(summary.skipped, zip.expected);
+    await checkNoScriptRan(page, dialogs);
+  });
+
+  it('says plainly that an empty shard holds no image, and the page stays usable', async () => {
+    const { page, dialogs } = await freshPage();
+    const server = await serve({ root: join(ROOT, 'dist'), shard: makeEmptyShard() });
+    cleanups.push(() => server.close());
+    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl)}&backend=wasm`);
+    await expect.poll(() => snapshot(page).then((s) => s.error), { timeout: 60_000 }).toMatch(/holds no image that loads/);
+    await expect(page.getByTestId('error')).toContainText('holds no image that loads');
+    // Still usable: the demo loads from the same page afterwards.
+    await page.getByTestId('demo-small').isEnabled();
+    await checkNoScriptRan(page, dialogs);
+  });
+});
