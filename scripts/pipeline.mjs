@@ -145,7 +145,11 @@ export async function runPipeline(opts, { onProgress = (line) => process.stderr.
         how: met.length ? `met in ${met.map((m) => m.slice(fault.length + 2, -1)).join(' and ')}; ${fallbacks.join('; ')}; the run finished on ${report.backend}` : `not met: the run never used WebGPU (backend ${report.backend}); pass --backend webgpu`,
       });
     }
-    if (faults.length) report.faults = faults;
+    if (faults.length) {
+      report.faults = faults;
+      // After the faults: every stored feature record reads back whole (none half-written).
+      report.cache_check = await page.evaluate(() => window.__simage.verifyCache());
+    }
     return report;
   } finally {
     await context.close();

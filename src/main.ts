@@ -34,6 +34,7 @@ window.__simage = {
   runUrl: (url: string) => pipeline.runShard({ kind: 'url', url: new URL(url, location.href).href }),
   cancel: pipeline.cancel,
   cacheCounts: pipeline.cacheCounts,
+  verifyCache: pipeline.verifyCache,
   embedUrls: async (urls: string[], backend: string) => {
     const buffers = await Promise.all(urls.map(async (u) => (await fetch(u)).arrayBuffer()));
     const r = await pipeline.embedImages(buffers, backend as never);

@@ -120,7 +120,6 @@ async function load(req: LoadRequest) {
     }
   }
   await putThumbs(db, pendingThumbs);
-  if (decoded.length === 0 && labelRows.length === 0) skipped.push({ id: shard.name, reason: 'the shard holds no image that decodes' });
   const { images, summary } = assembleShard(decoded, labelRows, splits, skipped, rejectedIds);
   const used = new Set(images.flatMap((im) => im.labels.map((l) => l.labelName)));
   const shardId = sourceKey(req.source);

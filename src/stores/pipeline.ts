@@ -10,9 +10,9 @@ import { sourceKey, type ShardSource } from '../lib/ingest/source';
 import type { ShardSummary } from '../lib/ingest/assemble';
 import type { Progress } from '../lib/progress';
 import { DEFAULT_SETTINGS, validateSettings, type Settings } from '../lib/settings';
-import { cachedFeatureHashes, clearAll, countRecords, getShard, listShardImages, openSimageDb, type ImageRecord, type ShardRecord } from '../lib/store/db';
+import { cachedFeatureHashes, clearAll, countRecords, malformedFeatures, getShard, listShardImages, openSimageDb, type ImageRecord, type ShardRecord } from '../lib/store/db';
 import { JobError, WorkerHost } from './jobs';
-import { featureModelId } from '../lib/features/model';
+import { FLATTEN_DIM, MIXED7_DIM, featureModelId } from '../lib/features/model';
 import type { EmbedLabelsRequest, EmbedLabelsResult, EmbeddingReply } from '../lib/embedding/protocol';
 import { embeddingSettingsOf, trainSettingsOf } from '../lib/settings';
 import type { ModelSummary, QueryResult, RetrievalEvaluation, TrainResult, TrainWorkerReply, TrainWorkerRequest, ExportResult } from '../lib/retrieval/protocol';
@@ -499,6 +499,16 @@ export async function clearCache() {
   search.set(null);
   stages.set(idleStages());
   await refreshStorage();
+}
+
+/** Feature records read back whole? (after interruptions: none may be half-written) */
+export async function verifyCache() {
+  const db = await openSimageDb();
+  try {
+    return { features: await db.count('features'), malformed: await malformedFeatures(db, FLATTEN_DIM * 4, MIXED7_DIM * 4) };
+  } finally {
+    db.close();
+  }
 }
 
 export async function cacheCounts() {

@@ -122,9 +122,13 @@ describe('a shard full of bad input', () => {
     cleanups.push(() => server.close());
     await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl)}&backend=wasm`);
     await expect.poll(() => snapshot(page).then((s) => s.error), { timeout: 60_000 }).toMatch(/holds no image that loads/);
-    await expect(page.getByTestId('error')).toContainText('holds no image that loads');
-    // Still usable: the demo loads from the same page afterwards.
-    await page.getByTestId('demo-small').isEnabled();
+    await expect.poll(() => page.getByTestId('error').textContent()).toMatch(/holds no image that loads: 1 item was skipped, and the list below says why/);
+    const summary = await page.evaluate(() => (window as any).__simage.shardSummary());
+    expect(summary.skipped).toEqual([{ id: 'labels.csv', reason: 'label file is empty' }]);
+    // Still usable: nothing left running, and the load controls answer.
+    const s = await snapshot(page);
+    expect(Object.values(s.stages).some((st) => st.status === 'running')).toBe(false);
+    expect(await page.getByTestId('demo-small').isEnabled()).toBe(true);
     await checkNoScriptRan(page, dialogs);
   });
 });

@@ -89,8 +89,9 @@ export function openSimageDb(name = DB_NAME): Promise<Db> {
   });
 }
 
-// Fault injection (src/lib/faults.ts `quota`): after this many more feature writes succeed, the next ones fail the
-// way a full disk makes IndexedDB fail, with a DOMException named QuotaExceededError, so the real handling runs.
+// Fault injection (src/lib/faults.ts `quota`): after this many more writes succeed, the next ones fail the way a
+// full disk makes IndexedDB fail, with a DOMException named QuotaExceededError, so the real handling runs. The
+// setting is per JavaScript realm: the feature worker sets it for its own writes only.
 let quotaAfterWrites: number | null = null;
 export function injectQuotaFault(afterWrites: number | null) {
   quotaAfterWrites = afterWrites;
@@ -111,9 +112,9 @@ export async function quotaMessage(): Promise<string> {
 }
 
 /** Runs one write; a quota failure becomes a QuotaError with a sentence a person can act on, anything else is rethrown. */
-async function guardedWrite(write: () => Promise<unknown>, counts = false): Promise<void> {
+async function guardedWrite(write: () => Promise<unknown>): Promise<void> {
   try {
-    if (counts && quotaAfterWrites !== null) {
+    if (quotaAfterWrites !== null) {
       if (quotaAfterWrites <= 0) throw new DOMException('Injected fault: the storage quota is reached.', 'QuotaExceededError');
       quotaAfterWrites--;
     }
@@ -138,7 +139,7 @@ export async function putFeatures(db: Db, records: FeatureRecord[]): Promise<voi
   await guardedWrite(async () => {
     const tx = db.transaction('features', 'readwrite');
     await Promise.all([...records.map((r) => tx.store.put(r)), tx.done]);
-  }, true);
+  });
 }
 
 export function getFeature(db: Db, modelId: string, hash: string) {
