@@ -1,7 +1,9 @@
 // Search with the retrieval net on the demo shard, through the UI: train (a few epochs), click an image, results
 // shown with shared labels; search with a dropped image that is not in the shard; export the model; then in a
 // browser with an empty cache, load the shard, import the file, and the same query gives the same ranked list.
-// A damaged file is refused with a sentence and changes nothing.
+// A damaged file is refused with a sentence and changes nothing. Privacy: every request of the whole run (page,
+// workers, model, WASM, shard, thumbnails, search, export) stays on the page's own origin, and the built page's
+// Content Security Policy (no eval) is in force while TensorFlow.js and the workers run under it.
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +25,17 @@ describe('search with the retrieval net', () => {
     const dir = mkdtempSync(join(tmpdir(), 'simage-export-'));
     const { context, page } = await openBrowser();
     cleanups.push(() => context.close());
-    await page.goto(`${origin}/?shard=shards/demo-small/&backend=wasm&epochs=6`);
+    const requests: string[] = [];
+    context.on('request', (req) => requests.push(req.url()));
+    const violations: string[] = [];
+    page.on('console', (msg) => {
+      if (/Content Security Policy/.test(msg.text())) violations.push(msg.text());
+    });
+    const response = await page.goto(`${origin}/?shard=shards/demo-small/&backend=wasm&epochs=6`);
+    const csp = response!.headers()['content-security-policy'];
+    expect(csp).toMatch(/^default-src 'self'; script-src 'self' 'wasm-unsafe-eval' blob:;/);
+    expect(csp).not.toMatch(/'unsafe-eval'/);
+    expect(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content')).toBe(csp);
     const done = await waitFor(page, reportReady, 12 * 60_000);
     const r = done.report!;
     expect(r.net).toMatchObject({ head: 'embedding', references: 253 });
@@ -105,5 +117,23 @@ describe('search with the retrieval net', () => {
     const imported = await search(fresh.page, queryId);
     expect(imported!.results.map((x) => x.imageId)).toEqual(before!.results.map((x) => x.imageId));
     imported!.results.forEach((x, i) => expect(x.score).toBeCloseTo(before!.results[i].score, 5));
+
+    // Privacy. The log saw the workers' own fetches (model weights, WASM binary), so it is the whole run's ...
+    expect(requests.some((u) => /\/models\/inception-v3\/group1-shard\dof\d\.bin$/.test(u))).toBe(true);
+    expect(requests.some((u) => /\/tfjs-wasm\/.*\.wasm$/.test(u))).toBe(true);
+    expect(requests.some((u) => /\/shards\/demo-small\//.test(u))).toBe(true);
+    // ... and none of it left the origin.
+    const offOrigin = requests.filter((u) => !(u.startsWith(`${origin}/`) || u.startsWith('blob:') || u.startsWith('data:')));
+    expect(offOrigin).toEqual([]);
+    expect(violations).toEqual([]);
+    // The policy is in force: eval is refused, and a request to another host is blocked before it is sent.
+    expect(await page.evaluate(() => { try { return String((0, eval)('1 + 1')); } catch (e) { return (e as Error).name; } })).toBe('EvalError');
+    expect(await page.evaluate(() => { try { return String(new Function('return 1')()); } catch (e) { return (e as Error).name; } })).toBe('EvalError');
+    const blocked = await page.evaluate(async () => {
+      const seen = new Promise<string>((resolve) => document.addEventListener('securitypolicyviolation', (e) => resolve(e.violatedDirective), { once: true }));
+      const fetched = await fetch('https://example.com/upload', { method: 'POST', body: 'x' }).then(() => 'sent', () => 'refused');
+      return { fetched, directive: await seen };
+    });
+    expect(blocked).toEqual({ fetched: 'refused', directive: 'connect-src' });
   });
 });

@@ -19,5 +19,11 @@ describe('pipeline CLI arguments', () => {
     expect(() => parseArgs(['s', '--out'])).toThrow(/needs a value/);
     expect(() => parseArgs(['s', '--layout', 'pca'])).toThrow(/unknown layout/);
     expect(() => parseArgs(['s', '--k', 'ten'])).toThrow(/whole number/);
+    expect(() => parseArgs(['s', '--inject', 'disk-full'])).toThrow(/unknown fault disk-full \(quota, device-lost, oom, reload-during=features/);
+    expect(() => parseArgs(['s', '--inject', 'reload-during=ingest'])).toThrow(/unknown fault reload-during=ingest/);
+  });
+  it('collects --inject faults, repeated or comma-separated', () => {
+    expect(parseArgs(['s']).inject).toEqual([]);
+    expect(parseArgs(['s', '--inject', 'quota', '--inject', 'reload-during=features, reload-during=train']).inject).toEqual(['quota', 'reload-during=features', 'reload-during=train']);
   });
 });

@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { cachedFeatureHashes, clearAll, countRecords, featureKey, getModel, putModel, getShard, listShardImages, openSimageDb, putFeatures, putShard, putThumbs, getThumb, type ShardRecord } from '../../src/lib/store/db';
+import { afterEach } from 'vitest';
+import { cachedFeatureHashes, clearAll, countRecords, featureKey, getModel, putModel, getShard, listShardImages, openSimageDb, putFeatures, putShard, putThumbs, getThumb, injectQuotaFault, malformedFeatures, putEmbedding, QuotaError, type ShardRecord } from '../../src/lib/store/db';
 import { contentHash } from '../../src/lib/hash';
 
 const vec = (n: number, v: number) => new Float32Array(n).fill(v).buffer;
@@ -64,6 +65,59 @@ describe('IndexedDB store', () => {
     expect((await countRecords(db)).models).toBe(1);
     await clearAll(db);
     expect(await getModel(db, 's')).toBeUndefined();
+    db.close();
+  });
+});
+
+describe('when the storage quota is reached', () => {
+  afterEach(() => injectQuotaFault(null));
+  const feature = (hash: string, v: number) => ({ modelId: 'm', hash, flatten: vec(2048, v), mixed7: vec(768, v) });
+
+  it('refuses the write with a sentence saying what is kept and what to do; what was stored stays readable', async () => {
+    const db = await openSimageDb(`t-${Math.random()}`);
+    injectQuotaFault(1);
+    await putFeatures(db, [feature('h1', 1), feature('h2', 2)]);
+    const err = await putFeatures(db, [feature('h3', 3)]).catch((e) => e);
+    expect(err).toBeInstanceOf(QuotaError);
+    expect(err.name).toBe('QuotaError');
+    expect(err.message).toMatch(/^The browser refused to store more data \(storage quota reached\)\./);
+    expect(err.message).toMatch(/Everything stored so far stays readable\. To go on, free disk space .* or use Clear cache, then load the shard again: nothing already stored is computed again\./);
+    // Every later write is refused the same way, of any kind.
+    await expect(putEmbedding(db, { shardId: 's', key: 'k', labelsHash: 'h' } as never)).rejects.toBeInstanceOf(QuotaError);
+    expect([...(await cachedFeatureHashes(db, 'm'))].sort()).toEqual(['h1', 'h2']);
+    expect(new Float32Array((await db.get('features', ['m', 'h2']))!.flatten)[0]).toBe(2);
+    expect(await malformedFeatures(db, 2048 * 4, 768 * 4)).toBe(0);
+    db.close();
+  });
+
+  it('leaves no shard record when its images cannot be written, so a half-loaded shard is never read back', async () => {
+    const db = await openSimageDb(`t-${Math.random()}`);
+    await putShard(db, shardRecord('s'), [image('a', 'h1')]);
+    injectQuotaFault(0);
+    await expect(putShard(db, shardRecord('t'), [image('b', 'h2')])).rejects.toBeInstanceOf(QuotaError);
+    expect(await getShard(db, 't')).toBeUndefined();
+    expect((await listShardImages(db, 's')).map((i) => i.imageId)).toEqual(['a']);
+    db.close();
+  });
+
+  it('lets other errors through unchanged', async () => {
+    const db = await openSimageDb(`t-${Math.random()}`);
+    db.close();
+    const err = await putFeatures(db, [feature('h1', 1)]).catch((e) => e);
+    expect(err).not.toBeInstanceOf(QuotaError);
+    expect(err.name).toBe('InvalidStateError');
+  });
+});
+
+describe('feature records read back', () => {
+  it('counts records whose vectors are missing or the wrong length', async () => {
+    const db = await openSimageDb(`t-${Math.random()}`);
+    await putFeatures(db, [
+      { modelId: 'm', hash: 'ok', flatten: vec(2048, 1), mixed7: vec(768, 1) },
+      { modelId: 'm', hash: 'short', flatten: vec(1000, 1), mixed7: vec(768, 1) },
+      { modelId: 'm', hash: 'none', flatten: undefined as never, mixed7: vec(768, 1) },
+    ]);
+    expect(await malformedFeatures(db, 2048 * 4, 768 * 4)).toBe(2);
     db.close();
   });
 });

@@ -1,0 +1,92 @@
+// Faults met on purpose, through `npm run pipeline --inject` as a person would run it: a reload in the middle of
+// each stage, a full disk, a lost or exhausted GPU. Each run must finish, recompute nothing it had stored, read no
+// half-written record back, and say in its report what happened and how it was survived.
+import { describe, expect, it } from 'vitest';
+import { makeShardFolder } from '../fixtures/make-shard';
+// @ts-expect-error plain JS module
+import { parseArgs, runPipeline } from '../../scripts/pipeline.mjs';
+
+interface FaultEntry {
+  fault: string;
+  met: boolean;
+  survived: boolean;
+  how: string;
+  message?: string;
+  stored_before?: { features: number };
+  after?: { featurePlan: { images: number; cached: number; toCompute: number } | null; embeddingCached: boolean; netReused: boolean };
+}
+
+async function run(shard: string, args: string[]) {
+  const lines: string[] = [];
+  const report = await runPipeline(parseArgs([shard, '--port', '0', '--timeout-s', '600', ...args]), { onProgress: (l: string) => lines.push(l) });
+  const faults = report.faults as FaultEntry[];
+  const byName = Object.fromEntries(faults.map((f) => [f.fault, f]));
+  return { report, faults: byName, lines };
+}
+
+describe('faults injected into a whole pipeline run', () => {
+  it('a reload during features, embedding and training: each run goes on from what was stored, nothing is computed twice', async () => {
+    const shard = makeShardFolder(24, { withBad: false, offset: 200 });
+    const { report, faults, lines } = await run(shard.dir, ['--backend', 'wasm', '--batch', '4', '--epochs', '6', '--inject', 'reload-during=features,reload-during=embedding,reload-during=train']);
+    expect(lines.filter((l) => l.startsWith('[inject] reloading during'))).toHaveLength(3);
+    const f = faults['reload-during=features'];
+    expect(f.met).toBe(true);
+    // Reloaded mid-extraction: the stored batches are found again, only the rest is computed.
+    expect(f.stored_before!.features).toBeGreaterThan(0);
+    expect(f.stored_before!.features).toBeLessThan(24);
+    expect(f.after!.featurePlan).toMatchObject({ images: 24, cached: f.stored_before!.features, toCompute: 24 - f.stored_before!.features });
+    const e = faults['reload-during=embedding'];
+    expect(e.met).toBe(true);
+    expect(e.stored_before!.features).toBe(24);
+    expect(e.after!.featurePlan).toMatchObject({ cached: 24, toCompute: 0 });
+    expect(e.after!.embeddingCached).toBe(false); // it had not been saved: computed again, from stored features and labels
+    const t = faults['reload-during=train'];
+    expect(t.met).toBe(true);
+    expect(t.after!.featurePlan).toMatchObject({ cached: 24, toCompute: 0 });
+    expect(t.after!.embeddingCached).toBe(true); // saved before training began: reused
+    expect(t.after!.netReused).toBe(false);
+    for (const entry of [f, e, t]) {
+      expect(entry.survived).toBe(true);
+      expect(entry.how).toMatch(/^reloaded; the next run found \d+ of 24 images' features stored/);
+    }
+    // The last run computed nothing already stored, finished, and every stored record reads back whole.
+    expect(report.features).toMatchObject({ computed: 0, cached: 24 });
+    expect(report.net).toMatchObject({ reused: false });
+    expect(report.evaluation.queries).toBeGreaterThan(0);
+    expect(report.cache_check).toEqual({ features: 24, malformed: 0 });
+  });
+
+  it('a full disk: the person is told what is stored and what to do, what was stored stays, the next run resumes', async () => {
+    const shard = makeShardFolder(16, { withBad: false, offset: 300 });
+    const { report, faults } = await run(shard.dir, ['--backend', 'wasm', '--batch', '4', '--epochs', '2', '--inject', 'quota']);
+    const q = faults.quota;
+    expect(q.met).toBe(true);
+    expect(q.message).toMatch(/^The browser refused to store more data \(storage quota reached\)\. This site stores [\d.]+ [MG]B of the [\d.]+ [MG]B the browser allows it\. Everything stored so far stays readable\./);
+    expect(q.stored_before!.features).toBe(8); // two batches of 4 written before the refusal
+    expect(q.after!.featurePlan).toMatchObject({ images: 16, cached: 8, toCompute: 8 });
+    expect(q.survived).toBe(true);
+    expect(report.features).toMatchObject({ computed: 8, cached: 8 });
+    expect(report.cache_check).toEqual({ features: 16, malformed: 0 });
+  });
+
+  for (const fault of ['device-lost', 'oom'] as const) {
+    it(`the WebGPU device ${fault === 'oom' ? 'runs out of memory' : 'is lost'} mid-run: features and training go on on the next backend and the report says so`, async () => {
+      const shard = makeShardFolder(6, { withBad: false, offset: fault === 'oom' ? 400 : 410 });
+      const { report, faults } = await run(shard.dir, ['--backend', 'webgpu', '--batch', '2', '--epochs', '3', '--inject', fault]);
+      const reason = fault === 'oom' ? /WebGPU ran out of memory/ : /the WebGPU device was lost/;
+      expect(report.backend_fallbacks).toHaveLength(2);
+      const [feat, train] = report.backend_fallbacks;
+      expect(feat).toMatchObject({ stage: 'features', from: 'webgpu', to: 'wasm', after: 2 });
+      expect(feat.reason).toMatch(reason);
+      expect(train).toMatchObject({ stage: 'train', from: 'webgpu', to: 'wasm', after: 1 });
+      expect(train.reason).toMatch(reason);
+      expect(faults[fault]).toMatchObject({ met: true, survived: true });
+      expect(faults[fault].how).toMatch(/features: webgpu -> wasm after 2 images .*train: webgpu -> wasm after 1 epochs/);
+      // Finished: every image has features (the first batch's, from WebGPU, kept), the net trained and was scored.
+      expect(report.features.computed + report.features.cached).toBe(6);
+      expect(report.net).toMatchObject({ reused: false });
+      expect(report.evaluation.queries).toBeGreaterThan(0);
+      expect(report.cache_check).toEqual({ features: 6, malformed: 0 });
+    });
+  }
+});
