@@ -162,7 +162,7 @@ async function extract(req: ExtractRequest) {
   const report = throttle((done: number) => post({ type: 'progress', jobId: req.jobId, progress: measureProgress('features', done, total, computeStart, Date.now(), `${cached} cached`) }), 250);
   post({ type: 'plan', jobId: req.jobId, images: images.length, cached, toCompute: total });
   if (total === 0) {
-    post({ type: 'result', jobId: req.jobId, computed: 0, cached, failed, elapsedMs: Date.now() - started, computeMs: 0, backend: loaded?.backend ?? null, modelId, fallbacks, faultsMet });
+    post({ type: 'result', jobId: req.jobId, computed: 0, forwardPasses: 0, cached, failed, elapsedMs: Date.now() - started, computeMs: 0, backend: loaded?.backend ?? null, modelId, fallbacks, faultsMet });
     return;
   }
   await ensureModel(req.jobId, req.backend, req.threads);
@@ -230,6 +230,7 @@ async function extract(req: ExtractRequest) {
     type: 'result',
     jobId: req.jobId,
     computed: done + duplicatesOfQueued,
+    forwardPasses: done,
     cached,
     failed,
     elapsedMs: Date.now() - started,

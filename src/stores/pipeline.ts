@@ -34,7 +34,7 @@ export interface PipelineReport {
   backend_reason: string | null;
   model: string;
   timings_s: { load: number; features: number; svd?: number; tsne?: number; umap?: number; sets?: number; train?: number; evaluate?: number };
-  features: { computed: number; cached: number; failed: { id: string; reason: string }[]; per_s: number };
+  features: { computed: number; cached: number; forward_passes: number; failed: { id: string; reason: string }[]; per_s: number };
   embedding?: { layout: string; k: number; images: number; train: number; unique_label_rows: number; kl: number | null; cached: boolean };
   /** The retrieval net: which head, what it read, how long it trained, whether a stored one was reused. */
   net?: { head: string; layer: string; target: string; references: number; epochs: number; best_epoch: number; reused: boolean; backend: string | null };
@@ -249,8 +249,9 @@ export async function runShard(source: ShardSource): Promise<PipelineReport> {
       features: {
         computed: extracted.computed,
         cached: extracted.cached,
+        forward_passes: extracted.forwardPasses,
         failed: extracted.failed,
-        per_s: extracted.computeMs > 0 ? extracted.computed / (extracted.computeMs / 1000) : 0,
+        per_s: extracted.computeMs > 0 ? extracted.forwardPasses / (extracted.computeMs / 1000) : 0,
       },
       embedding: {
         layout: s.layout,

@@ -10,7 +10,7 @@ export interface Snapshot {
     backend: string;
     model: string;
     timings_s: { load: number; features: number; svd?: number; tsne?: number; umap?: number; train?: number; evaluate?: number };
-    features: { computed: number; cached: number; per_s: number };
+    features: { computed: number; cached: number; forward_passes: number; per_s: number };
     embedding?: { layout: string; k: number; cached: boolean; unique_label_rows: number };
     net?: { head: string; layer: string; target: string; references: number; epochs: number; best_epoch: number; reused: boolean };
     evaluation?: {
@@ -25,6 +25,7 @@ export interface Snapshot {
   error: string | null;
   images: number;
   featureCount: number;
+  runInfo: { featurePlan: { images: number; cached: number; toCompute: number } | null; embeddingCached: boolean | null; netReused: boolean | null };
 }
 
 export async function openBrowser(profile: string | null = null): Promise<{ context: BrowserContext; page: Page }> {

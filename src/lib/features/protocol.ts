@@ -50,7 +50,10 @@ export interface PlanReply {
 export interface ExtractResult {
   type: 'result';
   jobId: number;
+  /** Images whose features this run computed (an image with the same bytes as another shares its computation). */
   computed: number;
+  /** Forward passes run: distinct contents computed (computed minus those duplicates). */
+  forwardPasses: number;
   cached: number;
   /** Images whose bytes no longer matched the hash taken at load time, or that failed to decode now. */
   failed: { id: string; reason: string }[];
