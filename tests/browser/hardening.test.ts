@@ -3,10 +3,12 @@
 // from the shard may run as script (no dialog, no injected element), and the page must stay responsive.
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { join } from 'node:path';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Page } from 'playwright-core';
-import { ROOT } from '../fixtures/make-shard';
+import { makeShardFolder, ROOT } from '../fixtures/make-shard';
+import { json, rewrite } from '../fixtures/model-files';
+import { packModelFile, unpackModelFile } from '../../src/lib/retrieval/modelfile';
 import { HOSTILE, makeBadShard, makeEmptyShard, type Expected } from '../fixtures/bad-shard';
 import { encodeTestImages, longTasks, openBrowser, recordLongTasks, reportReady, snapshot, waitFor, watchDialogs } from './helpers';
 // @ts-expect-error plain JS module
@@ -130,5 +132,55 @@ describe('a shard full of bad input', () => {
     expect(Object.values(s.stages).some((st) => st.status === 'running')).toBe(false);
     expect(await page.getByTestId('demo-small').isEnabled()).toBe(true);
     await checkNoScriptRan(page, dialogs);
+  });
+
+  it('refuses an imported model file that is truncated, fails its checksum, has oversized shapes or hostile strings, and keeps the model in use', async () => {
+    const { page, dialogs } = await freshPage();
+    const shard = makeShardFolder(10, { withBad: false, offset: 500 });
+    const server = await serve({ root: join(ROOT, 'dist'), shard: shard.dir });
+    cleanups.push(() => server.close());
+    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl)}&backend=wasm&epochs=2`);
+    await waitFor(page, reportReady, 5 * 60_000);
+    const query = shard.goodIds[0];
+    const search = () => page.evaluate((id) => (window as any).__simage.search(id), query);
+    const before = await search();
+    expect(before.results.length).toBeGreaterThan(0);
+    const summary = await page.getByTestId('model-summary').textContent();
+    const dir = mkdtempSync(join(tmpdir(), 'simage-badmodel-'));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
+    const good = join(dir, 'good.zip');
+    await download.saveAs(good);
+    const bytes = new Uint8Array(readFileSync(good));
+    const blob = new Blob([bytes]);
+    const parts = await unpackModelFile(blob);
+    const oversized = structuredClone(parts);
+    oversized.modelJson.weightsManifest[0].weights[0].shape = [4096, 1e9];
+    const variants: [string, Blob | Uint8Array, RegExp][] = [
+      ['truncated', bytes.subarray(0, Math.floor(bytes.length * 0.6)), /^The model file is damaged or not a zip file \(it may be truncated\)\./],
+      ['checksum', await rewrite(blob, 'weights.bin', (b) => Uint8Array.from(b, (v, i) => (i === 100 ? v ^ 1 : v))), /checksum of weights\.bin/],
+      ['oversized', await packModelFile(oversized), /unsupported type or shape|oversized/],
+      ['hostile-head', await rewrite(blob, 'manifest.json', (b) => JSON.stringify({ ...json(b), head: HOSTILE.xssId })), /unknown head/],
+      [
+        'hostile-shard',
+        await rewrite(blob, 'manifest.json', (b) => {
+          const m = json(b);
+          return JSON.stringify({ ...m, shard: { ...m.shard, name: HOSTILE.xssId, labelsHash: 'elsewhere' } });
+        }),
+        /^This model was made for another shard \("<img src=x onerror=alert\(1\)>", with other labels or splits\)\. Load that shard first\. Nothing was changed\.$/,
+      ],
+    ];
+    for (const [name, file, sentence] of variants) {
+      const path = join(dir, `${name}.zip`);
+      writeFileSync(path, file instanceof Blob ? new Uint8Array(await file.arrayBuffer()) : file);
+      await page.getByTestId('import').setInputFiles(path);
+      await expect.poll(() => page.getByTestId('error').textContent(), { message: name }).toMatch(sentence);
+      // The model in use stays: same summary, same answers.
+      expect(await page.getByTestId('model-summary').textContent()).toBe(summary);
+      expect((await search()).results).toEqual(before.results);
+    }
+    await checkNoScriptRan(page, dialogs);
+    // The file itself was fine: it imports.
+    await page.getByTestId('import').setInputFiles(good);
+    await expect.poll(() => page.getByTestId('model-summary').textContent()).toMatch(/Imported model/);
   });
 });

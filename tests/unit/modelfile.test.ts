@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BlobReader, BlobWriter, TextReader, Uint8ArrayWriter, ZipReader, ZipWriter } from '@zip.js/zip.js';
+import { json, rewrite } from '../fixtures/model-files';
 import { incompatibility, packModelFile, unpackModelFile, validateManifest, type ModelManifest } from '../../src/lib/retrieval/modelfile';
 
 const refs = ['img_a', 'img_b', 'img_c'];
@@ -32,19 +32,6 @@ function parts(overrides: Partial<ModelManifest> = {}) {
   };
 }
 
-/** Rewrites one entry of a packed model file (to make damaged or hostile variants). */
-async function rewrite(file: Blob, name: string, edit: (bytes: Uint8Array) => Uint8Array | string): Promise<Blob> {
-  const entries = await new ZipReader(new BlobReader(file)).getEntries();
-  const writer = new ZipWriter(new BlobWriter('application/zip'));
-  for (const e of entries) {
-    if (e.directory) continue;
-    const bytes = await e.getData(new Uint8ArrayWriter());
-    const out = e.filename === name ? edit(bytes) : bytes;
-    await writer.add(e.filename, typeof out === 'string' ? new TextReader(out) : new BlobReader(new Blob([out as Uint8Array<ArrayBuffer>])));
-  }
-  return writer.close();
-}
-const json = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes));
 
 describe('model file', () => {
   it('round-trips: manifest with checksums, net, weights and reference vectors', async () => {
