@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import { makeShardFolder, ROOT } from '../fixtures/make-shard';
 import { json, rewrite } from '../fixtures/model-files';
 import { packModelFile, unpackModelFile } from '../../src/lib/retrieval/modelfile';
+import { formatBytes } from '../../src/lib/progress';
 import { HOSTILE, makeBadShard, makeEmptyShard, type Expected } from '../fixtures/bad-shard';
 import { encodeTestImages, longTasks, openBrowser, recordLongTasks, reportReady, snapshot, waitFor, watchDialogs } from './helpers';
 // @ts-expect-error plain JS module
@@ -184,3 +185,42 @@ describe('a shard full of bad input', () => {
     await expect.poll(() => page.getByTestId('model-summary').textContent()).toMatch(/Imported model/);
   });
 });
+
+describe('storage', () => {
+  it('asks the browser to keep the data, shows its estimate, and asks again on request', async () => {
+    const { context, page } = await openBrowser();
+    cleanups.push(() => context.close());
+    // Count the app's calls to navigator.storage.persist (the real one still answers).
+    await page.addInitScript(() => {
+      const w = window as unknown as { __persistCalls: number };
+      w.__persistCalls = 0;
+      const real = navigator.storage.persist.bind(navigator.storage);
+      navigator.storage.persist = () => {
+        w.__persistCalls++;
+        return real();
+      };
+    });
+    const shard = makeShardFolder(4, { withBad: false, offset: 520 });
+    const server = await serve({ root: join(ROOT, 'dist'), shard: shard.dir });
+    cleanups.push(() => server.close());
+    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl)}&backend=wasm&epochs=1`);
+    await waitFor(page, reportReady, 5 * 60_000);
+    expect(await page.evaluate(() => (window as any).__persistCalls)).toBeGreaterThanOrEqual(1);
+    // The header shows the browser's own estimate, in the page's units.
+    const est = await page.evaluate(async () => {
+      const e = await navigator.storage.estimate();
+      return { usage: e.usage ?? 0, quota: e.quota ?? 0, persisted: await navigator.storage.persisted() };
+    });
+    expect(est.usage).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('storage').textContent()).toMatch(new RegExp(`^[\\d.]+ K?M?G?B stored of ${formatBytes(est.quota).replace('.', '\\.')}$`));
+    if (est.persisted) {
+      expect(await page.getByTestId('persisted').isVisible()).toBe(true);
+    } else {
+      // Not granted (headless Chromium decides by engagement): the button asks again.
+      const before = await page.evaluate(() => (window as any).__persistCalls);
+      await page.getByTestId('persist').click();
+      await expect.poll(() => page.evaluate(() => (window as any).__persistCalls)).toBe(before + 1);
+    }
+  });
+});
+
