@@ -89,9 +89,10 @@ export async function runPipeline(opts, { onProgress = (line) => process.stderr.
     const faults = [];
     await page.goto(url);
     const deadline = Date.now() + opts.timeoutS * 1000;
-    // Reloads first, in pipeline order: each waits for its stage to run, notes what is stored, and reloads; what
-    // the run after it found (features already stored, embedding and net reused or not) is read before the next
-    // reload or from the report.
+    // Interruptions first, in pipeline order: each waits for its stage to run, then closes the app's page the way
+    // closing the tab does (the page navigates away to a static file of the same origin, which ends the document
+    // and its workers), counts what IndexedDB holds at that moment, and opens the app again. What the run after it
+    // found (features already stored, embedding and net reused or not) is read before the next one or from the report.
     const runInfo = () => page.evaluate(() => window.__simage.snapshot().runInfo);
     let previous = null;
     for (const stage of RELOAD_STAGES.filter((st) => opts.inject.includes(`reload-during=${st}`))) {
@@ -99,10 +100,10 @@ export async function runPipeline(opts, { onProgress = (line) => process.stderr.
       const entry = { fault: `reload-during=${stage}`, met: seen.running, survived: false };
       if (seen.running) {
         if (previous) previous.after = await runInfo();
-        entry.stored_before = seen.counts;
         entry.progress_before = seen.progress;
-        onProgress(`[inject] reloading during ${stage} (${seen.progress ? `${seen.progress.done}/${seen.progress.total}` : 'started'}; stored: ${seen.counts.features} features)`);
-        await page.reload();
+        entry.stored_before = await closeApp(page, server.origin);
+        onProgress(`[inject] closed the page during ${stage} (${seen.progress ? `${seen.progress.done}/${seen.progress.total}` : 'started'}; stored: ${entry.stored_before.features} features, ${entry.stored_before.embeddings} embeddings, ${entry.stored_before.models} models); opening it again`);
+        await page.goto(url);
         previous = entry;
       } else entry.how = `not met: ${stage} had already finished when the driver looked`;
       faults.push(entry);
@@ -124,16 +125,24 @@ export async function runPipeline(opts, { onProgress = (line) => process.stderr.
     if (previous) previous.after = await runInfo();
     for (const entry of faults) {
       if (!entry.met) continue;
-      const stored = entry.stored_before.features;
+      const stored = entry.stored_before;
       const plan = entry.after.featurePlan;
-      // Survived: the next run found every feature stored before the fault and computed only the rest.
-      entry.survived = !!plan && plan.cached >= stored && plan.cached + plan.toCompute <= plan.images;
-      const found = plan ? `the next run found ${plan.cached} of ${plan.images} images' features stored (${stored} before the fault) and computed ${plan.toCompute}` : 'the next run did not reach the features';
-      if (entry.fault === 'quota') entry.how = `the run stopped with the message; what was stored stayed readable; after a reload without the fault ${found}`;
-      else {
-        const later = entry.fault === 'reload-during=features' ? '' : `; the embedding was ${entry.after.embeddingCached ? 'reused' : 'computed again from the stored features and labels'}${entry.fault === 'reload-during=train' ? `; the net was ${entry.after.netReused ? 'reused' : 'trained again'}` : ''}`;
-        entry.how = `reloaded; ${found}${later}`;
+      // Survived: the next run found every feature stored before the fault and computed only the rest, and reused
+      // the embedding and the net exactly when they had been stored whole before it.
+      const featuresKept = !!plan && plan.cached >= stored.features && plan.cached + plan.toCompute <= plan.images;
+      const found = plan ? `the next run found ${plan.cached} of ${plan.images} images' features stored (${stored.features} before the fault) and computed ${plan.toCompute}` : 'the next run did not reach the features';
+      if (entry.fault === 'quota') {
+        entry.survived = featuresKept;
+        entry.how = `the run stopped with the message; what was stored stayed readable; after a reload without the fault ${found}`;
+        continue;
       }
+      const stage = entry.fault.slice('reload-during='.length);
+      const embeddingRight = stage === 'features' || entry.after.embeddingCached === stored.embeddings > 0;
+      const netRight = stage !== 'train' || entry.after.netReused === stored.models > 0;
+      entry.survived = featuresKept && embeddingRight && netRight;
+      const said = (what, reused, wasStored) => `the ${what} ${wasStored ? 'had been stored whole before the page closed' : 'had not been stored'} and was ${reused ? 'reused' : 'computed again'}`;
+      const later = stage === 'features' ? '' : `; ${said('embedding', entry.after.embeddingCached, stored.embeddings > 0)}${stage === 'train' ? `; ${said('net', entry.after.netReused, stored.models > 0).replace('computed again', 'trained again')}` : ''}`;
+      entry.how = `closed and reopened; ${found}${later}`;
     }
     for (const fault of workerFaults.filter((f) => f !== 'quota')) {
       const met = report.faults_met.filter((m) => m.startsWith(`${fault} (`));
@@ -159,19 +168,40 @@ export async function runPipeline(opts, { onProgress = (line) => process.stderr.
 
 /** Waits until `stage` runs (features: with at least one batch stored); says whether it was seen running. */
 async function waitForStage(page, stage, deadline) {
-  {
-    const handle = await page.waitForFunction((st) => {
-      const s = window.__simage?.snapshot();
-      if (!s) return null;
-      if (s.error || s.report) return { running: false };
-      const stage = s.stages[st];
-      if (stage.status === 'running' && (st !== 'features' || (stage.progress?.done ?? 0) > 0)) return { running: true, progress: stage.progress };
-      return null;
-    }, stage, { polling: 'raf', timeout: Math.max(1, deadline - Date.now()) });
-    const seen = await handle.jsonValue();
-    const counts = seen.running ? await page.evaluate(() => window.__simage.cacheCounts()) : null;
-    return { ...seen, counts };
-  }
+  const handle = await page.waitForFunction((st) => {
+    const s = window.__simage?.snapshot();
+    if (!s) return null;
+    if (s.error || s.report) return { running: false };
+    const stage = s.stages[st];
+    if (stage.status === 'running' && (st !== 'features' || (stage.progress?.done ?? 0) > 0)) return { running: true, progress: stage.progress };
+    return null;
+  }, stage, { polling: 'raf', timeout: Math.max(1, deadline - Date.now()) });
+  return handle.jsonValue();
+}
+
+/** Leaves the app for a static file of its origin (the document and its workers end, as when the tab closes) and
+ *  counts, from there, what IndexedDB holds at that moment. */
+async function closeApp(page, origin) {
+  await page.goto(`${origin}/models/inception-v3/model.json`);
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('simage');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const names = ['shards', 'images', 'thumbs', 'features', 'embeddings', 'models'];
+          const tx = db.transaction(names);
+          const counts = {};
+          for (const n of names) tx.objectStore(n).count().onsuccess = (e) => (counts[n] = e.target.result);
+          tx.oncomplete = () => {
+            db.close();
+            resolve(counts);
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+  );
 }
 
 /** Follows the run to its report, printing progress lines; throws the app's own sentence on failure. */

@@ -2,7 +2,7 @@
 // each stage, a full disk, a lost or exhausted GPU. Each run must finish, recompute nothing it had stored, read no
 // half-written record back, and say in its report what happened and how it was survived.
 import { describe, expect, it } from 'vitest';
-import { makeShardFolder } from '../fixtures/make-shard';
+import { makeLoadShard, makeShardFolder } from '../fixtures/make-shard';
 // @ts-expect-error plain JS module
 import { parseArgs, runPipeline } from '../../scripts/pipeline.mjs';
 
@@ -12,7 +12,7 @@ interface FaultEntry {
   survived: boolean;
   how: string;
   message?: string;
-  stored_before?: { features: number };
+  stored_before?: { features: number; embeddings: number; models: number };
   after?: { featurePlan: { images: number; cached: number; toCompute: number } | null; embeddingCached: boolean; netReused: boolean };
 }
 
@@ -25,32 +25,42 @@ async function run(shard: string, args: string[]) {
 }
 
 describe('faults injected into a whole pipeline run', () => {
-  it('a reload during features, embedding and training: each run goes on from what was stored, nothing is computed twice', async () => {
-    const shard = makeShardFolder(24, { withBad: false, offset: 200 });
+  it('the page closed during features, embedding and training: each reopening goes on from what was stored, nothing is computed twice', async () => {
+    // 1,500 ImageIDs over 24 distinct images (24 forward passes), nearly every label row distinct: an embedding
+    // and a training run long enough to be cut off in the middle.
+    const shard = makeLoadShard(1500, 24, { tags: 499, offset: 200 });
     const { report, faults, lines } = await run(shard.dir, ['--backend', 'wasm', '--batch', '4', '--epochs', '6', '--inject', 'reload-during=features,reload-during=embedding,reload-during=train']);
-    expect(lines.filter((l) => l.startsWith('[inject] reloading during'))).toHaveLength(3);
+    expect(lines.filter((l) => l.startsWith('[inject] closed the page during'))).toHaveLength(3);
+    console.info(`[close during stages] ${lines.filter((l) => l.startsWith('[inject]')).join(' | ')}; last run's timings ${JSON.stringify(report.timings_s)}`);
     const f = faults['reload-during=features'];
     expect(f.met).toBe(true);
-    // Reloaded mid-extraction: the stored batches are found again, only the rest is computed.
+    // Closed mid-extraction: the stored batches are found again (every image that shows one of those contents),
+    // only the other contents are computed.
     expect(f.stored_before!.features).toBeGreaterThan(0);
     expect(f.stored_before!.features).toBeLessThan(24);
-    expect(f.after!.featurePlan).toMatchObject({ images: 24, cached: f.stored_before!.features, toCompute: 24 - f.stored_before!.features });
+    expect(f.stored_before!.embeddings).toBe(0);
+    expect(f.after!.featurePlan!.toCompute).toBe(24 - f.stored_before!.features);
+    expect(f.after!.featurePlan!.cached).toBeGreaterThanOrEqual(f.stored_before!.features);
     const e = faults['reload-during=embedding'];
     expect(e.met).toBe(true);
     expect(e.stored_before!.features).toBe(24);
-    expect(e.after!.featurePlan).toMatchObject({ cached: 24, toCompute: 0 });
-    expect(e.after!.embeddingCached).toBe(false); // it had not been saved: computed again, from stored features and labels
+    expect(e.after!.featurePlan).toMatchObject({ images: 1500, cached: 1500, toCompute: 0 });
+    // Cut off before it was stored: computed again from the stored features and labels.
+    expect(e.stored_before!.embeddings).toBe(0);
+    expect(e.after!.embeddingCached).toBe(false);
     const t = faults['reload-during=train'];
     expect(t.met).toBe(true);
-    expect(t.after!.featurePlan).toMatchObject({ cached: 24, toCompute: 0 });
-    expect(t.after!.embeddingCached).toBe(true); // saved before training began: reused
+    expect(t.after!.featurePlan).toMatchObject({ cached: 1500, toCompute: 0 });
+    expect(t.stored_before!.embeddings).toBe(1);
+    expect(t.after!.embeddingCached).toBe(true); // stored before training began: reused
+    expect(t.stored_before!.models).toBe(0);
     expect(t.after!.netReused).toBe(false);
     for (const entry of [f, e, t]) {
       expect(entry.survived).toBe(true);
-      expect(entry.how).toMatch(/^reloaded; the next run found \d+ of 24 images' features stored/);
+      expect(entry.how).toMatch(/^closed and reopened; the next run found \d+ of 1500 images' features stored/);
     }
     // The last run computed nothing already stored, finished, and every stored record reads back whole.
-    expect(report.features).toMatchObject({ computed: 0, cached: 24 });
+    expect(report.features).toMatchObject({ computed: 0, cached: 1500, forward_passes: 0 });
     expect(report.net).toMatchObject({ reused: false });
     expect(report.evaluation.queries).toBeGreaterThan(0);
     expect(report.cache_check).toEqual({ features: 24, malformed: 0 });
