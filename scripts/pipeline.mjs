@@ -68,7 +68,7 @@ export function parseArgs(argv) {
 
 const fmt = (s) => (s === null || s === undefined ? '–' : s < 60 ? `${Math.round(s)}s` : `${Math.floor(s / 60)}m${Math.round(s % 60)}s`);
 
-export async function runPipeline(opts, { onProgress = (line) => process.stderr.write(`${line}\n`) } = {}) {
+export async function runPipeline(opts, { onProgress = (line) => process.stderr.write(`${line}\n`), inspect = null } = {}) {
   const isUrl = /^https?:\/\//.test(opts.shard);
   if (!isUrl && !existsSync(opts.shard)) throw new Error(`shard not found: ${opts.shard}`);
   buildIfNeeded();
@@ -159,6 +159,8 @@ export async function runPipeline(opts, { onProgress = (line) => process.stderr.
       // After the faults: every stored feature record reads back whole (none half-written).
       report.cache_check = await page.evaluate(() => window.__simage.verifyCache());
     }
+    // Tests look at the finished page before it closes.
+    if (inspect) await inspect(page);
     return report;
   } finally {
     await context.close();

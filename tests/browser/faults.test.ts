@@ -2,6 +2,7 @@
 // each stage, a full disk, a lost or exhausted GPU. Each run must finish, recompute nothing it had stored, read no
 // half-written record back, and say in its report what happened and how it was survived.
 import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { makeLoadShard, makeShardFolder } from '../fixtures/make-shard';
 // @ts-expect-error plain JS module
 import { parseArgs, runPipeline } from '../../scripts/pipeline.mjs';
@@ -16,9 +17,9 @@ interface FaultEntry {
   after?: { featurePlan: { images: number; cached: number; toCompute: number } | null; embeddingCached: boolean; netReused: boolean };
 }
 
-async function run(shard: string, args: string[]) {
+async function run(shard: string, args: string[], inspect: ((page: Page) => Promise<void>) | null = null) {
   const lines: string[] = [];
-  const report = await runPipeline(parseArgs([shard, '--port', '0', '--timeout-s', '600', ...args]), { onProgress: (l: string) => lines.push(l) });
+  const report = await runPipeline(parseArgs([shard, '--port', '0', '--timeout-s', '600', ...args]), { onProgress: (l: string) => lines.push(l), inspect });
   const faults = report.faults as FaultEntry[];
   const byName = Object.fromEntries(faults.map((f) => [f.fault, f]));
   return { report, faults: byName, lines };
@@ -82,7 +83,14 @@ describe('faults injected into a whole pipeline run', () => {
   for (const fault of ['device-lost', 'oom'] as const) {
     it(`the WebGPU device ${fault === 'oom' ? 'runs out of memory' : 'is lost'} mid-run: features and training go on on the next backend and the report says so`, async () => {
       const shard = makeShardFolder(6, { withBad: false, offset: fault === 'oom' ? 400 : 410 });
-      const { report, faults } = await run(shard.dir, ['--backend', 'webgpu', '--batch', '2', '--epochs', '3', '--inject', fault]);
+      let shown: string[] = [];
+      const { report, faults } = await run(shard.dir, ['--backend', 'webgpu', '--batch', '2', '--epochs', '3', '--inject', fault], async (page) => {
+        shown = await page.getByTestId('fallback').allTextContents();
+      });
+      // The page says so too, under the load report.
+      expect(shown).toHaveLength(2);
+      expect(shown[0]).toMatch(/^features: webgpu gave out after 2 images \(.+\); wasm finished the work$/);
+      expect(shown[1]).toMatch(/^train: webgpu gave out after 1 epochs \(.+\); wasm finished the work$/);
       const reason = fault === 'oom' ? /WebGPU ran out of memory/ : /the WebGPU device was lost/;
       expect(report.backend_fallbacks).toHaveLength(2);
       const [feat, train] = report.backend_fallbacks;
