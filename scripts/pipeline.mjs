@@ -182,17 +182,23 @@ async function waitForStage(page, stage, deadline) {
 }
 
 /** Leaves the app for a static file of its origin (the document and its workers end, as when the tab closes) and
- *  counts, from there, what IndexedDB holds at that moment. */
+ *  counts, from there, the records of every store of the app's database at that moment (as cacheCounts does). */
 async function closeApp(page, origin) {
   await page.goto(`${origin}/models/inception-v3/model.json`);
   return page.evaluate(
     () =>
       new Promise((resolve, reject) => {
         const open = indexedDB.open('simage');
-        open.onerror = () => reject(open.error);
+        // No database yet: nothing stored. Abort rather than create an empty one the app would then have to upgrade.
+        let absent = false;
+        open.onupgradeneeded = () => {
+          absent = true;
+          open.transaction.abort();
+        };
+        open.onerror = () => (absent ? resolve({ features: 0, embeddings: 0, models: 0 }) : reject(open.error));
         open.onsuccess = () => {
           const db = open.result;
-          const names = ['shards', 'images', 'thumbs', 'features', 'embeddings', 'models'];
+          const names = [...db.objectStoreNames];
           const tx = db.transaction(names);
           const counts = {};
           for (const n of names) tx.objectStore(n).count().onsuccess = (e) => (counts[n] = e.target.result);
