@@ -1,0 +1,23 @@
+// ESLint: the recommended rules of ESLint, typescript-eslint and eslint-plugin-svelte, with the globals of each
+// realm (page, worker, Node). Formatting is Prettier's job, not ESLint's.
+import js from '@eslint/js';
+import ts from 'typescript-eslint';
+import svelte from 'eslint-plugin-svelte';
+import globals from 'globals';
+
+export default ts.config(
+  { ignores: ['node_modules/', 'dist/', 'public/', '.cache/', 'test-results/'] },
+  js.configs.recommended,
+  ...ts.configs.recommended,
+  ...svelte.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      // `_name` marks a value left unused on purpose (destructuring that drops a field).
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
+  },
+  { files: ['**/*.svelte', '**/*.svelte.ts'], languageOptions: { parserOptions: { parser: ts.parser } } },
+  { files: ['workers/**'], languageOptions: { globals: { ...globals.worker } } },
+  { files: ['scripts/**', 'bench/**', 'tests/**', 'examples/**', '*.config.*'], languageOptions: { globals: { ...globals.node, ...globals.browser } } },
+);
