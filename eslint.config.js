@@ -19,5 +19,8 @@ export default ts.config(
   },
   { files: ['**/*.svelte', '**/*.svelte.ts'], languageOptions: { parserOptions: { parser: ts.parser } } },
   { files: ['workers/**'], languageOptions: { globals: { ...globals.worker } } },
-  { files: ['scripts/**', 'bench/**', 'tests/**', 'examples/**', '*.config.*'], languageOptions: { globals: { ...globals.node, ...globals.browser } } },
+  {
+    files: ['scripts/**', 'bench/**', 'tests/**', 'examples/**', '*.config.*'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+  },
 );

@@ -15,7 +15,13 @@ export default defineConfig({
   plugins: [
     svelte(),
     // The built page carries its Content Security Policy itself, so any static host serves it with the policy.
-    { name: 'simage-csp', apply: 'build', transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP }, injectTo: 'head-prepend' }] },
+    {
+      name: 'simage-csp',
+      apply: 'build',
+      transformIndexHtml: () => [
+        { tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP }, injectTo: 'head-prepend' },
+      ],
+    },
   ],
   worker: { format: 'es' },
   // Identifier mangling breaks the WASM backend's threads: its pthread workers are made from the emscripten

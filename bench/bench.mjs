@@ -23,7 +23,20 @@ const runRetrieval = parts.length === 0 || parts.includes('retrieval');
 function embeddingBench() {
   mkdirSync(join(ROOT, '.cache'), { recursive: true });
   const out = join(ROOT, '.cache', 'bench-embedding.mjs');
-  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'rolldown', 'bin', 'cli.mjs'), join(ROOT, 'bench', 'embedding-bench.ts'), '-o', out, '-f', 'esm', '-p', 'node'], { stdio: ['ignore', 2, 2] });
+  const build = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'rolldown', 'bin', 'cli.mjs'),
+      join(ROOT, 'bench', 'embedding-bench.ts'),
+      '-o',
+      out,
+      '-f',
+      'esm',
+      '-p',
+      'node',
+    ],
+    { stdio: ['ignore', 2, 2] },
+  );
   if (build.status !== 0) throw new Error('bundling the embedding benchmark failed');
   const run = spawnSync(process.execPath, [out], { stdio: ['ignore', 'pipe', 2], encoding: 'utf8', maxBuffer: 64 << 20 });
   const line = run.stdout.trim().split('\n').pop();
@@ -31,8 +44,20 @@ function embeddingBench() {
   console.log('\nLabel embedding (synthetic labels, ~8 per image, 20,000 labels, 500 topics):');
   console.log('step'.padEnd(6), 'n'.padStart(8), 'seconds'.padStart(9), 'KL'.padStart(7), '10-NN kept'.padStart(11), ' details');
   for (const r of rows) {
-    const details = r.step === 'svd' ? `${r.cols} columns, ${r.nnz} non-zeros, ${r.components} components` : r.step === 'tsne' ? `${r.iterations} iterations, ${r.repulsion} repulsion, kNN ${r.knn_seconds} s` : `${r.epochs} epochs`;
-    console.log(r.step.padEnd(6), String(r.n).padStart(8), String(r.seconds).padStart(9), String(r.kl ?? '').padStart(7), String(r.preservation_10nn ?? '').padStart(11), ` ${details}`);
+    const details =
+      r.step === 'svd'
+        ? `${r.cols} columns, ${r.nnz} non-zeros, ${r.components} components`
+        : r.step === 'tsne'
+          ? `${r.iterations} iterations, ${r.repulsion} repulsion, kNN ${r.knn_seconds} s`
+          : `${r.epochs} epochs`;
+    console.log(
+      r.step.padEnd(6),
+      String(r.n).padStart(8),
+      String(r.seconds).padStart(9),
+      String(r.kl ?? '').padStart(7),
+      String(r.preservation_10nn ?? '').padStart(11),
+      ` ${details}`,
+    );
   }
   console.log(line);
 }
@@ -42,15 +67,38 @@ function embeddingBench() {
 function retrievalBench() {
   const out = join(ROOT, '.cache', 'bench-retrieval.mjs');
   mkdirSync(join(ROOT, '.cache'), { recursive: true });
-  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'rolldown', 'bin', 'cli.mjs'), join(ROOT, 'bench', 'retrieval-bench.ts'), '-o', out, '-f', 'esm', '-p', 'node', '--external', '@tensorflow/tfjs', '--external', '@tensorflow/tfjs-backend-wasm'], { stdio: ['ignore', 2, 2] });
+  const build = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'rolldown', 'bin', 'cli.mjs'),
+      join(ROOT, 'bench', 'retrieval-bench.ts'),
+      '-o',
+      out,
+      '-f',
+      'esm',
+      '-p',
+      'node',
+      '--external',
+      '@tensorflow/tfjs',
+      '--external',
+      '@tensorflow/tfjs-backend-wasm',
+    ],
+    { stdio: ['ignore', 2, 2] },
+  );
   if (build.status !== 0) throw new Error('bundling the retrieval benchmark failed');
   const run = spawnSync(process.execPath, [out], { stdio: ['ignore', 'pipe', 2], encoding: 'utf8', maxBuffer: 64 << 20 });
   const line = run.stdout.trim().split('\n').pop();
   const { rows } = JSON.parse(line);
   console.log('\nRetrieval net (TensorFlow.js WASM, one thread, synthetic 2048-d features, k = 100):');
   for (const r of rows) {
-    if (r.part === 'train') console.log(`train ${r.head.padEnd(9)} ${String(r.train_images).padStart(6)} images: best validation score ${r.score} (feature_knn ${r.feature_knn}) at epoch ${r.best_epoch} of ${r.epochs}, ${r.seconds_to_best} s to best, ${r.seconds_per_epoch} s per epoch`);
-    else console.log(`query ${r.head.padEnd(9)} ${String(r.references).padStart(7)} references: ${r.ms === null ? r.note : `${r.ms} ms median (max ${r.ms_max})`}`);
+    if (r.part === 'train')
+      console.log(
+        `train ${r.head.padEnd(9)} ${String(r.train_images).padStart(6)} images: best validation score ${r.score} (feature_knn ${r.feature_knn}) at epoch ${r.best_epoch} of ${r.epochs}, ${r.seconds_to_best} s to best, ${r.seconds_per_epoch} s per epoch`,
+      );
+    else
+      console.log(
+        `query ${r.head.padEnd(9)} ${String(r.references).padStart(7)} references: ${r.ms === null ? r.note : `${r.ms} ms median (max ${r.ms_max})`}`,
+      );
   }
   console.log(line);
 }
@@ -66,67 +114,101 @@ const configs = [
 const only = process.env.BENCH_ONLY;
 
 async function featuresBench() {
-buildIfNeeded();
-const server = await serve({ root: join(ROOT, 'dist') });
-const dir = join(ROOT, 'public', 'shards', 'demo-small', 'images', 'google');
-const urls = readdirSync(dir).sort().slice(0, images).map((f) => `${server.origin}/shards/demo-small/images/google/${f}`);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const samples = new Map(); // config name -> measurements
-const { context } = await launch();
-async function measure(c) {
-  const page = await context.newPage();
-  try {
-    await page.goto(`${server.origin}/?backend=${c.backend}&threads=${c.threads}&batch=${c.batch}`);
-    await page.waitForFunction(() => !!window.__simage);
-    // First call loads and warms the model; the second is timed.
-    await page.evaluate(([u, b]) => window.__simage.embedUrls(u, b), [urls.slice(0, Math.min(2, c.images)), c.backend]);
-    const r = await page.evaluate(([u, b]) => window.__simage.embedUrls(u, b), [urls.slice(0, c.images), c.backend]);
-    const info = await page.evaluate(() => window.__simage.snapshot().backend);
-    return { backend: r.backend, threads: info?.threads ?? null, adapter: info?.reason ?? '', ms: r.msPerImage, forwardMs: r.forwardMsPerImage };
-  } finally {
-    await page.close();
-  }
-}
-try {
-  // Rounds interleave the configurations, so a slow spell of this shared machine hits them all alike;
-  // the table shows the median of the rounds and the range.
-  for (let round = 1; round <= rounds; round++) {
-    for (const c of configs) {
-      if (only && !c.name.includes(only)) continue;
-      if (c.backend === 'webgpu' && round > 1) continue; // tens of seconds per image on a software adapter
-      process.stderr.write(`[bench] round ${round}/${rounds}: ${c.name}…\n`);
-      try {
-        const m = await measure(c);
-        if (!samples.has(c.name)) samples.set(c.name, { config: c, runs: [] });
-        samples.get(c.name).runs.push(m);
-      } catch (err) {
-        samples.set(c.name, { config: c, error: String(err.message ?? err).split('\n')[0] });
-      }
+  buildIfNeeded();
+  const server = await serve({ root: join(ROOT, 'dist') });
+  const dir = join(ROOT, 'public', 'shards', 'demo-small', 'images', 'google');
+  const urls = readdirSync(dir)
+    .sort()
+    .slice(0, images)
+    .map((f) => `${server.origin}/shards/demo-small/images/google/${f}`);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const samples = new Map(); // config name -> measurements
+  const { context } = await launch();
+  async function measure(c) {
+    const page = await context.newPage();
+    try {
+      await page.goto(`${server.origin}/?backend=${c.backend}&threads=${c.threads}&batch=${c.batch}`);
+      await page.waitForFunction(() => !!window.__simage);
+      // First call loads and warms the model; the second is timed.
+      await page.evaluate(([u, b]) => window.__simage.embedUrls(u, b), [urls.slice(0, Math.min(2, c.images)), c.backend]);
+      const r = await page.evaluate(([u, b]) => window.__simage.embedUrls(u, b), [urls.slice(0, c.images), c.backend]);
+      const info = await page.evaluate(() => window.__simage.snapshot().backend);
+      return {
+        backend: r.backend,
+        threads: info?.threads ?? null,
+        adapter: info?.reason ?? '',
+        ms: r.msPerImage,
+        forwardMs: r.forwardMsPerImage,
+      };
+    } finally {
+      await page.close();
     }
   }
-} finally {
-  await context.close();
-  await server.close();
-}
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-const rows = [...samples.values()].map(({ config, runs, error }) => {
-  if (error) return { config: config.name, error };
-  const ms = runs.map((r) => r.ms);
-  return {
-    config: config.name, backend: runs[0].backend, threads: runs[0].threads, adapter: runs[0].adapter, images: config.images, rounds: runs.length,
-    ms_per_image: Math.round(median(ms)), ms_min: Math.round(Math.min(...ms)), ms_max: Math.round(Math.max(...ms)),
-    forward_ms_per_image: Math.round(median(runs.map((r) => r.forwardMs))),
-  };
-});
-const base = rows[0]?.ms_per_image;
-console.log('\nFeature extraction (Inception v3, 299x299, both outputs), ms per image, lower is better:');
-console.log(`(median of ${rounds} interleaved rounds, ${images} images each; range in brackets)`);
-console.log('config'.padEnd(34), 'backend'.padEnd(8), 'threads'.padEnd(8), 'ms/img'.padStart(7), 'range'.padStart(12), 'forward'.padStart(8), 'vs wasm 1t b1'.padStart(14));
-for (const r of rows) {
-  if (r.error) console.log(r.config.padEnd(34), `error: ${r.error}`);
-  else console.log(r.config.padEnd(34), r.backend.padEnd(8), String(r.threads ?? '-').padEnd(8), String(r.ms_per_image).padStart(7), `[${r.ms_min}-${r.ms_max}]`.padStart(12), String(r.forward_ms_per_image).padStart(8), (base ? `${(base / r.ms_per_image).toFixed(2)}x` : '').padStart(14), r.backend === 'webgpu' ? ` ${r.adapter}` : '');
-}
-console.log(JSON.stringify({ bench: 'features', rows }));
+  try {
+    // Rounds interleave the configurations, so a slow spell of this shared machine hits them all alike;
+    // the table shows the median of the rounds and the range.
+    for (let round = 1; round <= rounds; round++) {
+      for (const c of configs) {
+        if (only && !c.name.includes(only)) continue;
+        if (c.backend === 'webgpu' && round > 1) continue; // tens of seconds per image on a software adapter
+        process.stderr.write(`[bench] round ${round}/${rounds}: ${c.name}…\n`);
+        try {
+          const m = await measure(c);
+          if (!samples.has(c.name)) samples.set(c.name, { config: c, runs: [] });
+          samples.get(c.name).runs.push(m);
+        } catch (err) {
+          samples.set(c.name, { config: c, error: String(err.message ?? err).split('\n')[0] });
+        }
+      }
+    }
+  } finally {
+    await context.close();
+    await server.close();
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+  const rows = [...samples.values()].map(({ config, runs, error }) => {
+    if (error) return { config: config.name, error };
+    const ms = runs.map((r) => r.ms);
+    return {
+      config: config.name,
+      backend: runs[0].backend,
+      threads: runs[0].threads,
+      adapter: runs[0].adapter,
+      images: config.images,
+      rounds: runs.length,
+      ms_per_image: Math.round(median(ms)),
+      ms_min: Math.round(Math.min(...ms)),
+      ms_max: Math.round(Math.max(...ms)),
+      forward_ms_per_image: Math.round(median(runs.map((r) => r.forwardMs))),
+    };
+  });
+  const base = rows[0]?.ms_per_image;
+  console.log('\nFeature extraction (Inception v3, 299x299, both outputs), ms per image, lower is better:');
+  console.log(`(median of ${rounds} interleaved rounds, ${images} images each; range in brackets)`);
+  console.log(
+    'config'.padEnd(34),
+    'backend'.padEnd(8),
+    'threads'.padEnd(8),
+    'ms/img'.padStart(7),
+    'range'.padStart(12),
+    'forward'.padStart(8),
+    'vs wasm 1t b1'.padStart(14),
+  );
+  for (const r of rows) {
+    if (r.error) console.log(r.config.padEnd(34), `error: ${r.error}`);
+    else
+      console.log(
+        r.config.padEnd(34),
+        r.backend.padEnd(8),
+        String(r.threads ?? '-').padEnd(8),
+        String(r.ms_per_image).padStart(7),
+        `[${r.ms_min}-${r.ms_max}]`.padStart(12),
+        String(r.forward_ms_per_image).padStart(8),
+        (base ? `${(base / r.ms_per_image).toFixed(2)}x` : '').padStart(14),
+        r.backend === 'webgpu' ? ` ${r.adapter}` : '',
+      );
+  }
+  console.log(JSON.stringify({ bench: 'features', rows }));
 }
 
 if (runFeatures) await featuresBench();

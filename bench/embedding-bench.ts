@@ -78,7 +78,16 @@ for (const n of sizes) {
   const total = seconds(t0);
   const kl = tsne.klDivergence();
   const pres = preservation(input, 50, tsne.y, n);
-  rows.push({ step: 'tsne', n, iterations, repulsion, seconds: +total.toFixed(1), knn_seconds: +knnS.toFixed(1), kl: +kl.toFixed(3), preservation_10nn: +pres.toFixed(3) });
+  rows.push({
+    step: 'tsne',
+    n,
+    iterations,
+    repulsion,
+    seconds: +total.toFixed(1),
+    knn_seconds: +knnS.toFixed(1),
+    kl: +kl.toFixed(3),
+    preservation_10nn: +pres.toFixed(3),
+  });
   log(`t-SNE n=${n}: ${total.toFixed(1)} s, KL ${kl.toFixed(3)}, 10-NN preservation ${pres.toFixed(3)}`);
   if (withUmap) {
     t0 = performance.now();

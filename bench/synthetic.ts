@@ -3,7 +3,13 @@
 import { csrFromRows, type CsrMatrix } from '../src/lib/embedding/sparse';
 import { seededRandom } from '../src/lib/random';
 
-export function syntheticLabels(rows: number, cols: number, perRow: number, topics: number, seed = 1): { matrix: CsrMatrix; topic: Int32Array } {
+export function syntheticLabels(
+  rows: number,
+  cols: number,
+  perRow: number,
+  topics: number,
+  seed = 1,
+): { matrix: CsrMatrix; topic: Int32Array } {
   const random = seededRandom(seed);
   const poolSize = Math.max(perRow * 4, Math.floor(cols / topics));
   const pools = Array.from({ length: topics }, () => Array.from({ length: poolSize }, () => Math.floor(random() * cols)));

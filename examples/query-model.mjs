@@ -14,16 +14,21 @@ if (!zipPath || !featuresPath) {
   process.exit(2);
 }
 const zip = new ZipReader(new BlobReader(new Blob([await readFile(zipPath)])));
-const files = Object.fromEntries(await Promise.all((await zip.getEntries()).map(async (e) => [e.filename, await e.getData(new Uint8ArrayWriter())])));
+const files = Object.fromEntries(
+  await Promise.all((await zip.getEntries()).map(async (e) => [e.filename, await e.getData(new Uint8ArrayWriter())])),
+);
 const manifest = JSON.parse(new TextDecoder().decode(files['manifest.json']));
 const modelJson = JSON.parse(new TextDecoder().decode(files['model.json']));
-const model = await tf.loadLayersModel(tf.io.fromMemory({
-  modelTopology: modelJson.modelTopology,
-  weightSpecs: modelJson.weightsManifest.flatMap((g) => g.weights),
-  weightData: files['weights.bin'].slice().buffer,
-}));
+const model = await tf.loadLayersModel(
+  tf.io.fromMemory({
+    modelTopology: modelJson.modelTopology,
+    weightSpecs: modelJson.weightsManifest.flatMap((g) => g.weights),
+    weightData: files['weights.bin'].slice().buffer,
+  }),
+);
 const features = JSON.parse(await readFile(featuresPath, 'utf8'));
-if (features.length !== manifest.featureDim) throw new Error(`expected ${manifest.featureDim} features (${manifest.layer}), got ${features.length}`);
+if (features.length !== manifest.featureDim)
+  throw new Error(`expected ${manifest.featureDim} features (${manifest.layer}), got ${features.length}`);
 const scores = tf.tidy(() => {
   const pred = model.predict(tf.tensor2d(features, [1, manifest.featureDim]));
   if (manifest.head === 'sets') return pred.squeeze(); // one sigmoid output per reference

@@ -15,11 +15,22 @@ function newest(path) {
 
 export function buildIfNeeded({ force = false } = {}) {
   const built = join(ROOT, 'dist', 'index.html');
-  const inputs = ['src', 'workers', 'index.html', 'vite.config.ts', join('scripts', 'csp.mjs'), 'package.json', join('public', 'models', 'inception-v3', 'model.json')];
+  const inputs = [
+    'src',
+    'workers',
+    'index.html',
+    'vite.config.ts',
+    join('scripts', 'csp.mjs'),
+    'package.json',
+    join('public', 'models', 'inception-v3', 'model.json'),
+  ];
   const stale = force || !existsSync(built) || Math.max(...inputs.map((p) => newest(join(ROOT, p)))) > statSync(built).mtimeMs;
   if (!stale) return false;
   process.stderr.write('[simage] building the app (vite build)…\n');
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    stdio: ['ignore', 2, 2],
+  });
   return true;
 }
 

@@ -16,4 +16,6 @@ export const CSP_DIRECTIVES = {
   'form-action': ["'none'"],
 };
 
-export const CSP = Object.entries(CSP_DIRECTIVES).map(([k, v]) => `${k} ${v.join(' ')}`).join('; ');
+export const CSP = Object.entries(CSP_DIRECTIVES)
+  .map(([k, v]) => `${k} ${v.join(' ')}`)
+  .join('; ');

@@ -15,14 +15,33 @@ import { buildIfNeeded, ROOT } from './build-if-needed.mjs';
 import { serve } from './serve.mjs';
 import { launch } from './browser.mjs';
 
-const USAGE = 'usage: npm run pipeline -- <shard path or URL> [--backend auto|webgpu|wasm|webgl|cpu] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout tsne|umap|svd] [--k N] [--perplexity N] [--iterations N] [--head sets|embedding] [--layer flatten|mixed7] [--target svd|layout] [--epochs N] [--port N] [--timeout-s S] [--inject quota|device-lost|oom|reload-during=features|embedding|train]';
+const USAGE =
+  'usage: npm run pipeline -- <shard path or URL> [--backend auto|webgpu|wasm|webgl|cpu] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout tsne|umap|svd] [--k N] [--perplexity N] [--iterations N] [--head sets|embedding] [--layer flatten|mixed7] [--target svd|layout] [--epochs N] [--port N] [--timeout-s S] [--inject quota|device-lost|oom|reload-during=features|embedding|train]';
 export const WORKER_FAULTS = ['quota', 'device-lost', 'oom'];
 export const RELOAD_STAGES = ['features', 'embedding', 'train'];
 // IndexedDB belongs to an origin (scheme, host and port): a fixed port keeps a --profile's cache reachable.
 export const DEFAULT_PORT = 47170;
 
 export function parseArgs(argv) {
-  const opts = { shard: null, backend: 'auto', profile: null, out: null, batch: null, threads: null, layout: null, k: null, perplexity: null, iterations: null, head: null, layer: null, target: null, epochs: null, port: DEFAULT_PORT, timeoutS: 3600, inject: [] };
+  const opts = {
+    shard: null,
+    backend: 'auto',
+    profile: null,
+    out: null,
+    batch: null,
+    threads: null,
+    layout: null,
+    k: null,
+    perplexity: null,
+    iterations: null,
+    head: null,
+    layer: null,
+    target: null,
+    epochs: null,
+    port: DEFAULT_PORT,
+    timeoutS: 3600,
+    inject: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -44,7 +63,13 @@ export function parseArgs(argv) {
     else if (a === '--layer') opts.layer = value();
     else if (a === '--target') opts.target = value();
     else if (a === '--epochs') opts.epochs = Number(value());
-    else if (a === '--inject') opts.inject.push(...value().split(',').map((f) => f.trim()).filter(Boolean));
+    else if (a === '--inject')
+      opts.inject.push(
+        ...value()
+          .split(',')
+          .map((f) => f.trim())
+          .filter(Boolean),
+      );
     else if (a === '--help' || a === '-h') throw new Error(USAGE);
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else if (opts.shard === null) opts.shard = a;
@@ -52,13 +77,16 @@ export function parseArgs(argv) {
   }
   if (!opts.shard) throw new Error(USAGE);
   if (!['auto', 'webgpu', 'wasm', 'webgl', 'cpu'].includes(opts.backend)) throw new Error(`unknown backend ${opts.backend}`);
-  if (opts.layout !== null && !['tsne', 'umap', 'svd'].includes(opts.layout)) throw new Error(`unknown layout ${opts.layout} (tsne, umap or svd)`);
+  if (opts.layout !== null && !['tsne', 'umap', 'svd'].includes(opts.layout))
+    throw new Error(`unknown layout ${opts.layout} (tsne, umap or svd)`);
   if (opts.head !== null && !['sets', 'embedding'].includes(opts.head)) throw new Error(`unknown head ${opts.head} (sets or embedding)`);
-  if (opts.layer !== null && !['flatten', 'mixed7'].includes(opts.layer)) throw new Error(`unknown layer ${opts.layer} (flatten or mixed7)`);
+  if (opts.layer !== null && !['flatten', 'mixed7'].includes(opts.layer))
+    throw new Error(`unknown layer ${opts.layer} (flatten or mixed7)`);
   if (opts.target !== null && !['svd', 'layout'].includes(opts.target)) throw new Error(`unknown target ${opts.target} (svd or layout)`);
   for (const f of opts.inject) {
     const reload = /^reload-during=(.*)$/.exec(f);
-    if (reload ? !RELOAD_STAGES.includes(reload[1]) : !WORKER_FAULTS.includes(f)) throw new Error(`unknown fault ${f} (${[...WORKER_FAULTS, ...RELOAD_STAGES.map((st) => `reload-during=${st}`)].join(', ')})`);
+    if (reload ? !RELOAD_STAGES.includes(reload[1]) : !WORKER_FAULTS.includes(f))
+      throw new Error(`unknown fault ${f} (${[...WORKER_FAULTS, ...RELOAD_STAGES.map((st) => `reload-during=${st}`)].join(', ')})`);
   }
   for (const name of ['k', 'perplexity', 'iterations', 'batch', 'threads', 'epochs']) {
     if (opts[name] !== null && !(Number.isInteger(opts[name]) && opts[name] >= 0)) throw new Error(`--${name} needs a whole number`);
@@ -73,7 +101,9 @@ export async function runPipeline(opts, { onProgress = (line) => process.stderr.
   if (!isUrl && !existsSync(opts.shard)) throw new Error(`shard not found: ${opts.shard}`);
   buildIfNeeded();
   const server = await serve({ root: join(ROOT, 'dist'), shard: isUrl ? null : opts.shard, port: opts.port }).catch((err) => {
-    throw new Error(err.code === 'EADDRINUSE' ? `port ${opts.port} is in use; pass --port N (the cache of a --profile is tied to its port)` : err.message);
+    throw new Error(
+      err.code === 'EADDRINUSE' ? `port ${opts.port} is in use; pass --port N (the cache of a --profile is tied to its port)` : err.message,
+    );
   });
   const { context } = await launch({ profile: opts.profile });
   try {
@@ -81,7 +111,8 @@ export async function runPipeline(opts, { onProgress = (line) => process.stderr.
     page.on('pageerror', (err) => onProgress(`[page error] ${err.message}`));
     const params = new URLSearchParams({ shard: isUrl ? opts.shard : server.shardUrl, backend: opts.backend, settings: 'defaults' });
     if (opts.batch) params.set('batch', String(opts.batch));
-    for (const name of ['threads', 'layout', 'k', 'perplexity', 'iterations', 'head', 'layer', 'target', 'epochs']) if (opts[name] !== null && opts[name] !== undefined) params.set(name, String(opts[name]));
+    for (const name of ['threads', 'layout', 'k', 'perplexity', 'iterations', 'head', 'layer', 'target', 'epochs'])
+      if (opts[name] !== null && opts[name] !== undefined) params.set(name, String(opts[name]));
     const clean = `${server.origin}/?${params}`;
     const workerFaults = opts.inject.filter((f) => WORKER_FAULTS.includes(f));
     if (workerFaults.length) params.set('inject', workerFaults.join(','));
@@ -102,7 +133,9 @@ export async function runPipeline(opts, { onProgress = (line) => process.stderr.
         if (previous) previous.after = await runInfo();
         entry.progress_before = seen.progress;
         entry.stored_before = await closeApp(page, server.origin);
-        onProgress(`[inject] closed the page during ${stage} (${seen.progress ? `${seen.progress.done}/${seen.progress.total}` : 'started'}; stored: ${entry.stored_before.features} features, ${entry.stored_before.embeddings} embeddings, ${entry.stored_before.models} models); opening it again`);
+        onProgress(
+          `[inject] closed the page during ${stage} (${seen.progress ? `${seen.progress.done}/${seen.progress.total}` : 'started'}; stored: ${entry.stored_before.features} features, ${entry.stored_before.embeddings} embeddings, ${entry.stored_before.models} models); opening it again`,
+        );
         await page.goto(url);
         previous = entry;
       } else entry.how = `not met: ${stage} had already finished when the driver looked`;
@@ -130,7 +163,9 @@ export async function runPipeline(opts, { onProgress = (line) => process.stderr.
       // Survived: the next run found every feature stored before the fault and computed only the rest, and reused
       // the embedding and the net exactly when they had been stored whole before it.
       const featuresKept = !!plan && plan.cached >= stored.features && plan.cached + plan.toCompute <= plan.images;
-      const found = plan ? `the next run found ${plan.cached} of ${plan.images} images' features stored (${stored.features} before the fault) and computed ${plan.toCompute}` : 'the next run did not reach the features';
+      const found = plan
+        ? `the next run found ${plan.cached} of ${plan.images} images' features stored (${stored.features} before the fault) and computed ${plan.toCompute}`
+        : 'the next run did not reach the features';
       if (entry.fault === 'quota') {
         entry.survived = featuresKept;
         entry.how = `the run stopped with the message; what was stored stayed readable; after a reload without the fault ${found}`;
@@ -140,18 +175,26 @@ export async function runPipeline(opts, { onProgress = (line) => process.stderr.
       const embeddingRight = stage === 'features' || entry.after.embeddingCached === stored.embeddings > 0;
       const netRight = stage !== 'train' || entry.after.netReused === stored.models > 0;
       entry.survived = featuresKept && embeddingRight && netRight;
-      const said = (what, reused, wasStored) => `the ${what} ${wasStored ? 'had been stored whole before the page closed' : 'had not been stored'} and was ${reused ? 'reused' : 'computed again'}`;
-      const later = stage === 'features' ? '' : `; ${said('embedding', entry.after.embeddingCached, stored.embeddings > 0)}${stage === 'train' ? `; ${said('net', entry.after.netReused, stored.models > 0).replace('computed again', 'trained again')}` : ''}`;
+      const said = (what, reused, wasStored) =>
+        `the ${what} ${wasStored ? 'had been stored whole before the page closed' : 'had not been stored'} and was ${reused ? 'reused' : 'computed again'}`;
+      const later =
+        stage === 'features'
+          ? ''
+          : `; ${said('embedding', entry.after.embeddingCached, stored.embeddings > 0)}${stage === 'train' ? `; ${said('net', entry.after.netReused, stored.models > 0).replace('computed again', 'trained again')}` : ''}`;
       entry.how = `closed and reopened; ${found}${later}`;
     }
     for (const fault of workerFaults.filter((f) => f !== 'quota')) {
       const met = report.faults_met.filter((m) => m.startsWith(`${fault} (`));
-      const fallbacks = report.backend_fallbacks.map((f) => `${f.stage}: ${f.from} -> ${f.to} after ${f.after} ${f.stage === 'features' ? 'images' : 'epochs'} (${f.reason})`);
+      const fallbacks = report.backend_fallbacks.map(
+        (f) => `${f.stage}: ${f.from} -> ${f.to} after ${f.after} ${f.stage === 'features' ? 'images' : 'epochs'} (${f.reason})`,
+      );
       faults.push({
         fault,
         met: met.length > 0,
         survived: met.length > 0,
-        how: met.length ? `met in ${met.map((m) => m.slice(fault.length + 2, -1)).join(' and ')}; ${fallbacks.join('; ')}; the run finished on ${report.backend}` : `not met: the run never used WebGPU (backend ${report.backend}); pass --backend webgpu`,
+        how: met.length
+          ? `met in ${met.map((m) => m.slice(fault.length + 2, -1)).join(' and ')}; ${fallbacks.join('; ')}; the run finished on ${report.backend}`
+          : `not met: the run never used WebGPU (backend ${report.backend}); pass --backend webgpu`,
       });
     }
     if (faults.length) {
@@ -170,14 +213,19 @@ export async function runPipeline(opts, { onProgress = (line) => process.stderr.
 
 /** Waits until `stage` runs (features: with at least one batch stored); says whether it was seen running. */
 async function waitForStage(page, stage, deadline) {
-  const handle = await page.waitForFunction((st) => {
-    const s = window.__simage?.snapshot();
-    if (!s) return null;
-    if (s.error || s.report) return { running: false };
-    const stage = s.stages[st];
-    if (stage.status === 'running' && (st !== 'features' || (stage.progress?.done ?? 0) > 0)) return { running: true, progress: stage.progress };
-    return null;
-  }, stage, { polling: 'raf', timeout: Math.max(1, deadline - Date.now()) });
+  const handle = await page.waitForFunction(
+    (st) => {
+      const s = window.__simage?.snapshot();
+      if (!s) return null;
+      if (s.error || s.report) return { running: false };
+      const stage = s.stages[st];
+      if (stage.status === 'running' && (st !== 'features' || (stage.progress?.done ?? 0) > 0))
+        return { running: true, progress: stage.progress };
+      return null;
+    },
+    stage,
+    { polling: 'raf', timeout: Math.max(1, deadline - Date.now()) },
+  );
   return handle.jsonValue();
 }
 
@@ -225,7 +273,11 @@ async function follow(page, deadline, onProgress) {
       for (const [name, st] of Object.entries(snap.stages)) {
         if (st.status === 'idle') continue;
         const p = st.progress;
-        parts.push(p ? `${name} ${p.done}${p.total !== null ? `/${p.total}` : ''} ${p.perSec.toFixed(2)}/s ETA ${fmt(p.etaS)}` : `${name} ${st.status}`);
+        parts.push(
+          p
+            ? `${name} ${p.done}${p.total !== null ? `/${p.total}` : ''} ${p.perSec.toFixed(2)}/s ETA ${fmt(p.etaS)}`
+            : `${name} ${st.status}`,
+        );
         if (st.status === 'cancelled') throw new Error(`${name} was cancelled`);
       }
       if (snap.backend) parts.push(`backend ${snap.backend.backend}`);

@@ -54,9 +54,7 @@ function prepareModel() {
   const source = require(join(modelDir, 'model.min.js'));
   const topology = structuredClone(source.modelTopology);
   const manifest = source.weightsManifest[0];
-  const weightBytes = Buffer.concat(
-    manifest.paths.map((p) => Buffer.from(require(join(modelDir, `${p}.min.js`)), 'base64')),
-  );
+  const weightBytes = Buffer.concat(manifest.paths.map((p) => Buffer.from(require(join(modelDir, `${p}.min.js`)), 'base64')));
 
   const config = topology.model_config.config;
   const cut = config.layers.findIndex((l) => l.name === 'flatten_1');
@@ -117,7 +115,12 @@ function prepareModel() {
 // split.csv: Google images train, Twitter images validation.
 const VENDORS = ['google', 'twitter'];
 const csvField = (s) => (/[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
-const normHex = (h) => h.toUpperCase().split('-').filter((c) => c !== 'FE0F').join('-');
+const normHex = (h) =>
+  h
+    .toUpperCase()
+    .split('-')
+    .filter((c) => c !== 'FE0F')
+    .join('-');
 
 function emojiLabels() {
   const data = JSON.parse(readFileSync(join(pkgDir('emojibase-data'), 'en', 'data.json'), 'utf8'));
@@ -138,9 +141,7 @@ function emojiLabels() {
 }
 
 function prepareShards() {
-  const stamp = Object.fromEntries(
-    ['emojibase-data', ...VENDORS.map((v) => `emoji-datasource-${v}`)].map((n) => [n, pkgVersion(n)]),
-  );
+  const stamp = Object.fromEntries(['emojibase-data', ...VENDORS.map((v) => `emoji-datasource-${v}`)].map((n) => [n, pkgVersion(n)]));
   stamp.format = 2;
   const targets = [
     { name: 'demo', every: 1 },

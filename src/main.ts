@@ -38,7 +38,13 @@ window.__simage = {
   embedUrls: async (urls: string[], backend: string) => {
     const buffers = await Promise.all(urls.map(async (u) => (await fetch(u)).arrayBuffer()));
     const r = await pipeline.embedImages(buffers, backend as never);
-    return { flatten: Array.from(r.flatten), mixed7: Array.from(r.mixed7), backend: r.backend, msPerImage: r.msPerImage, forwardMsPerImage: r.forwardMsPerImage };
+    return {
+      flatten: Array.from(r.flatten),
+      mixed7: Array.from(r.mixed7),
+      backend: r.backend,
+      msPerImage: r.msPerImage,
+      forwardMsPerImage: r.forwardMsPerImage,
+    };
   },
 };
 void pipeline.restore();

@@ -31,9 +31,18 @@ async function embedLabels(req: EmbedLabelsRequest) {
       return;
     }
     const images = (await listShardImages(db, req.shardId)).filter((im) => im.labels.length > 0);
-    const input: EmbeddingInput = { imageIds: images.map((im) => im.imageId), labels: images.map((im) => im.labels), train: images.map((im) => im.split === 'train') };
-    if (input.imageIds.length < 3) throw Object.assign(new Error('The label embedding needs at least 3 labelled images; this shard has fewer.'), { name: 'ShardError' });
-    const run = runEmbedding(input, req.settings, (random) => new UMAP({ nComponents: 2, nNeighbors: req.settings.umapNeighbours, random }));
+    const input: EmbeddingInput = {
+      imageIds: images.map((im) => im.imageId),
+      labels: images.map((im) => im.labels),
+      train: images.map((im) => im.split === 'train'),
+    };
+    if (input.imageIds.length < 3)
+      throw Object.assign(new Error('The label embedding needs at least 3 labelled images; this shard has fewer.'), { name: 'ShardError' });
+    const run = runEmbedding(
+      input,
+      req.settings,
+      (random) => new UMAP({ nComponents: 2, nNeighbors: req.settings.umapNeighbours, random }),
+    );
     const started = Date.now();
     let stageStart = started;
     let lastStage = '';
@@ -53,9 +62,31 @@ async function embedLabels(req: EmbedLabelsRequest) {
         lastStage = e.stage;
         stageStart = Date.now();
       }
-      post({ type: 'progress', jobId: req.jobId, progress: measureProgress(e.stage, e.done, e.total, stageStart, Date.now(), e.kl !== undefined ? `KL ${e.kl.toFixed(3)}` : undefined) });
+      post({
+        type: 'progress',
+        jobId: req.jobId,
+        progress: measureProgress(
+          e.stage,
+          e.done,
+          e.total,
+          stageStart,
+          Date.now(),
+          e.kl !== undefined ? `KL ${e.kl.toFixed(3)}` : undefined,
+        ),
+      });
       if (e.layout) {
-        post({ type: 'layout', jobId: req.jobId, imageIds: first ? input.imageIds : null, layout: e.layout, iteration: e.done, total: e.total, kl: e.kl ?? null }, [e.layout.buffer]);
+        post(
+          {
+            type: 'layout',
+            jobId: req.jobId,
+            imageIds: first ? input.imageIds : null,
+            layout: e.layout,
+            iteration: e.done,
+            total: e.total,
+            kl: e.kl ?? null,
+          },
+          [e.layout.buffer],
+        );
         first = false;
       }
       // Let cancel messages in now and then without slowing the loop down.
@@ -71,5 +102,17 @@ async function embedLabels(req: EmbedLabelsRequest) {
 
 /** The result fields alone (a stored record also carries its keys). */
 function pick(r: EmbeddingResult): EmbeddingResult {
-  return { imageIds: r.imageIds, layout: r.layout, trainIndex: r.trainIndex, similar: r.similar, k: r.k, similarSetScore: r.similarSetScore, svd: r.svd, components: r.components, kl: r.kl, uniqueRows: r.uniqueRows, timingsMs: r.timingsMs };
+  return {
+    imageIds: r.imageIds,
+    layout: r.layout,
+    trainIndex: r.trainIndex,
+    similar: r.similar,
+    k: r.k,
+    similarSetScore: r.similarSetScore,
+    svd: r.svd,
+    components: r.components,
+    kl: r.kl,
+    uniqueRows: r.uniqueRows,
+    timingsMs: r.timingsMs,
+  };
 }

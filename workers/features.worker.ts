@@ -99,7 +99,9 @@ function dropModel() {
 
 /** One forward pass over `n` images packed in `input`; returns both outputs, row-major. A lost GPU throws BackendLostError. */
 async function forward({ model, gpu }: Pick<Loaded, 'model' | 'gpu'>, input: Float32Array, n: number) {
-  const outputs = tf.tidy(() => model.predict(tf.tensor4d(input.subarray(0, n * INPUT_PX * INPUT_PX * 3), [n, INPUT_PX, INPUT_PX, 3])) as tf.Tensor[]);
+  const outputs = tf.tidy(
+    () => model.predict(tf.tensor4d(input.subarray(0, n * INPUT_PX * INPUT_PX * 3), [n, INPUT_PX, INPUT_PX, 3])) as tf.Tensor[],
+  );
   try {
     const read = Promise.all(outputs.map((t) => t.data() as Promise<Float32Array>));
     const [flatten, mixed7] = gpu ? await gpu.guard(read) : await read;
@@ -117,7 +119,14 @@ async function forward({ model, gpu }: Pick<Loaded, 'model' | 'gpu'>, input: Flo
  * A forward pass that survives the loss of its backend: the backend is marked lost, the next one in the plan
  * loads the model, and the same batch runs again there. `fallbacks` gets one entry per switch.
  */
-async function forwardSurviving(req: { jobId: number; backend: BackendChoice; threads: number }, input: Float32Array, n: number, fallbacks: BackendFallback[], stage: 'features', after: number) {
+async function forwardSurviving(
+  req: { jobId: number; backend: BackendChoice; threads: number },
+  input: Float32Array,
+  n: number,
+  fallbacks: BackendFallback[],
+  stage: 'features',
+  after: number,
+) {
   for (;;) {
     const current = await ensureModel(req.jobId, req.backend, req.threads);
     try {
@@ -159,10 +168,31 @@ async function extract(req: ExtractRequest) {
   const inject = new Set(req.inject ?? []);
   injectQuotaFault(inject.has('quota') ? 2 : null);
   let computeStart = Date.now();
-  const report = throttle((done: number) => post({ type: 'progress', jobId: req.jobId, progress: measureProgress('features', done, total, computeStart, Date.now(), `${cached} cached`) }), 250);
+  const report = throttle(
+    (done: number) =>
+      post({
+        type: 'progress',
+        jobId: req.jobId,
+        progress: measureProgress('features', done, total, computeStart, Date.now(), `${cached} cached`),
+      }),
+    250,
+  );
   post({ type: 'plan', jobId: req.jobId, images: images.length, cached, toCompute: total });
   if (total === 0) {
-    post({ type: 'result', jobId: req.jobId, computed: 0, forwardPasses: 0, cached, failed, elapsedMs: Date.now() - started, computeMs: 0, backend: loaded?.backend ?? null, modelId, fallbacks, faultsMet });
+    post({
+      type: 'result',
+      jobId: req.jobId,
+      computed: 0,
+      forwardPasses: 0,
+      cached,
+      failed,
+      elapsedMs: Date.now() - started,
+      computeMs: 0,
+      backend: loaded?.backend ?? null,
+      modelId,
+      fallbacks,
+      faultsMet,
+    });
     return;
   }
   await ensureModel(req.jobId, req.backend, req.threads);
@@ -264,5 +294,16 @@ async function embed(req: EmbedRequest) {
     mixed7.set(out.mixed7, start * MIXED7_DIM);
     post({ type: 'progress', jobId: req.jobId, progress: measureProgress('embed', start + count, n, started, performance.now()) });
   }
-  post({ type: 'embedded', jobId: req.jobId, flatten, mixed7, backend, msPerImage: (performance.now() - started) / n, forwardMsPerImage: forwardMs / n }, [flatten.buffer, mixed7.buffer]);
+  post(
+    {
+      type: 'embedded',
+      jobId: req.jobId,
+      flatten,
+      mixed7,
+      backend,
+      msPerImage: (performance.now() - started) / n,
+      forwardMsPerImage: forwardMs / n,
+    },
+    [flatten.buffer, mixed7.buffer],
+  );
 }

@@ -3,7 +3,15 @@
 // joining are src/lib/ingest; this file wires them to messages and IndexedDB.
 // Invariant: an image already in the cache (same bytes) is hashed but not decoded again.
 import { assembleShard, type DecodedImage } from '../src/lib/ingest/assemble';
-import { parseClassesCsv, parseLabelsCsv, parseLabelsTxt, parseSplitCsv, type LabelRow, type Skipped, type Split } from '../src/lib/ingest/labels';
+import {
+  parseClassesCsv,
+  parseLabelsCsv,
+  parseLabelsTxt,
+  parseSplitCsv,
+  type LabelRow,
+  type Skipped,
+  type Split,
+} from '../src/lib/ingest/labels';
 import { classifyPath } from '../src/lib/ingest/paths';
 import type { IngestReply, IngestRequest, LoadRequest } from '../src/lib/ingest/protocol';
 import { openShard, sourceKey } from '../src/lib/ingest/source';
@@ -43,7 +51,16 @@ async function load(req: LoadRequest) {
   for await (const entry of shard.entries()) {
     if (cancelled.has(req.jobId)) throw new CancelledError();
     done++;
-    report(measureProgress('load', done, shard.total, started, Date.now(), shard.bytes ? `${Math.round((100 * shard.bytesRead()) / shard.bytes)}% of the archive read` : undefined));
+    report(
+      measureProgress(
+        'load',
+        done,
+        shard.total,
+        started,
+        Date.now(),
+        shard.bytes ? `${Math.round((100 * shard.bytesRead()) / shard.bytes)}% of the archive read` : undefined,
+      ),
+    );
     if (entry.path === null) {
       skipped.push({ id: entry.rawPath, reason: 'unsafe path (it points outside the shard)' });
       await entry.discard();

@@ -7,7 +7,11 @@ import { isSoftwareAdapter, type BackendName, type PlatformFacts } from '../src/
 import { BackendLostError } from '../src/lib/faults';
 
 export async function probePlatform(): Promise<PlatformFacts> {
-  const facts: PlatformFacts = { webgpu: 'absent', crossOriginIsolated: self.crossOriginIsolated === true, threads: navigator.hardwareConcurrency || 1 };
+  const facts: PlatformFacts = {
+    webgpu: 'absent',
+    crossOriginIsolated: self.crossOriginIsolated === true,
+    threads: navigator.hardwareConcurrency || 1,
+  };
   const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<any> } }).gpu;
   if (!gpu) return facts;
   try {
@@ -15,7 +19,9 @@ export async function probePlatform(): Promise<PlatformFacts> {
     const adapter = (await gpu.requestAdapter()) as { info?: AdapterInfo; isFallbackAdapter?: boolean } | null;
     if (!adapter) return facts;
     const info: AdapterInfo = adapter.info ?? {};
-    facts.webgpu = isSoftwareAdapter({ ...info, isFallbackAdapter: info.isFallbackAdapter ?? adapter.isFallbackAdapter }) ? 'software' : 'hardware';
+    facts.webgpu = isSoftwareAdapter({ ...info, isFallbackAdapter: info.isFallbackAdapter ?? adapter.isFallbackAdapter })
+      ? 'software'
+      : 'hardware';
     facts.adapterName = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || undefined;
   } catch {
     /* no adapter: WebGPU absent */
@@ -42,7 +48,6 @@ export async function initBackend(name: BackendName, threads: number, base: stri
   return null;
 }
 
-
 /**
  * Watches the WebGPU device TensorFlow.js is using: a lost device or an out-of-memory error is remembered as a
  * sentence, and `guard` turns a pending GPU read into a BackendLostError instead of a hang. `cause` makes either
@@ -66,7 +71,9 @@ export function watchWebGpu(): GpuWatch | null {
     failure = reason;
     onLost(reason);
   };
-  device.lost.then((info: { reason?: string; message?: string }) => fail(`the WebGPU device was lost (${info?.reason ?? 'unknown'}${info?.message ? `: ${info.message}` : ''})`));
+  device.lost.then((info: { reason?: string; message?: string }) =>
+    fail(`the WebGPU device was lost (${info?.reason ?? 'unknown'}${info?.message ? `: ${info.message}` : ''})`),
+  );
   device.addEventListener('uncapturederror', (event: { error?: { constructor?: { name?: string }; message?: string } }) => {
     if (event.error?.constructor?.name === 'GPUOutOfMemoryError') fail(`WebGPU ran out of memory (${event.error.message ?? ''})`);
   });
@@ -85,8 +92,13 @@ export function watchWebGpu(): GpuWatch | null {
     cause(fault) {
       if (fault === 'device-lost') device.destroy();
       else {
-        const G = globalThis as unknown as { GPUUncapturedErrorEvent: new (t: string, i: unknown) => Event; GPUOutOfMemoryError: new (m: string) => Error };
-        device.dispatchEvent(new G.GPUUncapturedErrorEvent('uncapturederror', { error: new G.GPUOutOfMemoryError('injected fault: out of memory') }));
+        const G = globalThis as unknown as {
+          GPUUncapturedErrorEvent: new (t: string, i: unknown) => Event;
+          GPUOutOfMemoryError: new (m: string) => Error;
+        };
+        device.dispatchEvent(
+          new G.GPUUncapturedErrorEvent('uncapturederror', { error: new G.GPUOutOfMemoryError('injected fault: out of memory') }),
+        );
       }
     },
   };

@@ -6,10 +6,36 @@ import { planBackends, type BackendChoice, type BackendName } from '../src/lib/f
 import { FLATTEN_DIM, MIXED7_DIM } from '../src/lib/features/model';
 import { embeddingKey } from '../src/lib/embedding/run';
 import { assembleTask } from '../src/lib/retrieval/data';
-import { featureKnn, maxSetsReferences, rank, trainHead, type FeatureLayer, type Retriever, type TrainSettings } from '../src/lib/retrieval/heads';
+import {
+  featureKnn,
+  maxSetsReferences,
+  rank,
+  trainHead,
+  type FeatureLayer,
+  type Retriever,
+  type TrainSettings,
+} from '../src/lib/retrieval/heads';
 import { evaluateRankings, oracleRankings, randomRankings } from '../src/lib/retrieval/metrics';
-import { incompatibility, packModelFile, unpackModelFile, ModelFileError, MODEL_FORMAT, MODEL_FORMAT_VERSION } from '../src/lib/retrieval/modelfile';
-import type { ExportRequest, ImportRequest, ModelSummary, QueryRequest, RestoreRequest, RetrievalEvaluation, StoredModel, TrainRequest, TrainWorkerReply, TrainWorkerRequest } from '../src/lib/retrieval/protocol';
+import {
+  incompatibility,
+  packModelFile,
+  unpackModelFile,
+  ModelFileError,
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+} from '../src/lib/retrieval/modelfile';
+import type {
+  ExportRequest,
+  ImportRequest,
+  ModelSummary,
+  QueryRequest,
+  RestoreRequest,
+  RetrievalEvaluation,
+  StoredModel,
+  TrainRequest,
+  TrainWorkerReply,
+  TrainWorkerRequest,
+} from '../src/lib/retrieval/protocol';
 import { measureProgress } from '../src/lib/progress';
 import { CancelledError, errorReply } from '../src/lib/protocol';
 import { seededRandom } from '../src/lib/random';
@@ -90,9 +116,18 @@ async function readFeatures(db: Db, modelId: string, hashes: Iterable<string>, l
 
 async function retrieverFrom(record: StoredModel): Promise<Retriever> {
   const weightSpecs = record.modelJson.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[];
-  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: record.modelJson.modelTopology as tf.io.ModelJSON['modelTopology'], weightSpecs, weightData: record.weights }));
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: record.modelJson.modelTopology as tf.io.ModelJSON['modelTopology'],
+      weightSpecs,
+      weightData: record.weights,
+    }),
+  );
   const m = record.manifest;
-  const refs = m.head === 'embedding' && record.references ? tf.tensor2d(new Float32Array(record.references), [m.references.length, m.targetDim]) : null;
+  const refs =
+    m.head === 'embedding' && record.references
+      ? tf.tensor2d(new Float32Array(record.references), [m.references.length, m.targetDim])
+      : null;
   return { head: m.head, target: m.target, model, refs };
 }
 
@@ -105,7 +140,19 @@ async function useStored(record: StoredModel, req: { backend: BackendChoice; thr
 
 function summary(record: StoredModel, trained: boolean): ModelSummary {
   const m = record.manifest;
-  return { head: m.head, layer: m.layer, target: m.target, references: m.references.length, k: m.k, backend, imported: record.imported, history: record.history, evaluation: record.evaluation, timingsMs: record.timingsMs, trained };
+  return {
+    head: m.head,
+    layer: m.layer,
+    target: m.target,
+    references: m.references.length,
+    k: m.k,
+    backend,
+    imported: record.imported,
+    history: record.history,
+    evaluation: record.evaluation,
+    timingsMs: record.timingsMs,
+    trained,
+  };
 }
 
 // ---- jobs --------------------------------------------------------------------------------------------------------
@@ -115,7 +162,9 @@ async function train(req: TrainRequest) {
     const shard = await getShard(db, req.shardId);
     if (!shard) throw Object.assign(new Error('The shard is no longer in the cache; load it again.'), { name: 'ShardError' });
     const embKey = embeddingKey(req.embedding);
-    const trainKey = await contentHash(new TextEncoder().encode(JSON.stringify({ v: 1, model: req.featureModelId, labels: shard.labelsHash, embKey, train: req.train })));
+    const trainKey = await contentHash(
+      new TextEncoder().encode(JSON.stringify({ v: 1, model: req.featureModelId, labels: shard.labelsHash, embKey, train: req.train })),
+    );
     if (req.reuse) {
       const stored = await getModel(db, req.shardId);
       if (stored && stored.trainKey === trainKey) {
@@ -125,19 +174,37 @@ async function train(req: TrainRequest) {
       }
     }
     const emb = await getEmbedding(db, req.shardId, embKey, shard.labelsHash);
-    if (!emb) throw Object.assign(new Error('The label embedding for these settings is not stored yet; run it first.'), { name: 'ShardError' });
+    if (!emb)
+      throw Object.assign(new Error('The label embedding for these settings is not stored yet; run it first.'), { name: 'ShardError' });
     const images = await listShardImages(db, req.shardId);
     const s: TrainSettings = req.train;
     const dim = dimOf(s.layer);
-    const features = await readFeatures(db, req.featureModelId, images.map((im) => im.hash), s.layer);
+    const features = await readFeatures(
+      db,
+      req.featureModelId,
+      images.map((im) => im.hash),
+      s.layer,
+    );
     const task = assembleTask(images, emb, features, dim, s.target);
     const r = task.refIds.length;
     const limit = maxSetsReferences(dim);
     if (s.head === 'sets' && r > limit) {
-      throw Object.assign(new Error(`The 2017 'sets' head needs one output per reference image and would not fit in memory for ${r.toLocaleString('en')} references (the limit here is ${limit.toLocaleString('en')}). Choose the 'embedding' head, which has no such limit.`), { name: 'ShardError' });
+      throw Object.assign(
+        new Error(
+          `The 2017 'sets' head needs one output per reference image and would not fit in memory for ${r.toLocaleString('en')} references (the limit here is ${limit.toLocaleString('en')}). Choose the 'embedding' head, which has no such limit.`,
+        ),
+        { name: 'ShardError' },
+      );
     }
-    if (r < 2) throw Object.assign(new Error('Training needs at least 2 training images with features and labels.'), { name: 'ShardError' });
-    if (task.queryIds.length === 0) throw Object.assign(new Error('Training needs labelled validation images (to choose the best epoch and to evaluate); this shard has none with features.'), { name: 'ShardError' });
+    if (r < 2)
+      throw Object.assign(new Error('Training needs at least 2 training images with features and labels.'), { name: 'ShardError' });
+    if (task.queryIds.length === 0)
+      throw Object.assign(
+        new Error(
+          'Training needs labelled validation images (to choose the best epoch and to evaluate); this shard has none with features.',
+        ),
+        { name: 'ShardError' },
+      );
     const k = Math.min(s.k, r);
     const settings = { ...s, k };
     let used = await ensureBackend(req.backend, req.threads);
@@ -159,7 +226,18 @@ async function train(req: TrainRequest) {
           onEpoch: async (report) => {
             epochsHere = report.epoch;
             post({ type: 'epoch', jobId: req.jobId, report, total: settings.epochs });
-            post({ type: 'progress', jobId: req.jobId, progress: measureProgress('train', report.epoch, settings.epochs, started, Date.now(), `validation score ${report.validation.score.toFixed(4)}`) });
+            post({
+              type: 'progress',
+              jobId: req.jobId,
+              progress: measureProgress(
+                'train',
+                report.epoch,
+                settings.epochs,
+                started,
+                Date.now(),
+                `validation score ${report.validation.score.toFixed(4)}`,
+              ),
+            });
             // Injected GPU faults strike once, after the first epoch, on a WebGPU device only.
             for (const fault of ['device-lost', 'oom'] as const) {
               if (inject.has(fault) && gpu && !faultsMet.includes(fault)) {
@@ -192,8 +270,20 @@ async function train(req: TrainRequest) {
     const nq = data.task.queryRows.length;
     const trainedLists = await rank(outcome.retriever, data.valX, nq, k);
     const knnLists = await featureKnn(data.trainX, data.valX, dim, k);
-    const lists = { trained: trainedLists, feature_knn: knnLists, random: randomRankings(data.task, k, seededRandom(settings.seed + 7)), oracle: oracleRankings(data.task, k) };
-    const evaluation: RetrievalEvaluation = { k, queries: nq, references: r, score: {} as never, precision_at_k: {} as never, map: {} as never };
+    const lists = {
+      trained: trainedLists,
+      feature_knn: knnLists,
+      random: randomRankings(data.task, k, seededRandom(settings.seed + 7)),
+      oracle: oracleRankings(data.task, k),
+    };
+    const evaluation: RetrievalEvaluation = {
+      k,
+      queries: nq,
+      references: r,
+      score: {} as never,
+      precision_at_k: {} as never,
+      map: {} as never,
+    };
     for (const [name, l] of Object.entries(lists) as [keyof typeof lists, Int32Array[]][]) {
       const m = evaluateRankings(data.task, l, k);
       evaluation.score[name] = m.score;
@@ -203,12 +293,16 @@ async function train(req: TrainRequest) {
     const evaluateMs = Date.now() - t1;
     // Save: the net's artifacts, the manifest (what an export carries) and the run's record.
     const artifacts = await new Promise<tf.io.ModelArtifacts>((resolve) => {
-      void outcome.retriever.model.save(tf.io.withSaveHandler(async (a) => {
-        resolve(a);
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }));
+      void outcome.retriever.model.save(
+        tf.io.withSaveHandler(async (a) => {
+          resolve(a);
+          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+        }),
+      );
     });
-    const weights = Array.isArray(artifacts.weightData) ? tf.io.concatenateArrayBuffers(artifacts.weightData) : (artifacts.weightData as ArrayBuffer);
+    const weights = Array.isArray(artifacts.weightData)
+      ? tf.io.concatenateArrayBuffers(artifacts.weightData)
+      : (artifacts.weightData as ArrayBuffer);
     const record: StoredModel = {
       shardId: req.shardId,
       trainKey,
@@ -225,11 +319,30 @@ async function train(req: TrainRequest) {
         shard: { id: shard.shardId, name: shard.name, labelsHash: shard.labelsHash },
         references: task.refIds,
         vocabulary: task.vocabulary,
-        embedding: { key: embKey, layout: req.embedding.layout, components: req.embedding.components, perplexity: req.embedding.perplexity, iterations: req.embedding.iterations, k: req.embedding.k, seed: req.embedding.seed },
-        training: { epochs: outcome.history.length, bestEpoch: outcome.best?.epoch ?? 0, validationScore: outcome.best?.validation.score ?? 0, settings: { ...settings, backend: used } },
+        embedding: {
+          key: embKey,
+          layout: req.embedding.layout,
+          components: req.embedding.components,
+          perplexity: req.embedding.perplexity,
+          iterations: req.embedding.iterations,
+          k: req.embedding.k,
+          seed: req.embedding.seed,
+        },
+        training: {
+          epochs: outcome.history.length,
+          bestEpoch: outcome.best?.epoch ?? 0,
+          validationScore: outcome.best?.validation.score ?? 0,
+          settings: { ...settings, backend: used },
+        },
         createdAt: new Date().toISOString(),
       },
-      modelJson: { modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }], format: 'layers-model', generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`, convertedBy: null },
+      modelJson: {
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+        format: 'layers-model',
+        generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+        convertedBy: null,
+      },
       weights,
       references: settings.head === 'embedding' ? data.targets.slice().buffer : null,
       history: outcome.history,
@@ -267,7 +380,8 @@ async function restore(req: RestoreRequest) {
 
 async function query(req: QueryRequest) {
   const t0 = performance.now();
-  if (!current || current.shardId !== req.shardId) throw Object.assign(new Error('No trained model for this shard yet: train one or import a model file.'), { name: 'ShardError' });
+  if (!current || current.shardId !== req.shardId)
+    throw Object.assign(new Error('No trained model for this shard yet: train one or import a model file.'), { name: 'ShardError' });
   let x: Float32Array;
   if (req.query.kind === 'features') x = current.layer === 'flatten' ? req.query.flatten : req.query.mixed7;
   else {
@@ -275,7 +389,8 @@ async function query(req: QueryRequest) {
     try {
       const images = await db.get('images', [req.shardId, req.query.imageId]);
       const f = images ? await getFeature(db, current.record.manifest.featureModelId, images.hash) : undefined;
-      if (!f) throw Object.assign(new Error('This image has no features yet; wait for the feature stage to finish.'), { name: 'ShardError' });
+      if (!f)
+        throw Object.assign(new Error('This image has no features yet; wait for the feature stage to finish.'), { name: 'ShardError' });
       x = new Float32Array(current.layer === 'flatten' ? f.flatten : f.mixed7);
     } finally {
       db.close();
@@ -292,7 +407,12 @@ async function exportModel(req: ExportRequest) {
   try {
     const stored = current?.shardId === req.shardId ? current.record : await getModel(db, req.shardId);
     if (!stored) throw Object.assign(new Error('There is no trained model to export yet.'), { name: 'ShardError' });
-    const file = await packModelFile({ manifest: stored.manifest, modelJson: stored.modelJson, weights: new Uint8Array(stored.weights), references: stored.references ? new Uint8Array(stored.references) : null });
+    const file = await packModelFile({
+      manifest: stored.manifest,
+      modelJson: stored.modelJson,
+      weights: new Uint8Array(stored.weights),
+      references: stored.references ? new Uint8Array(stored.references) : null,
+    });
     const safe = stored.manifest.shard.name.replace(/[^\w.-]+/g, '_').slice(0, 60) || 'shard';
     post({ type: 'exported', jobId: req.jobId, file, name: `${safe}.${stored.manifest.head}.simage-model.zip` });
   } finally {
@@ -307,7 +427,12 @@ async function importModel(req: ImportRequest) {
     const shard = await getShard(db, req.shardId);
     if (!shard) throw Object.assign(new Error('Load the shard this model was made for before importing it.'), { name: 'ShardError' });
     const images = await listShardImages(db, req.shardId);
-    const why = incompatibility(parts.manifest, { featureModelId: req.featureModelId, shardLabelsHash: shard.labelsHash, shardName: shard.name, imageIds: new Set(images.map((im) => im.imageId)) });
+    const why = incompatibility(parts.manifest, {
+      featureModelId: req.featureModelId,
+      shardLabelsHash: shard.labelsHash,
+      shardName: shard.name,
+      imageIds: new Set(images.map((im) => im.imageId)),
+    });
     if (why) throw new ModelFileError(why);
     const { files: _files, ...manifest } = parts.manifest;
     const record: StoredModel = {

@@ -26,12 +26,15 @@ export function parseFaults(spec: string | null | undefined): FaultPlan {
     const reload = /^reload-during=(.*)$/.exec(item);
     if (reload) {
       const stage = reload[1] as ReloadStage;
-      if (!RELOAD_STAGES.includes(stage)) throw new FaultSpecError(`unknown stage "${reload[1]}" for reload-during (one of ${RELOAD_STAGES.join(', ')})`);
+      if (!RELOAD_STAGES.includes(stage))
+        throw new FaultSpecError(`unknown stage "${reload[1]}" for reload-during (one of ${RELOAD_STAGES.join(', ')})`);
       if (!plan.reloadDuring.includes(stage)) plan.reloadDuring.push(stage);
     } else if ((WORKER_FAULTS as readonly string[]).includes(item)) {
       if (!plan.worker.includes(item as WorkerFault)) plan.worker.push(item as WorkerFault);
     } else {
-      throw new FaultSpecError(`unknown fault "${item}" (one of ${[...WORKER_FAULTS, ...RELOAD_STAGES.map((s) => `reload-during=${s}`)].join(', ')})`);
+      throw new FaultSpecError(
+        `unknown fault "${item}" (one of ${[...WORKER_FAULTS, ...RELOAD_STAGES.map((s) => `reload-during=${s}`)].join(', ')})`,
+      );
     }
   }
   return plan;
@@ -42,7 +45,9 @@ export function isBackendLoss(err: unknown): boolean {
   const e = err as { name?: string; message?: string } | null;
   if (!e) return false;
   if (e.name === 'BackendLostError') return true;
-  return /device (was |is )?lost|out of memory|\bOOM\b|GPUOutOfMemoryError|context lost|Instance reference no longer exists/i.test(e.message ?? '');
+  return /device (was |is )?lost|out of memory|\bOOM\b|GPUOutOfMemoryError|context lost|Instance reference no longer exists/i.test(
+    e.message ?? '',
+  );
 }
 
 export class BackendLostError extends Error {

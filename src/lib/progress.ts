@@ -11,7 +11,14 @@ export interface Progress {
 }
 
 /** Rate over the whole run so far (stable for batch-wise jobs), and the ETA that follows from it. */
-export function measureProgress(stage: string, done: number, total: number | null, startMs: number, nowMs: number, detail?: string): Progress {
+export function measureProgress(
+  stage: string,
+  done: number,
+  total: number | null,
+  startMs: number,
+  nowMs: number,
+  detail?: string,
+): Progress {
   const elapsedS = Math.max((nowMs - startMs) / 1000, 1e-3);
   const perSec = done / elapsedS;
   const etaS = total === null || perSec <= 0 ? null : Math.max(total - done, 0) / perSec;

@@ -33,11 +33,19 @@ export class CancelledError extends Error {
 export function errorReply(jobId: number, err: unknown, fallback: string): ErrorReply {
   const e = err as Error;
   const cancelled = e?.name === 'CancelledError';
-  const known = e?.name === 'ShardError' || e?.constructor?.name === 'ShardError' || e?.constructor?.name === 'QuotaError' || e?.name === 'ModelFileError';
+  const known =
+    e?.name === 'ShardError' ||
+    e?.constructor?.name === 'ShardError' ||
+    e?.constructor?.name === 'QuotaError' ||
+    e?.name === 'ModelFileError';
   return {
     type: 'error',
     jobId,
-    message: cancelled ? 'Cancelled; everything computed so far is kept.' : known ? e.message : `${fallback} (${e?.message ?? String(err)})`,
+    message: cancelled
+      ? 'Cancelled; everything computed so far is kept.'
+      : known
+        ? e.message
+        : `${fallback} (${e?.message ?? String(err)})`,
     detail: e?.stack ?? String(err),
     cancelled,
   };

@@ -2,7 +2,15 @@
 // page's query string) by the CLI. Pure; persistence is the caller's.
 import { BACKENDS, type BackendChoice } from './features/backend';
 import { DEFAULT_EMBEDDING, LAYOUTS, type LayoutMethod } from './embedding/run';
-import { DEFAULT_TRAIN, FEATURE_LAYERS, HEADS, TARGET_SPACES, type FeatureLayer, type HeadKind, type TargetSpace } from './retrieval/train-settings';
+import {
+  DEFAULT_TRAIN,
+  FEATURE_LAYERS,
+  HEADS,
+  TARGET_SPACES,
+  type FeatureLayer,
+  type HeadKind,
+  type TargetSpace,
+} from './retrieval/train-settings';
 
 export interface Settings {
   backend: BackendChoice;
@@ -39,7 +47,15 @@ export const DEFAULT_SETTINGS: Settings = {
   epochs: DEFAULT_TRAIN.epochs,
 };
 
-const LIMITS = { batchSize: [1, 64], threads: [0, 64], thumbnailPx: [32, 256], k: [1, 1000], perplexity: [2, 200], iterations: [50, 10000], epochs: [1, 1000] } as const;
+const LIMITS = {
+  batchSize: [1, 64],
+  threads: [0, 64],
+  thumbnailPx: [32, 256],
+  k: [1, 1000],
+  perplexity: [2, 200],
+  iterations: [50, 10000],
+  epochs: [1, 1000],
+} as const;
 
 function clampInt(value: unknown, [lo, hi]: readonly [number, number], fallback: number): number {
   const n = typeof value === 'string' ? Number(value) : value;

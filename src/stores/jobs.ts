@@ -69,7 +69,13 @@ export class WorkerHost<Req extends { jobId: number }, Rep extends Reply> {
       this.worker.onerror = (e) => {
         e.preventDefault();
         for (const [jobId, handler] of this.handlers) {
-          handler({ type: 'error', jobId, message: `A worker stopped unexpectedly (${e.message || 'script error'}). Reload the page; what was stored is kept.`, detail: String(e.message), cancelled: false } as unknown as Rep);
+          handler({
+            type: 'error',
+            jobId,
+            message: `A worker stopped unexpectedly (${e.message || 'script error'}). Reload the page; what was stored is kept.`,
+            detail: String(e.message),
+            cancelled: false,
+          } as unknown as Rep);
         }
       };
     }

@@ -10,12 +10,30 @@ import { sourceKey, type ShardSource } from '../lib/ingest/source';
 import type { ShardSummary } from '../lib/ingest/assemble';
 import type { Progress } from '../lib/progress';
 import { DEFAULT_SETTINGS, validateSettings, type Settings } from '../lib/settings';
-import { cachedFeatureHashes, clearAll, countRecords, malformedFeatures, getShard, listShardImages, openSimageDb, type ImageRecord, type ShardRecord } from '../lib/store/db';
+import {
+  cachedFeatureHashes,
+  clearAll,
+  countRecords,
+  malformedFeatures,
+  getShard,
+  listShardImages,
+  openSimageDb,
+  type ImageRecord,
+  type ShardRecord,
+} from '../lib/store/db';
 import { JobError, WorkerHost } from './jobs';
 import { FLATTEN_DIM, MIXED7_DIM, featureModelId } from '../lib/features/model';
 import type { EmbedLabelsRequest, EmbedLabelsResult, EmbeddingReply } from '../lib/embedding/protocol';
 import { embeddingSettingsOf, trainSettingsOf } from '../lib/settings';
-import type { ModelSummary, QueryResult, RetrievalEvaluation, TrainResult, TrainWorkerReply, TrainWorkerRequest, ExportResult } from '../lib/retrieval/protocol';
+import type {
+  ModelSummary,
+  QueryResult,
+  RetrievalEvaluation,
+  TrainResult,
+  TrainWorkerReply,
+  TrainWorkerRequest,
+  ExportResult,
+} from '../lib/retrieval/protocol';
 import type { EpochReport } from '../lib/retrieval/train-settings';
 import { parseFaults, type BackendFallback, type FaultPlan } from '../lib/faults';
 
@@ -29,15 +47,41 @@ export interface StageState {
 }
 
 export interface PipelineReport {
-  shard: { images: number; labelled: number; labels: number; train: number; validation: number; test: number; skipped: ShardSummary['skipped'] };
+  shard: {
+    images: number;
+    labelled: number;
+    labels: number;
+    train: number;
+    validation: number;
+    test: number;
+    skipped: ShardSummary['skipped'];
+  };
   backend: BackendName | null;
   backend_reason: string | null;
   model: string;
-  timings_s: { load: number; features: number; svd?: number; tsne?: number; umap?: number; sets?: number; train?: number; evaluate?: number };
+  timings_s: {
+    load: number;
+    features: number;
+    svd?: number;
+    tsne?: number;
+    umap?: number;
+    sets?: number;
+    train?: number;
+    evaluate?: number;
+  };
   features: { computed: number; cached: number; forward_passes: number; failed: { id: string; reason: string }[]; per_s: number };
   embedding?: { layout: string; k: number; images: number; train: number; unique_label_rows: number; kl: number | null; cached: boolean };
   /** The retrieval net: which head, what it read, how long it trained, whether a stored one was reused. */
-  net?: { head: string; layer: string; target: string; references: number; epochs: number; best_epoch: number; reused: boolean; backend: string | null };
+  net?: {
+    head: string;
+    layer: string;
+    target: string;
+    references: number;
+    epochs: number;
+    best_epoch: number;
+    reused: boolean;
+    backend: string | null;
+  };
   evaluation?: Partial<RetrievalEvaluation> & { similar_set_score: number };
   /** Backends given up in the middle of a stage (WebGPU device lost, out of memory) and where the work went on. */
   backend_fallbacks: BackendFallback[];
@@ -82,7 +126,12 @@ const faults: FaultPlan = (() => {
 })();
 settings.subscribe((s) => localStorage.setItem('simage.settings', JSON.stringify(s)));
 
-const idleStages = (): Record<StageName, StageState> => ({ load: idleStage(), features: idleStage(), embedding: idleStage(), train: idleStage() });
+const idleStages = (): Record<StageName, StageState> => ({
+  load: idleStage(),
+  features: idleStage(),
+  embedding: idleStage(),
+  train: idleStage(),
+});
 export const stages = writable<Record<StageName, StageState>>(idleStages());
 /** The retrieval net in use for the shard (trained, reused or imported), and its training curve while it trains. */
 export const model = writable<ModelSummary | null>(null);
@@ -109,15 +158,28 @@ export const errorMessage = writable<string | null>(null);
 export const resumeHint = writable<string | null>(null);
 export const storage = writable<{ usage: number; quota: number; persisted: boolean } | null>(null);
 /** What this page's run found and did so far, stage by stage (for the CLI's fault report and tests). */
-export const runInfo = writable<{ featurePlan: { images: number; cached: number; toCompute: number } | null; embeddingCached: boolean | null; netReused: boolean | null }>({ featurePlan: null, embeddingCached: null, netReused: null });
+export const runInfo = writable<{
+  featurePlan: { images: number; cached: number; toCompute: number } | null;
+  embeddingCached: boolean | null;
+  netReused: boolean | null;
+}>({ featurePlan: null, embeddingCached: null, netReused: null });
 export const running = derived(stages, (s) => STAGES.some((name) => s[name].status === 'running'));
 
 // ---- workers ---------------------------------------------------------------------------------------------------
-const ingest = new WorkerHost<LoadRequest, IngestReply>(() => new Worker(new URL('../../workers/ingest.worker.ts', import.meta.url), { type: 'module', name: 'ingest' }));
-const features = new WorkerHost<ExtractRequest | EmbedRequest, FeaturesReply>(() => new Worker(new URL('../../workers/features.worker.ts', import.meta.url), { type: 'module', name: 'features' }));
-const embedder = new WorkerHost<EmbedLabelsRequest, EmbeddingReply>(() => new Worker(new URL('../../workers/embedding.worker.ts', import.meta.url), { type: 'module', name: 'embedding' }));
+const ingest = new WorkerHost<LoadRequest, IngestReply>(
+  () => new Worker(new URL('../../workers/ingest.worker.ts', import.meta.url), { type: 'module', name: 'ingest' }),
+);
+const features = new WorkerHost<ExtractRequest | EmbedRequest, FeaturesReply>(
+  () => new Worker(new URL('../../workers/features.worker.ts', import.meta.url), { type: 'module', name: 'features' }),
+);
+const embedder = new WorkerHost<EmbedLabelsRequest, EmbeddingReply>(
+  () => new Worker(new URL('../../workers/embedding.worker.ts', import.meta.url), { type: 'module', name: 'embedding' }),
+);
 // The training worker holds the model for searches, so it is never terminated for idleness.
-const trainer = new WorkerHost<TrainWorkerRequest, TrainWorkerReply>(() => new Worker(new URL('../../workers/train.worker.ts', import.meta.url), { type: 'module', name: 'train' }), Infinity);
+const trainer = new WorkerHost<TrainWorkerRequest, TrainWorkerReply>(
+  () => new Worker(new URL('../../workers/train.worker.ts', import.meta.url), { type: 'module', name: 'train' }),
+  Infinity,
+);
 let cancelCurrent: (() => void) | null = null;
 let modelId = '';
 
@@ -197,7 +259,15 @@ export async function runShard(source: ShardSource): Promise<PipelineReport> {
     setStage('features', { status: 'running' });
     let cachedAtStart = 0;
     const featureJob = features.run<ExtractResult>(
-      { type: 'extract', shardId: loadedShard.shardId, source, backend: s.backend, batchSize: s.batchSize, threads: s.threads, inject: faults.worker },
+      {
+        type: 'extract',
+        shardId: loadedShard.shardId,
+        source,
+        backend: s.backend,
+        batchSize: s.batchSize,
+        threads: s.threads,
+        inject: faults.worker,
+      },
       ['result'],
       (r) => {
         if (r.type === 'plan') {
@@ -299,17 +369,40 @@ export async function runShard(source: ShardSource): Promise<PipelineReport> {
 async function runEmbeddingStage(shardId: string): Promise<EmbedLabelsResult> {
   setStage('embedding', { status: 'running' });
   let imageIds: string[] | null = null;
-  const job = embedder.run<EmbedLabelsResult>({ type: 'embed-labels', shardId, settings: embeddingSettingsOf(get(settings)) }, ['result'], (r) => {
-    if (r.type === 'progress') setStage('embedding', { progress: r.progress });
-    else if (r.type === 'layout') {
-      imageIds = r.imageIds ?? imageIds;
-      if (imageIds) embedding.set({ imageIds, layout: r.layout, trainIndex: new Int32Array(0), similar: new Int32Array(0), k: 0, similarSetScore: null, kl: r.kl, final: false });
-    }
-  });
+  const job = embedder.run<EmbedLabelsResult>(
+    { type: 'embed-labels', shardId, settings: embeddingSettingsOf(get(settings)) },
+    ['result'],
+    (r) => {
+      if (r.type === 'progress') setStage('embedding', { progress: r.progress });
+      else if (r.type === 'layout') {
+        imageIds = r.imageIds ?? imageIds;
+        if (imageIds)
+          embedding.set({
+            imageIds,
+            layout: r.layout,
+            trainIndex: new Int32Array(0),
+            similar: new Int32Array(0),
+            k: 0,
+            similarSetScore: null,
+            kl: r.kl,
+            final: false,
+          });
+      }
+    },
+  );
   cancelCurrent = job.cancel;
   const result = await job.done;
   setStage('embedding', { status: 'done', elapsedMs: result.timingsMs.svd + result.timingsMs.layout + result.timingsMs.sets });
-  embedding.set({ imageIds: result.imageIds, layout: result.layout, trainIndex: result.trainIndex, similar: result.similar, k: result.k, similarSetScore: result.similarSetScore, kl: result.kl, final: true });
+  embedding.set({
+    imageIds: result.imageIds,
+    layout: result.layout,
+    trainIndex: result.trainIndex,
+    similar: result.similar,
+    k: result.k,
+    similarSetScore: result.similarSetScore,
+    kl: result.kl,
+    final: true,
+  });
   runInfo.update((i) => ({ ...i, embeddingCached: result.cached }));
   return result;
 }
@@ -335,7 +428,8 @@ async function runStageAlone(name: StageName, run: (shardId: string) => Promise<
   }
 }
 
-const bestEpoch = (history: EpochReport[]) => history.reduce((best, e) => (!best || e.validation.score > best.validation.score ? e : best), null as EpochReport | null)?.epoch ?? 0;
+const bestEpoch = (history: EpochReport[]) =>
+  history.reduce((best, e) => (!best || e.validation.score > best.validation.score ? e : best), null as EpochReport | null)?.epoch ?? 0;
 
 /** Trains the retrieval net on the shard's features and label embedding (or reuses the stored one). */
 async function runTrainStage(shardId: string, reuse: boolean): Promise<TrainResult> {
@@ -343,7 +437,17 @@ async function runTrainStage(shardId: string, reuse: boolean): Promise<TrainResu
   epochs.set([]);
   const s = get(settings);
   const job = trainer.run<TrainResult>(
-    { type: 'train', shardId, embedding: embeddingSettingsOf(s), train: trainSettingsOf(s), featureModelId: await modelIdOnce(), backend: s.backend, threads: s.threads, reuse, inject: faults.worker },
+    {
+      type: 'train',
+      shardId,
+      embedding: embeddingSettingsOf(s),
+      train: trainSettingsOf(s),
+      featureModelId: await modelIdOnce(),
+      backend: s.backend,
+      threads: s.threads,
+      reuse,
+      inject: faults.worker,
+    },
     ['trained'],
     (r) => {
       if (r.type === 'progress') setStage('train', { progress: r.progress });
@@ -375,7 +479,10 @@ export async function searchImage(imageId: string) {
   if (!current || !get(model)) return;
   search.set({ query: { kind: 'image', imageId }, results: get(search)?.results ?? [], ms: 0, error: null, busy: true });
   try {
-    const r = await trainer.run<QueryResult>({ type: 'query', shardId: current.shardId, query: { kind: 'image', imageId }, k: get(settings).k }, ['results']).done;
+    const r = await trainer.run<QueryResult>(
+      { type: 'query', shardId: current.shardId, query: { kind: 'image', imageId }, k: get(settings).k },
+      ['results'],
+    ).done;
     if (get(search)?.query.kind === 'image' && (get(search)?.query as { imageId: string }).imageId !== imageId) return; // a newer query won
     search.set({ query: { kind: 'image', imageId }, results: r.results, ms: r.ms, error: null, busy: false });
   } catch (err) {
@@ -399,7 +506,10 @@ export async function searchFile(file: File) {
     const t0 = performance.now();
     const bytes = await file.arrayBuffer();
     const f = await embedImages([bytes]);
-    const r = await trainer.run<QueryResult>({ type: 'query', shardId: current.shardId, query: { kind: 'features', flatten: f.flatten, mixed7: f.mixed7 }, k: get(settings).k }, ['results']).done;
+    const r = await trainer.run<QueryResult>(
+      { type: 'query', shardId: current.shardId, query: { kind: 'features', flatten: f.flatten, mixed7: f.mixed7 }, k: get(settings).k },
+      ['results'],
+    ).done;
     search.set({ query, results: r.results, ms: performance.now() - t0, error: null, busy: false });
   } catch (err) {
     search.set({ query, results: [], ms: 0, error: (err as Error).message, busy: false });
@@ -435,7 +545,10 @@ export async function importModel(file: Blob): Promise<boolean> {
   errorMessage.set(null);
   const s = get(settings);
   try {
-    const r = await trainer.run<TrainResult>({ type: 'import', shardId: current.shardId, file, featureModelId: await modelIdOnce(), backend: s.backend, threads: s.threads }, ['trained']).done;
+    const r = await trainer.run<TrainResult>(
+      { type: 'import', shardId: current.shardId, file, featureModelId: await modelIdOnce(), backend: s.backend, threads: s.threads },
+      ['trained'],
+    ).done;
     model.set(r);
     epochs.set([]);
     search.set(null);
@@ -450,7 +563,10 @@ export async function importModel(file: Blob): Promise<boolean> {
 async function restoreModel(shardId: string) {
   const s = get(settings);
   try {
-    const r = await trainer.run<TrainResult | { type: 'none'; jobId: number }>({ type: 'restore', shardId, backend: s.backend, threads: s.threads }, ['trained', 'none']).done;
+    const r = await trainer.run<TrainResult | { type: 'none'; jobId: number }>(
+      { type: 'restore', shardId, backend: s.backend, threads: s.threads },
+      ['trained', 'none'],
+    ).done;
     if (r.type === 'trained') {
       model.set(r);
       epochs.set(r.history);
@@ -469,12 +585,17 @@ export function cancel() {
 /** Features of loose image bytes, not cached (dropped images, backend checks). */
 export async function embedImages(buffers: ArrayBuffer[], backend = get(settings).backend) {
   const s = get(settings);
-  const job = features.run<EmbedResult>({ type: 'embed', images: buffers, backend, batchSize: s.batchSize, threads: s.threads }, ['embedded'], (r) => {
-    if (r.type === 'backend') {
-      const { type: _t, jobId: _j, ...info } = r;
-      backendInfo.set(info);
-    }
-  }, buffers);
+  const job = features.run<EmbedResult>(
+    { type: 'embed', images: buffers, backend, batchSize: s.batchSize, threads: s.threads },
+    ['embedded'],
+    (r) => {
+      if (r.type === 'backend') {
+        const { type: _t, jobId: _j, ...info } = r;
+        backendInfo.set(info);
+      }
+    },
+    buffers,
+  );
   return job.done;
 }
 
@@ -545,6 +666,8 @@ export async function restore() {
     void restoreModel(shown.record.shardId);
   }
   if (shown && shown.missing > 0 && shown.record.source.kind !== 'url') {
-    resumeHint.set(`Features are stored for ${shown.list.length - shown.missing} of ${shown.list.length} images of "${shown.record.name}". Pick the same ${shown.record.source.kind === 'files' ? 'folder' : 'file'} again to compute the other ${shown.missing}; nothing stored is computed again.`);
+    resumeHint.set(
+      `Features are stored for ${shown.list.length - shown.missing} of ${shown.list.length} images of "${shown.record.name}". Pick the same ${shown.record.source.kind === 'files' ? 'folder' : 'file'} again to compute the other ${shown.missing}; nothing stored is computed again.`,
+    );
   }
 }

@@ -31,7 +31,9 @@ async function walk(entry: Entry, prefix: string, out: { path: string; file: Blo
 
 const stripFirst = (files: { path: string; file: Blob }[]) => {
   const first = files[0]?.path.split('/')[0];
-  return first && files.every((f) => f.path.startsWith(`${first}/`)) ? files.map((f) => ({ ...f, path: f.path.slice(first.length + 1) })) : files;
+  return first && files.every((f) => f.path.startsWith(`${first}/`))
+    ? files.map((f) => ({ ...f, path: f.path.slice(first.length + 1) }))
+    : files;
 };
 
 export async function sourceFromDrop(data: DataTransfer): Promise<ShardSource | null> {

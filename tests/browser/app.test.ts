@@ -56,7 +56,9 @@ describe('demo shard through the UI', () => {
     expect(first.report!.timings_s.svd).toBeGreaterThan(0);
     expect(first.report!.timings_s.tsne).toBeGreaterThan(0);
     expect(await page.evaluate(() => (window as any).__simageMap.points())).toBe(506);
-    await expect.poll(() => page.getByTestId('similar-set-score').textContent()).toBe(first.report!.evaluation!.similar_set_score.toFixed(4));
+    await expect
+      .poll(() => page.getByTestId('similar-set-score').textContent())
+      .toBe(first.report!.evaluation!.similar_set_score.toFixed(4));
     const canvas = page.getByTestId('map-canvas');
     await canvas.scrollIntoViewIfNeeded();
     // A pixel of the map is painted where a point is (not the white background).
@@ -149,7 +151,9 @@ describe('WebGPU correctness', () => {
         maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
         maxAbs = Math.max(maxAbs, Math.abs(a[i]));
       }
-      console.info(`[webgpu vs wasm] ${key}: max |diff| ${maxDiff.toExponential(2)}, relative to max |value| ${(maxDiff / maxAbs).toExponential(2)}`);
+      console.info(
+        `[webgpu vs wasm] ${key}: max |diff| ${maxDiff.toExponential(2)}, relative to max |value| ${(maxDiff / maxAbs).toExponential(2)}`,
+      );
       expect(maxAbs).toBeGreaterThan(0);
       expect(maxDiff / maxAbs).toBeLessThan(2e-3);
     }

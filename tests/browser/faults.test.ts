@@ -19,7 +19,10 @@ interface FaultEntry {
 
 async function run(shard: string, args: string[], inspect: ((page: Page) => Promise<void>) | null = null) {
   const lines: string[] = [];
-  const report = await runPipeline(parseArgs([shard, '--port', '0', '--timeout-s', '600', ...args]), { onProgress: (l: string) => lines.push(l), inspect });
+  const report = await runPipeline(parseArgs([shard, '--port', '0', '--timeout-s', '600', ...args]), {
+    onProgress: (l: string) => lines.push(l),
+    inspect,
+  });
   const faults = report.faults as FaultEntry[];
   const byName = Object.fromEntries(faults.map((f) => [f.fault, f]));
   return { report, faults: byName, lines };
@@ -30,9 +33,20 @@ describe('faults injected into a whole pipeline run', () => {
     // 1,500 ImageIDs over 24 distinct images (24 forward passes), nearly every label row distinct: an embedding
     // and a training run long enough to be cut off in the middle.
     const shard = makeLoadShard(1500, 24, { tags: 499, offset: 200 });
-    const { report, faults, lines } = await run(shard.dir, ['--backend', 'wasm', '--batch', '4', '--epochs', '6', '--inject', 'reload-during=features,reload-during=embedding,reload-during=train']);
+    const { report, faults, lines } = await run(shard.dir, [
+      '--backend',
+      'wasm',
+      '--batch',
+      '4',
+      '--epochs',
+      '6',
+      '--inject',
+      'reload-during=features,reload-during=embedding,reload-during=train',
+    ]);
     expect(lines.filter((l) => l.startsWith('[inject] closed the page during'))).toHaveLength(3);
-    console.info(`[close during stages] ${lines.filter((l) => l.startsWith('[inject]')).join(' | ')}; last run's timings ${JSON.stringify(report.timings_s)}`);
+    console.info(
+      `[close during stages] ${lines.filter((l) => l.startsWith('[inject]')).join(' | ')}; last run's timings ${JSON.stringify(report.timings_s)}`,
+    );
     const f = faults['reload-during=features'];
     expect(f.met).toBe(true);
     // Closed mid-extraction: the stored batches are found again (every image that shows one of those contents),
@@ -72,7 +86,9 @@ describe('faults injected into a whole pipeline run', () => {
     const { report, faults } = await run(shard.dir, ['--backend', 'wasm', '--batch', '4', '--epochs', '2', '--inject', 'quota']);
     const q = faults.quota;
     expect(q.met).toBe(true);
-    expect(q.message).toMatch(/^The browser refused to store more data \(storage quota reached\)\. This site stores [\d.]+ [MG]B of the [\d.]+ [MG]B the browser allows it\. Everything stored so far stays readable\./);
+    expect(q.message).toMatch(
+      /^The browser refused to store more data \(storage quota reached\)\. This site stores [\d.]+ [MG]B of the [\d.]+ [MG]B the browser allows it\. Everything stored so far stays readable\./,
+    );
     expect(q.stored_before!.features).toBe(8); // two batches of 4 written before the refusal
     expect(q.after!.featurePlan).toMatchObject({ images: 16, cached: 8, toCompute: 8 });
     expect(q.survived).toBe(true);
@@ -84,9 +100,13 @@ describe('faults injected into a whole pipeline run', () => {
     it(`the WebGPU device ${fault === 'oom' ? 'runs out of memory' : 'is lost'} mid-run: features and training go on on the next backend and the report says so`, async () => {
       const shard = makeShardFolder(6, { withBad: false, offset: fault === 'oom' ? 400 : 410 });
       let shown: string[] = [];
-      const { report, faults } = await run(shard.dir, ['--backend', 'webgpu', '--batch', '2', '--epochs', '3', '--inject', fault], async (page) => {
-        shown = await page.getByTestId('fallback').allTextContents();
-      });
+      const { report, faults } = await run(
+        shard.dir,
+        ['--backend', 'webgpu', '--batch', '2', '--epochs', '3', '--inject', fault],
+        async (page) => {
+          shown = await page.getByTestId('fallback').allTextContents();
+        },
+      );
       // The page says so too, under the load report.
       expect(shown).toHaveLength(2);
       expect(shown[0]).toMatch(/^features: webgpu gave out after 2 images \(.+\); wasm finished the work$/);

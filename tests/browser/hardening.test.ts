@@ -94,7 +94,9 @@ describe('a shard full of bad input', () => {
     await checkNoScriptRan(page, dialogs);
 
     const tasks = await longTasks(page);
-    console.info(`[bad shard] ${ids.length} images loaded, ${done.report!.shard.skipped.length} items skipped; slowest page round trip ${Math.max(...pings)} ms over ${pings.length}; long tasks ${JSON.stringify(tasks.map((t) => t.duration))}`);
+    console.info(
+      `[bad shard] ${ids.length} images loaded, ${done.report!.shard.skipped.length} items skipped; slowest page round trip ${Math.max(...pings)} ms over ${pings.length}; long tasks ${JSON.stringify(tasks.map((t) => t.duration))}`,
+    );
     expect(Math.max(...pings)).toBeLessThan(1000);
     expect(Math.max(0, ...tasks.map((t) => t.duration))).toBeLessThan(200);
   });
@@ -125,7 +127,9 @@ describe('a shard full of bad input', () => {
     cleanups.push(() => server.close());
     await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl)}&backend=wasm`);
     await expect.poll(() => snapshot(page).then((s) => s.error), { timeout: 60_000 }).toMatch(/holds no image that loads/);
-    await expect.poll(() => page.getByTestId('error').textContent()).toMatch(/holds no image that loads: 1 item was skipped, and the list below says why/);
+    await expect
+      .poll(() => page.getByTestId('error').textContent())
+      .toMatch(/holds no image that loads: 1 item was skipped, and the list below says why/);
     const summary = await page.evaluate(() => (window as any).__simage.shardSummary());
     expect(summary.skipped).toEqual([{ id: 'labels.csv', reason: 'label file is empty' }]);
     // Still usable: nothing left running, and the load controls answer.
@@ -157,8 +161,16 @@ describe('a shard full of bad input', () => {
     const oversized = structuredClone(parts);
     oversized.modelJson.weightsManifest[0].weights[0].shape = [4096, 1e9];
     const variants: [string, Blob | Uint8Array, RegExp][] = [
-      ['truncated', bytes.subarray(0, Math.floor(bytes.length * 0.6)), /^The model file is damaged or not a zip file \(it may be truncated\)\./],
-      ['checksum', await rewrite(blob, 'weights.bin', (b) => Uint8Array.from(b, (v, i) => (i === 100 ? v ^ 1 : v))), /checksum of weights\.bin/],
+      [
+        'truncated',
+        bytes.subarray(0, Math.floor(bytes.length * 0.6)),
+        /^The model file is damaged or not a zip file \(it may be truncated\)\./,
+      ],
+      [
+        'checksum',
+        await rewrite(blob, 'weights.bin', (b) => Uint8Array.from(b, (v, i) => (i === 100 ? v ^ 1 : v))),
+        /checksum of weights\.bin/,
+      ],
       ['oversized', await packModelFile(oversized), /unsupported type or shape|oversized/],
       ['hostile-head', await rewrite(blob, 'manifest.json', (b) => JSON.stringify({ ...json(b), head: HOSTILE.xssId })), /unknown head/],
       [
@@ -212,7 +224,9 @@ describe('storage', () => {
       return { usage: e.usage ?? 0, quota: e.quota ?? 0, persisted: await navigator.storage.persisted() };
     });
     expect(est.usage).toBeGreaterThan(0);
-    await expect.poll(() => page.getByTestId('storage').textContent()).toMatch(new RegExp(`^[\\d.]+ K?M?G?B stored of ${formatBytes(est.quota).replace('.', '\\.')}$`));
+    await expect
+      .poll(() => page.getByTestId('storage').textContent())
+      .toMatch(new RegExp(`^[\\d.]+ K?M?G?B stored of ${formatBytes(est.quota).replace('.', '\\.')}$`));
     if (est.persisted) {
       expect(await page.getByTestId('persisted').isVisible()).toBe(true);
     } else {
@@ -223,4 +237,3 @@ describe('storage', () => {
     }
   });
 });
-

@@ -6,7 +6,14 @@ import { launch } from '../../scripts/browser.mjs';
 export interface Snapshot {
   stages: Record<'load' | 'features' | 'embedding' | 'train', { status: string; progress: { done: number; total: number | null } | null }>;
   report: null | {
-    shard: { images: number; labelled: number; labels: number; train: number; validation: number; skipped: { id: string; reason: string }[] };
+    shard: {
+      images: number;
+      labelled: number;
+      labels: number;
+      train: number;
+      validation: number;
+      skipped: { id: string; reason: string }[];
+    };
     backend: string;
     model: string;
     timings_s: { load: number; features: number; svd?: number; tsne?: number; umap?: number; train?: number; evaluate?: number };
@@ -25,7 +32,11 @@ export interface Snapshot {
   error: string | null;
   images: number;
   featureCount: number;
-  runInfo: { featurePlan: { images: number; cached: number; toCompute: number } | null; embeddingCached: boolean | null; netReused: boolean | null };
+  runInfo: {
+    featurePlan: { images: number; cached: number; toCompute: number } | null;
+    embeddingCached: boolean | null;
+    netReused: boolean | null;
+  };
 }
 
 export async function openBrowser(profile: string | null = null): Promise<{ context: BrowserContext; page: Page }> {
@@ -35,7 +46,8 @@ export async function openBrowser(profile: string | null = null): Promise<{ cont
   return { context, page };
 }
 
-export const snapshot = (page: Page) => page.evaluate(() => (window as unknown as { __simage: { snapshot(): unknown } }).__simage.snapshot()) as Promise<Snapshot>;
+export const snapshot = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __simage: { snapshot(): unknown } }).__simage.snapshot()) as Promise<Snapshot>;
 
 /** Polls the app until `done(snapshot)` holds; fails fast with the app's own error sentence. */
 export async function waitFor(page: Page, done: (s: Snapshot) => boolean, timeoutMs: number): Promise<Snapshot> {
@@ -97,7 +109,8 @@ export async function recordLongTasks(page: Page) {
   });
 }
 
-export const longTasks = (page: Page) => page.evaluate(() => (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks ?? []);
+export const longTasks = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks ?? []);
 
 /** Every dialog (alert, confirm, prompt) the page opens: an injected script would open one. Dismissed at once. */
 export function watchDialogs(page: Page): string[] {

@@ -27,7 +27,11 @@ async function interact(page: Page, s: Snapshot, round: number, seen: Set<string
     await page.mouse.wheel(0, round % 6 < 3 ? 2400 : -1800);
     seen.add('gallery scroll');
     const cell = gallery.locator('button.cell').nth(round % 7);
-    if (await cell.isVisible()) await cell.hover({ timeout: 2000 }).then(() => seen.add('gallery hover'), () => {});
+    if (await cell.isVisible())
+      await cell.hover({ timeout: 2000 }).then(
+        () => seen.add('gallery hover'),
+        () => {},
+      );
   }
   const map = page.getByTestId('map-canvas');
   if (await map.isVisible()) {
@@ -111,7 +115,7 @@ describe('a 10,000-image shard', () => {
     const t = report.timings_s;
     console.info(
       `[load] ${COUNT} images (${report.features.forward_passes} forward passes, ${report.features.per_s.toFixed(2)}/s); load ${t.load.toFixed(1)} s, features ${t.features.toFixed(1)} s, umap ${(t.umap ?? 0).toFixed(1)} s, train ${(t.train ?? 0).toFixed(1)} s; ` +
-        `main-thread tasks over 50 ms: ${tasks.length} (${tasks.map((x) => x.duration).join(", ")} ms), longest ${Math.max(0, ...tasks.map((x) => x.duration))} ms`,
+        `main-thread tasks over 50 ms: ${tasks.length} (${tasks.map((x) => x.duration).join(', ')} ms), longest ${Math.max(0, ...tasks.map((x) => x.duration))} ms`,
     );
     expect(Math.max(0, ...tasks.map((x) => x.duration))).toBeLessThan(200);
   });

@@ -9,8 +9,11 @@ import { makeShardFolder, ROOT, writeArchives } from '../fixtures/make-shard';
 
 function pipeline(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'scripts', 'pipeline.mjs'), ...args], { cwd: ROOT, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [join(ROOT, 'scripts', 'pipeline.mjs'), ...args],
+      { cwd: ROOT, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -42,7 +45,8 @@ describe('npm run pipeline', () => {
     expect(report.net).toMatchObject({ head: 'embedding', reused: false });
     expect(report.timings_s.train).toBeGreaterThan(0);
     expect(report.timings_s.evaluate).toBeGreaterThan(0);
-    for (const table of ['score', 'precision_at_k', 'map']) expect(Object.keys(report.evaluation[table]).sort()).toEqual(['feature_knn', 'oracle', 'random', 'trained']);
+    for (const table of ['score', 'precision_at_k', 'map'])
+      expect(Object.keys(report.evaluation[table]).sort()).toEqual(['feature_knn', 'oracle', 'random', 'trained']);
     expect(report.evaluation.queries).toBe(report.shard.validation);
     const ids = report.shard.skipped.map((s: { id: string }) => s.id);
     expect(ids).toEqual(expect.arrayContaining(['images/not_an_image.png', 'images/empty.jpg', 'img_000', 'ghost_image']));
@@ -56,7 +60,9 @@ describe('npm run pipeline', () => {
     expect(again.net.reused).toBe(false); // another container is another shard: its model is its own
 
     // Another layout through the CLI: 'svd' has no 2-D step and reports no t-SNE time.
-    const svd = JSON.parse((await pipeline([archives.tgz, '--backend', 'wasm', '--profile', profile, '--layout', 'svd', '--k', '5'])).stdout);
+    const svd = JSON.parse(
+      (await pipeline([archives.tgz, '--backend', 'wasm', '--profile', profile, '--layout', 'svd', '--k', '5'])).stdout,
+    );
     expect(svd.embedding).toMatchObject({ layout: 'svd', k: 5 });
     expect(svd.timings_s.tsne).toBeUndefined();
     expect(svd.evaluation.similar_set_score).toBeGreaterThan(0);

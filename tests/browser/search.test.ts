@@ -42,7 +42,8 @@ describe('search with the retrieval net', () => {
     expect(r.net!.epochs).toBeLessThanOrEqual(6);
     const ev = r.evaluation!;
     expect(ev).toMatchObject({ k: 100, queries: 253 });
-    for (const table of [ev.score!, ev.precision_at_k!, ev.map!]) for (const m of ['trained', 'feature_knn', 'random', 'oracle'] as const) expect(table[m]).toBeGreaterThanOrEqual(0);
+    for (const table of [ev.score!, ev.precision_at_k!, ev.map!])
+      for (const m of ['trained', 'feature_knn', 'random', 'oracle'] as const) expect(table[m]).toBeGreaterThanOrEqual(0);
     expect(ev.score!.oracle).toBeGreaterThan(ev.score!.trained);
     expect(ev.score!.oracle).toBeGreaterThan(ev.score!.random);
     expect(r.timings_s.train).toBeGreaterThan(0);
@@ -134,7 +135,13 @@ describe('search with the retrieval net', () => {
           const directives: string[] = [];
           document.addEventListener('securitypolicyviolation', (e) => directives.push(`${e.effectiveDirective} ${e.blockedURI}`));
           setTimeout(() => {
-            const attempt = (f: () => unknown) => { try { return String(f()); } catch (e) { return (e as Error).name; } };
+            const attempt = (f: () => unknown) => {
+              try {
+                return String(f());
+              } catch (e) {
+                return (e as Error).name;
+              }
+            };
             const out = { eval: attempt(() => (0, eval)('1 + 1')), fn: attempt(() => new Function('return 1')()) };
             setTimeout(() => resolve({ ...out, directives: [...new Set(directives)] }), 50);
           }, 0);
@@ -144,8 +151,13 @@ describe('search with the retrieval net', () => {
     // ... and a request to another host is blocked before it is sent.
     const blocked = await page.evaluate(async () => {
       await new Promise((r) => setTimeout(r, 0));
-      const seen = new Promise<string>((resolve) => document.addEventListener('securitypolicyviolation', (e) => resolve(e.violatedDirective), { once: true }));
-      const fetched = await fetch('https://example.com/upload', { method: 'POST', body: 'x' }).then(() => 'sent', () => 'refused');
+      const seen = new Promise<string>((resolve) =>
+        document.addEventListener('securitypolicyviolation', (e) => resolve(e.violatedDirective), { once: true }),
+      );
+      const fetched = await fetch('https://example.com/upload', { method: 'POST', body: 'x' }).then(
+        () => 'sent',
+        () => 'refused',
+      );
       return { fetched, directive: await seen };
     });
     expect(blocked).toEqual({ fetched: 'refused', directive: 'connect-src' });

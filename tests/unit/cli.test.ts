@@ -4,10 +4,22 @@ import { parseArgs } from '../../scripts/pipeline.mjs';
 
 describe('pipeline CLI arguments', () => {
   it('reads the shard and options', () => {
-    expect(parseArgs(['shard/', '--backend', 'wasm', '--profile', 'p', '--out', 'r.json', '--batch', '4', '--threads', '1'])).toMatchObject({ shard: 'shard/', backend: 'wasm', profile: 'p', out: 'r.json', batch: 4, threads: 1 });
+    expect(parseArgs(['shard/', '--backend', 'wasm', '--profile', 'p', '--out', 'r.json', '--batch', '4', '--threads', '1'])).toMatchObject(
+      { shard: 'shard/', backend: 'wasm', profile: 'p', out: 'r.json', batch: 4, threads: 1 },
+    );
     expect(parseArgs(['http://x/s.tar.gz']).backend).toBe('auto');
-    expect(parseArgs(['s', '--layout', 'umap', '--k', '60', '--perplexity', '20', '--iterations', '500'])).toMatchObject({ layout: 'umap', k: 60, perplexity: 20, iterations: 500 });
-    expect(parseArgs(['s', '--head', 'sets', '--layer', 'mixed7', '--target', 'layout', '--epochs', '12'])).toMatchObject({ head: 'sets', layer: 'mixed7', target: 'layout', epochs: 12 });
+    expect(parseArgs(['s', '--layout', 'umap', '--k', '60', '--perplexity', '20', '--iterations', '500'])).toMatchObject({
+      layout: 'umap',
+      k: 60,
+      perplexity: 20,
+      iterations: 500,
+    });
+    expect(parseArgs(['s', '--head', 'sets', '--layer', 'mixed7', '--target', 'layout', '--epochs', '12'])).toMatchObject({
+      head: 'sets',
+      layer: 'mixed7',
+      target: 'layout',
+      epochs: 12,
+    });
   });
   it('refuses what it does not know, with one line', () => {
     expect(() => parseArgs([])).toThrow(/usage/);
@@ -19,11 +31,17 @@ describe('pipeline CLI arguments', () => {
     expect(() => parseArgs(['s', '--out'])).toThrow(/needs a value/);
     expect(() => parseArgs(['s', '--layout', 'pca'])).toThrow(/unknown layout/);
     expect(() => parseArgs(['s', '--k', 'ten'])).toThrow(/whole number/);
-    expect(() => parseArgs(['s', '--inject', 'disk-full'])).toThrow(/unknown fault disk-full \(quota, device-lost, oom, reload-during=features/);
+    expect(() => parseArgs(['s', '--inject', 'disk-full'])).toThrow(
+      /unknown fault disk-full \(quota, device-lost, oom, reload-during=features/,
+    );
     expect(() => parseArgs(['s', '--inject', 'reload-during=ingest'])).toThrow(/unknown fault reload-during=ingest/);
   });
   it('collects --inject faults, repeated or comma-separated', () => {
     expect(parseArgs(['s']).inject).toEqual([]);
-    expect(parseArgs(['s', '--inject', 'quota', '--inject', 'reload-during=features, reload-during=train']).inject).toEqual(['quota', 'reload-during=features', 'reload-during=train']);
+    expect(parseArgs(['s', '--inject', 'quota', '--inject', 'reload-during=features, reload-during=train']).inject).toEqual([
+      'quota',
+      'reload-during=features',
+      'reload-during=train',
+    ]);
   });
 });

@@ -20,8 +20,8 @@ describe('knn2d', () => {
     const xy = new Float32Array(2 * n);
     for (let i = 0; i < n; i++) {
       const cluster = i % 3;
-      xy[2 * i] = (i < 350 ? random() * 100 : cluster * 40 + random() * 3);
-      xy[2 * i + 1] = (i < 350 ? random() * 100 : random() * 3);
+      xy[2 * i] = i < 350 ? random() * 100 : cluster * 40 + random() * 3;
+      xy[2 * i + 1] = i < 350 ? random() * 100 : random() * 3;
     }
     const all = Int32Array.from({ length: n }, (_, i) => i);
     const subset = all.filter((i) => i % 4 !== 1);

@@ -1,7 +1,14 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { UMAP } from 'umap-js';
-import { DEFAULT_EMBEDDING, embeddingKey, runEmbedding, type EmbeddingInput, type EmbeddingResult, type EmbeddingSettings } from '../../src/lib/embedding/run';
+import {
+  DEFAULT_EMBEDDING,
+  embeddingKey,
+  runEmbedding,
+  type EmbeddingInput,
+  type EmbeddingResult,
+  type EmbeddingSettings,
+} from '../../src/lib/embedding/run';
 import { getEmbedding, openSimageDb, putEmbedding } from '../../src/lib/store/db';
 import { seededRandom } from '../../src/lib/random';
 
@@ -24,7 +31,11 @@ function topicShard(): EmbeddingInput & { topic: number[] } {
 }
 
 function run(input: EmbeddingInput, settings: Partial<EmbeddingSettings>): { result: EmbeddingResult; events: string[] } {
-  const gen = runEmbedding(input, { ...DEFAULT_EMBEDDING, k: 20, iterations: 1000, ...settings }, (random) => new UMAP({ nComponents: 2, nNeighbors: 15, random }));
+  const gen = runEmbedding(
+    input,
+    { ...DEFAULT_EMBEDDING, k: 20, iterations: 1000, ...settings },
+    (random) => new UMAP({ nComponents: 2, nNeighbors: 15, random }),
+  );
   const events: string[] = [];
   for (;;) {
     const r = gen.next();
@@ -44,26 +55,29 @@ function sameTopicShare(result: EmbeddingResult, topic: number[]): number {
 describe('label embedding run', () => {
   const input = topicShard();
 
-  it.each(['tsne', 'umap', 'svd'] as const)('%s: similar sets are training images of the same topic, and score above random sets', (layout) => {
-    const { result, events } = run(input, { layout });
-    expect(result.layout.length).toBe(2 * input.imageIds.length);
-    expect(result.trainIndex.length).toBe(input.train.filter(Boolean).length);
-    expect(result.similar.length).toBe(result.trainIndex.length * 20);
-    const trainSet = new Set(result.trainIndex);
-    result.trainIndex.forEach((row, j) => {
-      const set = Array.from(result.similar.subarray(j * 20, (j + 1) * 20));
-      expect(set).not.toContain(row);
-      for (const s of set) expect(trainSet.has(s)).toBe(true);
-    });
-    expect(sameTopicShare(result, input.topic)).toBeGreaterThan(0.9);
-    expect(result.uniqueRows).toBe(160);
-    expect(events[0]).toBe('svd');
-    expect(events.at(-1)).toBe('sets');
-    // Random similar sets for comparison: the same score function, fixed seed.
-    const random = seededRandom(3);
-    const rnd = { ...result, similar: result.similar.map(() => result.trainIndex[Math.floor(random() * result.trainIndex.length)]) };
-    expect(result.similarSetScore).toBeGreaterThan(2 * scoreOf(rnd, input));
-  });
+  it.each(['tsne', 'umap', 'svd'] as const)(
+    '%s: similar sets are training images of the same topic, and score above random sets',
+    (layout) => {
+      const { result, events } = run(input, { layout });
+      expect(result.layout.length).toBe(2 * input.imageIds.length);
+      expect(result.trainIndex.length).toBe(input.train.filter(Boolean).length);
+      expect(result.similar.length).toBe(result.trainIndex.length * 20);
+      const trainSet = new Set(result.trainIndex);
+      result.trainIndex.forEach((row, j) => {
+        const set = Array.from(result.similar.subarray(j * 20, (j + 1) * 20));
+        expect(set).not.toContain(row);
+        for (const s of set) expect(trainSet.has(s)).toBe(true);
+      });
+      expect(sameTopicShare(result, input.topic)).toBeGreaterThan(0.9);
+      expect(result.uniqueRows).toBe(160);
+      expect(events[0]).toBe('svd');
+      expect(events.at(-1)).toBe('sets');
+      // Random similar sets for comparison: the same score function, fixed seed.
+      const random = seededRandom(3);
+      const rnd = { ...result, similar: result.similar.map(() => result.trainIndex[Math.floor(random() * result.trainIndex.length)]) };
+      expect(result.similarSetScore).toBeGreaterThan(2 * scoreOf(rnd, input));
+    },
+  );
 
   it('gives identical label rows the same position and is deterministic', () => {
     const a = run(input, { layout: 'tsne' }).result;
@@ -75,7 +89,9 @@ describe('label embedding run', () => {
 
   it('keys the cache by the settings that change the result, and stores and finds it', async () => {
     expect(embeddingKey({ ...DEFAULT_EMBEDDING })).not.toBe(embeddingKey({ ...DEFAULT_EMBEDDING, k: 60 }));
-    expect(embeddingKey({ ...DEFAULT_EMBEDDING, layout: 'svd' })).toBe(embeddingKey({ ...DEFAULT_EMBEDDING, layout: 'svd', perplexity: 5 }));
+    expect(embeddingKey({ ...DEFAULT_EMBEDDING, layout: 'svd' })).toBe(
+      embeddingKey({ ...DEFAULT_EMBEDDING, layout: 'svd', perplexity: 5 }),
+    );
     const db = await openSimageDb(`t-${Math.random()}`);
     const { result } = run(input, { layout: 'svd' });
     const key = embeddingKey({ ...DEFAULT_EMBEDDING, layout: 'svd' });
@@ -86,7 +102,9 @@ describe('label embedding run', () => {
   });
 
   it('refuses a shard with too few labelled images, in a sentence', () => {
-    expect(() => runEmbedding({ imageIds: ['a'], labels: [[{ labelName: 'x', confidence: 1 }]], train: [true] }, DEFAULT_EMBEDDING).next()).toThrow(/at least 3/);
+    expect(() =>
+      runEmbedding({ imageIds: ['a'], labels: [[{ labelName: 'x', confidence: 1 }]], train: [true] }, DEFAULT_EMBEDDING).next(),
+    ).toThrow(/at least 3/);
   });
 });
 

@@ -39,7 +39,9 @@ function exactSingularValues(dense: number[][], cols: number): number[] {
 
 function randomSparse(rows: number, cols: number, perRow: number, seed: number) {
   const random = seededRandom(seed);
-  const lists = Array.from({ length: rows }, () => Array.from({ length: perRow }, () => ({ col: Math.floor(random() * cols), value: 0.2 + 0.8 * random() })));
+  const lists = Array.from({ length: rows }, () =>
+    Array.from({ length: perRow }, () => ({ col: Math.floor(random() * cols), value: 0.2 + 0.8 * random() })),
+  );
   const a = csrFromRows(lists, cols);
   const dense = Array.from({ length: rows }, (_, i) => {
     const r = new Array(cols).fill(0);
@@ -92,7 +94,7 @@ describe('the 2017 retrieval score', () => {
   it('uses B = 1 for a query without labels, and scores 0 when nothing is shared', () => {
     expect(retrievalScore(labels, 4, [0, 1])).toBe(0);
     expect(retrievalScore(labels, 2, [0, 1, 3])).toBe(0);
-    expect(retrievalScore(labels, 1, [0], 0)).toBeCloseTo((2 / 1) * (0.8 * 1) / 0.8, 6);
+    expect(retrievalScore(labels, 1, [0], 0)).toBeCloseTo(((2 / 1) * (0.8 * 1)) / 0.8, 6);
   });
   it('averages over queries', () => {
     const a = retrievalScore(labels, 0, [3]);

@@ -31,7 +31,8 @@ describe('NN-descent', () => {
     const approx = nnDescent(data, n, 20, 15, { random: seededRandom(2) });
     const exact = exactKnn(data, n, 20, 15);
     expect(neighbourRecall(exact, approx, 15)).toBeGreaterThan(0.9);
-    for (let i = 0; i < n; i++) for (let t = 1; t < 15; t++) expect(approx.distances[i * 15 + t]).toBeGreaterThanOrEqual(approx.distances[i * 15 + t - 1]);
+    for (let i = 0; i < n; i++)
+      for (let t = 1; t < 15; t++) expect(approx.distances[i * 15 + t]).toBeGreaterThanOrEqual(approx.distances[i * 15 + t - 1]);
   });
 });
 
@@ -48,23 +49,28 @@ describe('perplexity calibration', () => {
       for (let q = p.rowPtr[i]; q < p.rowPtr[i + 1]; q++) if (p.colIdx[q] === j) return p.values[q];
       return 0;
     };
-    for (let i = 0; i < 20; i++) for (let q = p.rowPtr[i]; q < p.rowPtr[i + 1]; q++) expect(get(p.colIdx[q], i)).toBeCloseTo(p.values[q], 9);
+    for (let i = 0; i < 20; i++)
+      for (let q = p.rowPtr[i]; q < p.rowPtr[i + 1]; q++) expect(get(p.colIdx[q], i)).toBeCloseTo(p.values[q], 9);
   });
 });
 
 describe('Barnes-Hut t-SNE', () => {
-  it.each([{ repulsion: 'bh' as const }, { repulsion: 'fft' as const }])('keeps at least 95% of each point\'s 10 nearest neighbours inside its own well-separated cluster ($repulsion repulsion)', ({ repulsion }) => {
-    const { data, label, n } = clusters(100, 6, 10, 1, 4);
-    const g = exactKnn(data, n, 10, 90);
-    const p = perplexityAffinities(g.indices, g.distances, n, 90, 30);
-    const tsne = new BarnesHutTsne(p, pcaInit(data, n, 10), { iterations: 500, repulsion });
-    while (!tsne.done) tsne.step();
-    const out = layoutGraph(tsne.y, n, 10);
-    let inside = 0;
-    for (let i = 0; i < n; i++) for (let t = 0; t < 10; t++) if (label[out.indices[i * 10 + t]] === label[i]) inside++;
-    expect(inside / (n * 10)).toBeGreaterThanOrEqual(0.95);
-    expect(tsne.klDivergence()).toBeGreaterThan(0);
-  }, 180_000);
+  it.each([{ repulsion: 'bh' as const }, { repulsion: 'fft' as const }])(
+    "keeps at least 95% of each point's 10 nearest neighbours inside its own well-separated cluster ($repulsion repulsion)",
+    ({ repulsion }) => {
+      const { data, label, n } = clusters(100, 6, 10, 1, 4);
+      const g = exactKnn(data, n, 10, 90);
+      const p = perplexityAffinities(g.indices, g.distances, n, 90, 30);
+      const tsne = new BarnesHutTsne(p, pcaInit(data, n, 10), { iterations: 500, repulsion });
+      while (!tsne.done) tsne.step();
+      const out = layoutGraph(tsne.y, n, 10);
+      let inside = 0;
+      for (let i = 0; i < n; i++) for (let t = 0; t < 10; t++) if (label[out.indices[i * 10 + t]] === label[i]) inside++;
+      expect(inside / (n * 10)).toBeGreaterThanOrEqual(0.95);
+      expect(tsne.klDivergence()).toBeGreaterThan(0);
+    },
+    180_000,
+  );
 
   it('preserves 10-NN on 2,000 points within 10% of druid.js exact t-SNE, deterministically', { timeout: 600_000 }, () => {
     const { data, n } = clusters(200, 10, 50, 4, 5);
@@ -82,7 +88,9 @@ describe('Barnes-Hut t-SNE', () => {
     const rowsArr = Array.from({ length: n }, (_, i) => Array.from(data.subarray(i * 50, (i + 1) * 50)));
     const druid = new TSNE(rowsArr, { perplexity: 30, epsilon: 10, d: 2, seed: 7 }).transform(1000) as number[][];
     const druidPreservation = neighbourRecall(input, layoutGraph(druid, n, 10), 10, rows);
-    console.info(`[t-SNE 2,000 points] 10-NN preservation: ours ${oursPreservation.toFixed(3)}, druid.js exact ${druidPreservation.toFixed(3)}, KL ours ${ours.klDivergence().toFixed(3)}`);
+    console.info(
+      `[t-SNE 2,000 points] 10-NN preservation: ours ${oursPreservation.toFixed(3)}, druid.js exact ${druidPreservation.toFixed(3)}, KL ours ${ours.klDivergence().toFixed(3)}`,
+    );
     expect(oursPreservation).toBeGreaterThanOrEqual(druidPreservation * 0.9);
   });
 });

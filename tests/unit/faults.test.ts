@@ -6,13 +6,18 @@ import { CSP, CSP_DIRECTIVES } from '../../scripts/csp.mjs';
 describe('fault plan (?inject=)', () => {
   it('splits worker faults from the reloads the driver causes, once each', () => {
     expect(parseFaults(null)).toEqual({ worker: [], reloadDuring: [] });
-    expect(parseFaults(' quota , reload-during=features,quota,,reload-during=train ')).toEqual({ worker: ['quota'], reloadDuring: ['features', 'train'] });
+    expect(parseFaults(' quota , reload-during=features,quota,,reload-during=train ')).toEqual({
+      worker: ['quota'],
+      reloadDuring: ['features', 'train'],
+    });
     expect(parseFaults('device-lost,oom,reload-during=embedding')).toEqual({ worker: ['device-lost', 'oom'], reloadDuring: ['embedding'] });
   });
   it('refuses an unknown fault or stage and lists the known ones', () => {
     expect(() => parseFaults('disk-full')).toThrow(FaultSpecError);
     expect(() => parseFaults('disk-full')).toThrow(/unknown fault "disk-full" \(one of quota, device-lost, oom, reload-during=features/);
-    expect(() => parseFaults('reload-during=ingest')).toThrow(/unknown stage "ingest" for reload-during \(one of features, embedding, train\)/);
+    expect(() => parseFaults('reload-during=ingest')).toThrow(
+      /unknown stage "ingest" for reload-during \(one of features, embedding, train\)/,
+    );
   });
 });
 
@@ -29,7 +34,7 @@ describe('backend loss', () => {
 });
 
 describe('Content Security Policy', () => {
-  it('keeps every fetch on the page\'s own origin and allows no eval', () => {
+  it("keeps every fetch on the page's own origin and allows no eval", () => {
     const tokens: string[] = Object.values(CSP_DIRECTIVES as Record<string, string[]>).flat();
     expect(tokens).not.toContain("'unsafe-eval'");
     expect(CSP).not.toMatch(/'unsafe-eval'/);

@@ -14,7 +14,10 @@ describe('parseConfidence', () => {
 
 describe('parseLabelsCsv', () => {
   it('reads the Open Images form with extra columns, empty Source and negatives', () => {
-    const { rows, skipped } = parseLabelsCsv('ImageID,Source,LabelName,Confidence,Extra\na,verification,/m/01,1,x\na,,/m/02,0,\nb,human,/m/01,0.5,y\n', 'labels.csv');
+    const { rows, skipped } = parseLabelsCsv(
+      'ImageID,Source,LabelName,Confidence,Extra\na,verification,/m/01,1,x\na,,/m/02,0,\nb,human,/m/01,0.5,y\n',
+      'labels.csv',
+    );
     expect(skipped).toEqual([]);
     expect(rows).toEqual([
       { imageId: 'a', labelName: '/m/01', confidence: 1 },
@@ -34,10 +37,26 @@ describe('parseLabelsCsv', () => {
   });
 
   it('skips bad confidences and missing fields with a reason and a line number', () => {
-    const text = ['ImageID,Source,LabelName,Confidence', 'a,,/m/1,-1', 'a,,/m/1,2', 'a,,/m/1,abc', 'a,,/m/1,', ',,/m/1,1', 'a,,,1', 'ok,,/m/1,1'].join('\n');
+    const text = [
+      'ImageID,Source,LabelName,Confidence',
+      'a,,/m/1,-1',
+      'a,,/m/1,2',
+      'a,,/m/1,abc',
+      'a,,/m/1,',
+      ',,/m/1,1',
+      'a,,,1',
+      'ok,,/m/1,1',
+    ].join('\n');
     const { rows, skipped } = parseLabelsCsv(text, 'labels.csv');
     expect(rows).toEqual([{ imageId: 'ok', labelName: '/m/1', confidence: 1 }]);
-    expect(skipped.map((s) => s.id)).toEqual(['labels.csv:2', 'labels.csv:3', 'labels.csv:4', 'labels.csv:5', 'labels.csv:6', 'labels.csv:7']);
+    expect(skipped.map((s) => s.id)).toEqual([
+      'labels.csv:2',
+      'labels.csv:3',
+      'labels.csv:4',
+      'labels.csv:5',
+      'labels.csv:6',
+      'labels.csv:7',
+    ]);
     expect(skipped[0].reason).toMatch(/bad confidence "-1"/);
     expect(skipped[4].reason).toMatch(/without an ImageID/);
     expect(skipped[5].reason).toMatch(/without a LabelName/);
@@ -51,7 +70,10 @@ describe('parseLabelsCsv', () => {
   });
 
   it('keeps ImageIDs and labels as exact strings (case, markup, non-Latin)', () => {
-    const { rows } = parseLabelsCsv('ImageID,Source,LabelName,Confidence\n"<img src=x onerror=alert(1)>",,Ünïcødé 猫,1\nAbC,,x,1\nabc,,x,1', 'l.csv');
+    const { rows } = parseLabelsCsv(
+      'ImageID,Source,LabelName,Confidence\n"<img src=x onerror=alert(1)>",,Ünïcødé 猫,1\nAbC,,x,1\nabc,,x,1',
+      'l.csv',
+    );
     expect(rows.map((r) => r.imageId)).toEqual(['<img src=x onerror=alert(1)>', 'AbC', 'abc']);
     expect(rows[0].labelName).toBe('Ünïcødé 猫');
   });
@@ -71,7 +93,10 @@ describe('parseLabelsTxt (the 2017 seed form)', () => {
 
 describe('parseClassesCsv', () => {
   it('reads with and without the header line, quoted names included', () => {
-    expect([...parseClassesCsv('/m/1,Dog\n/m/2,"Cat, domestic"', 'c.csv').names]).toEqual([['/m/1', 'Dog'], ['/m/2', 'Cat, domestic']]);
+    expect([...parseClassesCsv('/m/1,Dog\n/m/2,"Cat, domestic"', 'c.csv').names]).toEqual([
+      ['/m/1', 'Dog'],
+      ['/m/2', 'Cat, domestic'],
+    ]);
     expect([...parseClassesCsv('LabelName,DisplayName\n/m/1,Dog', 'c.csv').names]).toEqual([['/m/1', 'Dog']]);
     expect(parseClassesCsv('/m/1,\n', 'c.csv').skipped).toHaveLength(1);
   });
@@ -80,7 +105,11 @@ describe('parseClassesCsv', () => {
 describe('parseSplitCsv', () => {
   it('reads train/validation/test and reports unknown splits', () => {
     const { splits, skipped } = parseSplitCsv('ImageID,Split\na,train\nb,Validation\nc,test\nd,holdout\n,train', 's.csv');
-    expect([...splits]).toEqual([['a', 'train'], ['b', 'validation'], ['c', 'test']]);
+    expect([...splits]).toEqual([
+      ['a', 'train'],
+      ['b', 'validation'],
+      ['c', 'test'],
+    ]);
     expect(skipped.map((s) => s.id)).toEqual(['s.csv:5', 's.csv:6']);
   });
 });

@@ -21,7 +21,11 @@ describe('extracted Inception v3', () => {
     const data = Buffer.concat(json.weightsManifest[0].paths.map((p: string) => readFileSync(join(dir, p))));
     await tf.setBackend('cpu');
     const model = await tf.loadLayersModel(
-      tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) }),
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest[0].weights,
+        weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
+      }),
     );
     const [flatten, mixed7] = model.predict(tf.fill([1, 299, 299, 3], 0.5)) as tf.Tensor[];
     expect(flatten.shape).toEqual([1, 2048]);

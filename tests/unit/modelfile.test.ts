@@ -5,7 +5,15 @@ import { incompatibility, packModelFile, unpackModelFile, validateManifest, type
 const refs = ['img_a', 'img_b', 'img_c'];
 function parts(overrides: Partial<ModelManifest> = {}) {
   // An 'embedding' head: 4 -> 2 (kernel 4x2 + bias 2) with 3 references of 2-d vectors.
-  const weightsManifest = [{ paths: ['weights.bin'], weights: [{ name: 'dense/kernel', shape: [4, 2], dtype: 'float32' }, { name: 'dense/bias', shape: [2], dtype: 'float32' }] }];
+  const weightsManifest = [
+    {
+      paths: ['weights.bin'],
+      weights: [
+        { name: 'dense/kernel', shape: [4, 2], dtype: 'float32' },
+        { name: 'dense/bias', shape: [2], dtype: 'float32' },
+      ],
+    },
+  ];
   const manifest: Omit<ModelManifest, 'files'> = {
     format: 'simage-model',
     version: 1,
@@ -31,7 +39,6 @@ function parts(overrides: Partial<ModelManifest> = {}) {
     references: new Uint8Array(new Float32Array([1, 0, 0, 1, 0.6, 0.8]).buffer),
   };
 }
-
 
 describe('model file', () => {
   it('round-trips: manifest with checksums, net, weights and reference vectors', async () => {
@@ -82,7 +89,9 @@ describe('model file', () => {
     const here = { featureModelId: 'inception-v3@test/p1', shardLabelsHash: 'abc', shardName: 'demo', imageIds: new Set(refs) };
     expect(incompatibility(m, here)).toBeNull();
     expect(incompatibility(m, { ...here, featureModelId: 'other' })).toMatch(/made for other features/);
-    expect(incompatibility(m, { ...here, shardLabelsHash: 'zzz', imageIds: new Set(['img_a']) })).toMatch(/another shard .*2 of its 3 reference images are not in this one/);
+    expect(incompatibility(m, { ...here, shardLabelsHash: 'zzz', imageIds: new Set(['img_a']) })).toMatch(
+      /another shard .*2 of its 3 reference images are not in this one/,
+    );
   });
 });
 
@@ -99,13 +108,18 @@ describe('the README example loads an exported model in Node', () => {
     const model = buildModel({ ...DEFAULT_TRAIN, hidden: 6, dropout: 0 }, 8, 3);
     const refVectors = Float32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1, 0.6, 0.8, 0, 0.6, 0, 0.8]);
     const artifacts = await new Promise<import('@tensorflow/tfjs').io.ModelArtifacts>((resolve) => {
-      void model.save(tf.io.withSaveHandler(async (a) => (resolve(a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+      void model.save(
+        tf.io.withSaveHandler(async (a) => (resolve(a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })),
+      );
     });
     const weights = new Uint8Array(artifacts.weightData as ArrayBuffer);
     const ids = ['r0', 'r1', 'r2', 'r3', 'r4'];
     const file = await packModelFile({
       manifest: { ...parts().manifest, featureDim: 8, targetDim: 3, k: 3, references: ids },
-      modelJson: { modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs as never }] },
+      modelJson: {
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs as never }],
+      },
       weights,
       references: new Uint8Array(refVectors.buffer),
     });
@@ -113,7 +127,11 @@ describe('the README example loads an exported model in Node', () => {
     writeFileSync(join(dir, 'model.zip'), new Uint8Array(await file.arrayBuffer()));
     const x = Float32Array.from([0.3, -1, 2, 0.5, 0, 1, -0.2, 0.7]);
     writeFileSync(join(dir, 'features.json'), JSON.stringify(Array.from(x)));
-    const out = JSON.parse(execFileSync(process.execPath, ['examples/query-model.mjs', join(dir, 'model.zip'), join(dir, 'features.json')], { encoding: 'utf8' }));
+    const out = JSON.parse(
+      execFileSync(process.execPath, ['examples/query-model.mjs', join(dir, 'model.zip'), join(dir, 'features.json')], {
+        encoding: 'utf8',
+      }),
+    );
     const scores: Float32Array[] = [];
     const [want] = await rank({ head: 'embedding', target: 'svd', model, refs: tf.tensor2d(refVectors, [5, 3]) }, x, 1, 3, 1, scores);
     expect(out.results.map((r: { imageId: string }) => r.imageId)).toEqual(Array.from(want, (j) => ids[j]));

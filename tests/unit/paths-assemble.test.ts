@@ -4,7 +4,8 @@ import { assembleShard } from '../../src/lib/ingest/assemble';
 
 describe('classifyPath', () => {
   it('finds images of every allowed extension in any case and subfolder', () => {
-    for (const p of ['a.jpg', 'x/y/b.JPEG', 'c.png', 'd.webp', 'e.GIF', 'f.bmp', 'dir/0001.Jpg']) expect(classifyPath(p).kind).toBe('image');
+    for (const p of ['a.jpg', 'x/y/b.JPEG', 'c.png', 'd.webp', 'e.GIF', 'f.bmp', 'dir/0001.Jpg'])
+      expect(classifyPath(p).kind).toBe('image');
     expect(classifyPath('x/y/b.JPEG')).toEqual({ kind: 'image', imageId: 'b' });
     expect(classifyPath('my.photo.v2.png')).toEqual({ kind: 'image', imageId: 'my.photo.v2' });
   });
@@ -48,13 +49,23 @@ describe('assembleShard', () => {
         { imageId: 'ghost', labelName: 'x', confidence: 1 },
         { imageId: 'ghost', labelName: 'y', confidence: 1 },
       ],
-      new Map([['a', 'train'], ['b', 'validation'], ['zzz', 'train']]),
+      new Map([
+        ['a', 'train'],
+        ['b', 'validation'],
+        ['zzz', 'train'],
+      ]),
       [],
     );
     const a = images.find((im) => im.imageId === 'a')!;
     expect(a.labels).toEqual([{ labelName: 'x', confidence: 0.9 }]);
     expect(a.negatives).toEqual(['y']);
-    expect(summary).toMatchObject({ images: 3, labelled: 2, labels: 2, train: images.filter((i) => i.split === 'train').length, validation: 1 });
+    expect(summary).toMatchObject({
+      images: 3,
+      labelled: 2,
+      labels: 2,
+      train: images.filter((i) => i.split === 'train').length,
+      validation: 1,
+    });
     expect(summary.skipped).toEqual([
       { id: 'ghost', reason: '2 label rows for an image that is not in the shard' },
       { id: 'zzz', reason: 'split row for an image that is not in the shard' },

@@ -12,13 +12,29 @@ describe('ranking and metrics', () => {
     expect(Array.from(topK([], 2))).toEqual([]);
     const random = seededRandom(3);
     const big = Float64Array.from({ length: 5000 }, () => random());
-    const want = Array.from(big.keys()).sort((a, b) => big[b] - big[a]).slice(0, 50);
+    const want = Array.from(big.keys())
+      .sort((a, b) => big[b] - big[a])
+      .slice(0, 50);
     expect(Array.from(topK(big, 50))).toEqual(want);
   });
 
   // Columns: a = 0, b = 1, c = 2. References r0 {a: 1}, r1 {b: 1}, r2 {a: 0.5, b: 1}; query {a: 1, c: 1} (row 3).
   const task: RetrievalTask = {
-    labels: csrFromRows([[{ col: 0, value: 1 }], [{ col: 1, value: 1 }], [{ col: 0, value: 0.5 }, { col: 1, value: 1 }], [{ col: 0, value: 1 }, { col: 2, value: 1 }]], 3),
+    labels: csrFromRows(
+      [
+        [{ col: 0, value: 1 }],
+        [{ col: 1, value: 1 }],
+        [
+          { col: 0, value: 0.5 },
+          { col: 1, value: 1 },
+        ],
+        [
+          { col: 0, value: 1 },
+          { col: 2, value: 1 },
+        ],
+      ],
+      3,
+    ),
     refRows: Int32Array.from([0, 1, 2]),
     queryRows: Int32Array.from([3]),
   };
@@ -44,7 +60,13 @@ describe('ranking and metrics', () => {
     const b = randomRankings(task, 2, seededRandom(7));
     expect(a).toEqual(b);
     expect(new Set(a[0]).size).toBe(2);
-    for (const list of [[0, 1], [1, 2], [2, 0], [1, 0]]) expect(evaluateRankings(task, [list], 2).score).toBeLessThanOrEqual(evaluateRankings(task, oracleRankings(task, 2), 2).score + 1e-15);
+    for (const list of [
+      [0, 1],
+      [1, 2],
+      [2, 0],
+      [1, 0],
+    ])
+      expect(evaluateRankings(task, [list], 2).score).toBeLessThanOrEqual(evaluateRankings(task, oracleRankings(task, 2), 2).score + 1e-15);
   });
 });
 
@@ -55,7 +77,10 @@ describe('ranking and metrics', () => {
  * of the same topic.
  */
 function syntheticTask(seed: number) {
-  const T = 6, perTopic = 40, dim = 64, k = 10;
+  const T = 6,
+    perTopic = 40,
+    dim = 64,
+    k = 10;
   const random = seededRandom(seed);
   const normal = gaussian(random);
   const centres = Array.from({ length: T }, () => Float32Array.from({ length: 8 }, () => normal()));
@@ -71,8 +96,15 @@ function syntheticTask(seed: number) {
   const train = make(T * perTopic);
   const val = make(T * 10);
   const r = train.topic.length;
-  const labels = csrFromRows([...train.topic, ...val.topic].map((t) => [{ col: t, value: 1 }]), T);
-  const task: RetrievalTask = { labels, refRows: Int32Array.from({ length: r }, (_, i) => i), queryRows: Int32Array.from({ length: val.topic.length }, (_, i) => r + i) };
+  const labels = csrFromRows(
+    [...train.topic, ...val.topic].map((t) => [{ col: t, value: 1 }]),
+    T,
+  );
+  const task: RetrievalTask = {
+    labels,
+    refRows: Int32Array.from({ length: r }, (_, i) => i),
+    queryRows: Int32Array.from({ length: val.topic.length }, (_, i) => r + i),
+  };
   const sets = new Int32Array(r * k);
   for (let i = 0; i < r; i++) {
     const same = Array.from({ length: r }, (_, j) => j).filter((j) => j !== i && train.topic[j] === train.topic[i]);
@@ -80,31 +112,46 @@ function syntheticTask(seed: number) {
   }
   const vectors = new Float32Array(r * T);
   for (let i = 0; i < r; i++) vectors[i * T + train.topic[i]] = 1;
-  const data: TrainData = { dim, trainX: train.x, sets, setK: k, targets: embeddingTargets(vectors, T, 'svd'), targetDim: T, valX: val.x, task };
+  const data: TrainData = {
+    dim,
+    trainX: train.x,
+    sets,
+    setK: k,
+    targets: embeddingTargets(vectors, T, 'svd'),
+    targetDim: T,
+    valX: val.x,
+    task,
+  };
   return { data, k };
 }
 
 describe('retrieval heads learn a synthetic task', () => {
-  it.each(['sets', 'embedding'] as const)('%s head: validation score well above feature_knn, best weights kept', async (head) => {
-    await tf.setBackend('cpu');
-    const { data, k } = syntheticTask(11);
-    const settings = { ...DEFAULT_TRAIN, head, k, epochs: 80, patience: 80, hidden: 64, dropout: 0.1, learningRate: 3e-3 };
-    const epochs: number[] = [];
-    const outcome = await trainHead(data, settings, { random: seededRandom(5), onEpoch: (e) => void epochs.push(e.validation.score) });
-    const baseline = evaluateRankings(data.task, await featureKnn(data.trainX, data.valX, data.dim, k), k);
-    const oracle = evaluateRankings(data.task, oracleRankings(data.task, k), k);
-    const best = outcome.best!;
-    console.info(`[${head} head] validation score ${best.validation.score.toFixed(4)} (epoch ${best.epoch}), feature_knn ${baseline.score.toFixed(4)}, oracle ${oracle.score.toFixed(4)}`);
-    expect(best.validation.score).toBeGreaterThan(1.5 * baseline.score);
-    expect(best.validation.score).toBeGreaterThan(0.6 * oracle.score);
-    expect(best.validation.score).toBe(Math.max(...epochs));
-    // The retriever holds the best epoch's weights: ranking again reproduces the best score.
-    const { rank } = await import('../../src/lib/retrieval/heads');
-    const again = evaluateRankings(data.task, await rank(outcome.retriever, data.valX, data.task.queryRows.length, k), k);
-    expect(again.score).toBeCloseTo(best.validation.score, 10);
-    outcome.retriever.model.dispose();
-    outcome.retriever.refs?.dispose();
-  }, 120_000);
+  it.each(['sets', 'embedding'] as const)(
+    '%s head: validation score well above feature_knn, best weights kept',
+    async (head) => {
+      await tf.setBackend('cpu');
+      const { data, k } = syntheticTask(11);
+      const settings = { ...DEFAULT_TRAIN, head, k, epochs: 80, patience: 80, hidden: 64, dropout: 0.1, learningRate: 3e-3 };
+      const epochs: number[] = [];
+      const outcome = await trainHead(data, settings, { random: seededRandom(5), onEpoch: (e) => void epochs.push(e.validation.score) });
+      const baseline = evaluateRankings(data.task, await featureKnn(data.trainX, data.valX, data.dim, k), k);
+      const oracle = evaluateRankings(data.task, oracleRankings(data.task, k), k);
+      const best = outcome.best!;
+      console.info(
+        `[${head} head] validation score ${best.validation.score.toFixed(4)} (epoch ${best.epoch}), feature_knn ${baseline.score.toFixed(4)}, oracle ${oracle.score.toFixed(4)}`,
+      );
+      expect(best.validation.score).toBeGreaterThan(1.5 * baseline.score);
+      expect(best.validation.score).toBeGreaterThan(0.6 * oracle.score);
+      expect(best.validation.score).toBe(Math.max(...epochs));
+      // The retriever holds the best epoch's weights: ranking again reproduces the best score.
+      const { rank } = await import('../../src/lib/retrieval/heads');
+      const again = evaluateRankings(data.task, await rank(outcome.retriever, data.valX, data.task.queryRows.length, k), k);
+      expect(again.score).toBeCloseTo(best.validation.score, 10);
+      outcome.retriever.model.dispose();
+      outcome.retriever.refs?.dispose();
+    },
+    120_000,
+  );
 });
 
 describe('task assembly from cached records', () => {
@@ -130,7 +177,13 @@ describe('task assembly from cached records', () => {
       layout: Float32Array.from([0, 0, 1, 1, 2, 2, 3, 3, 4, 4]),
     };
     const f = (v: number) => Float32Array.from([v, v + 1, v + 2]);
-    const features = new Map([['h0', f(0)], ['h1', f(10)], ['h3', f(30)], ['h4', f(40)], ['h5', f(50)]]);
+    const features = new Map([
+      ['h0', f(0)],
+      ['h1', f(10)],
+      ['h3', f(30)],
+      ['h4', f(40)],
+      ['h5', f(50)],
+    ]);
     const t = assembleTask(images, emb, features, 3, 'svd');
     expect(t.refIds).toEqual(['t0', 't1', 't3']);
     expect(t.queryIds).toEqual(['v0']);

@@ -61,7 +61,11 @@ describe('progress', () => {
   it('throttles but always emits forced values', () => {
     let t = 0;
     const seen: number[] = [];
-    const emit = throttle((v: number) => seen.push(v), 100, () => t);
+    const emit = throttle(
+      (v: number) => seen.push(v),
+      100,
+      () => t,
+    );
     emit(1);
     t = 50;
     emit(2);
@@ -82,8 +86,15 @@ describe('settings', () => {
   it('validates and falls back to defaults', () => {
     expect(validateSettings({})).toEqual(DEFAULT_SETTINGS);
     expect(validateSettings({ backend: 'wasm', batch: '4', threads: '1' })).toMatchObject({ backend: 'wasm', batchSize: 4, threads: 1 });
-    expect(validateSettings({ backend: 'tpu', batchSize: 1000, threads: -1, layout: 'pca', k: 0, perplexity: 1, iterations: 5 })).toEqual(DEFAULT_SETTINGS);
-    expect(validateSettings({ layout: 'umap', k: '60', perplexity: '15', iterations: '500' })).toMatchObject({ layout: 'umap', k: 60, perplexity: 15, iterations: 500 });
+    expect(validateSettings({ backend: 'tpu', batchSize: 1000, threads: -1, layout: 'pca', k: 0, perplexity: 1, iterations: 5 })).toEqual(
+      DEFAULT_SETTINGS,
+    );
+    expect(validateSettings({ layout: 'umap', k: '60', perplexity: '15', iterations: '500' })).toMatchObject({
+      layout: 'umap',
+      k: 60,
+      perplexity: 15,
+      iterations: 500,
+    });
   });
 });
 

@@ -92,6 +92,8 @@ describe('shard readers', () => {
     expect(sourceKey({ kind: 'url', url: 'http://h/x/' })).toBe('url:http://h/x/');
     const blob = new Blob(['abc']);
     expect(sourceKey({ kind: 'archive', name: 'a.zip', blob })).toBe(sourceKey({ kind: 'archive', name: 'a.zip', blob }));
-    expect(sourceKey({ kind: 'files', name: 'f', files: [{ path: 'a', file: blob }] })).not.toBe(sourceKey({ kind: 'files', name: 'f', files: [] }));
+    expect(sourceKey({ kind: 'files', name: 'f', files: [{ path: 'a', file: blob }] })).not.toBe(
+      sourceKey({ kind: 'files', name: 'f', files: [] }),
+    );
   });
 });

@@ -1,13 +1,49 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { afterEach } from 'vitest';
-import { cachedFeatureHashes, clearAll, countRecords, featureKey, getModel, putModel, getShard, listShardImages, openSimageDb, putFeatures, putShard, putThumbs, getThumb, injectQuotaFault, malformedFeatures, putEmbedding, QuotaError, type ShardRecord } from '../../src/lib/store/db';
+import {
+  cachedFeatureHashes,
+  clearAll,
+  countRecords,
+  featureKey,
+  getModel,
+  putModel,
+  getShard,
+  listShardImages,
+  openSimageDb,
+  putFeatures,
+  putShard,
+  putThumbs,
+  getThumb,
+  injectQuotaFault,
+  malformedFeatures,
+  putEmbedding,
+  QuotaError,
+  type ShardRecord,
+} from '../../src/lib/store/db';
 import { contentHash } from '../../src/lib/hash';
 
 const vec = (n: number, v: number) => new Float32Array(n).fill(v).buffer;
 const summary = { images: 0, labelled: 0, labels: 0, train: 0, validation: 0, test: 0, skipped: [] };
-const shardRecord = (id: string): ShardRecord => ({ shardId: id, name: id, source: { kind: 'url', url: id }, loadedAt: 0, summary, classes: [], labelsHash: 'h' });
-const image = (imageId: string, hash: string) => ({ imageId, path: `${imageId}.png`, hash, width: 1, height: 1, split: 'train' as const, labels: [], negatives: [] });
+const shardRecord = (id: string): ShardRecord => ({
+  shardId: id,
+  name: id,
+  source: { kind: 'url', url: id },
+  loadedAt: 0,
+  summary,
+  classes: [],
+  labelsHash: 'h',
+});
+const image = (imageId: string, hash: string) => ({
+  imageId,
+  path: `${imageId}.png`,
+  hash,
+  width: 1,
+  height: 1,
+  split: 'train' as const,
+  labels: [],
+  negatives: [],
+});
 
 describe('content hash', () => {
   it('is SHA-256 hex of the bytes, independent of names', async () => {
@@ -33,7 +69,7 @@ describe('IndexedDB store', () => {
     db.close();
   });
 
-  it('replaces a shard\'s images when it is loaded again, and writes the record last', async () => {
+  it("replaces a shard's images when it is loaded again, and writes the record last", async () => {
     const db = await openSimageDb(`t-${Math.random()}`);
     await putShard(db, shardRecord('s'), [image('a', 'h1'), image('b', 'h2')], 1);
     await putShard(db, shardRecord('other'), [image('a', 'h9')]);
@@ -42,7 +78,9 @@ describe('IndexedDB store', () => {
     expect((await listShardImages(db, 's')).map((i) => i.imageId)).toEqual(['c']);
     expect((await listShardImages(db, 'other')).map((i) => i.hash)).toEqual(['h9']);
     expect((await getShard(db, 's'))?.name).toBe('s');
-    await putThumbs(db, [{ hash: 'h3', bytes: new Uint8Array([1]).buffer, type: 'image/webp', width: 1, height: 1, originalWidth: 5, originalHeight: 6 }]);
+    await putThumbs(db, [
+      { hash: 'h3', bytes: new Uint8Array([1]).buffer, type: 'image/webp', width: 1, height: 1, originalWidth: 5, originalHeight: 6 },
+    ]);
     expect((await getThumb(db, 'h3'))?.originalHeight).toBe(6);
     expect(await countRecords(db)).toEqual({ shards: 2, images: 2, thumbs: 1, features: 0, embeddings: 0, models: 0 });
     await clearAll(db);
@@ -53,8 +91,17 @@ describe('IndexedDB store', () => {
   it('keeps one model per shard: a newer one replaces it whole, Clear cache removes it', async () => {
     const db = await openSimageDb(`t-${Math.random()}`);
     const model = (trainKey: string, w: number) => ({
-      shardId: 's', trainKey, manifest: {} as never, modelJson: { modelTopology: {}, weightsManifest: [] }, weights: vec(4, w), references: null,
-      history: [], evaluation: null, timingsMs: { train: 1, evaluate: 1 }, imported: false, savedAt: 0,
+      shardId: 's',
+      trainKey,
+      manifest: {} as never,
+      modelJson: { modelTopology: {}, weightsManifest: [] },
+      weights: vec(4, w),
+      references: null,
+      history: [],
+      evaluation: null,
+      timingsMs: { train: 1, evaluate: 1 },
+      imported: false,
+      savedAt: 0,
     });
     await putModel(db, model('k1', 1));
     await putModel(db, model('k2', 2));
@@ -81,7 +128,9 @@ describe('when the storage quota is reached', () => {
     expect(err).toBeInstanceOf(QuotaError);
     expect(err.name).toBe('QuotaError');
     expect(err.message).toMatch(/^The browser refused to store more data \(storage quota reached\)\./);
-    expect(err.message).toMatch(/Everything stored so far stays readable\. To go on, free disk space .* or use Clear cache, then load the shard again: nothing already stored is computed again\./);
+    expect(err.message).toMatch(
+      /Everything stored so far stays readable\. To go on, free disk space .* or use Clear cache, then load the shard again: nothing already stored is computed again\./,
+    );
     // Every later write is refused the same way, of any kind.
     await expect(putEmbedding(db, { shardId: 's', key: 'k', labelsHash: 'h' } as never)).rejects.toBeInstanceOf(QuotaError);
     expect([...(await cachedFeatureHashes(db, 'm'))].sort()).toEqual(['h1', 'h2']);

@@ -3,7 +3,15 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openSimageDb, putThumbs } from '../../src/lib/store/db';
 import { resetThumbs, thumbUrl } from '../../src/stores/thumbs';
 
-const thumb = (hash: string) => ({ hash, bytes: new TextEncoder().encode(hash).buffer, type: 'image/webp', width: 1, height: 1, originalWidth: 1, originalHeight: 1 });
+const thumb = (hash: string) => ({
+  hash,
+  bytes: new TextEncoder().encode(hash).buffer,
+  type: 'image/webp',
+  width: 1,
+  height: 1,
+  originalWidth: 1,
+  originalHeight: 1,
+});
 
 describe('gallery thumbnails', () => {
   afterEach(() => {

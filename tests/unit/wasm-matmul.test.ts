@@ -11,7 +11,12 @@ describe('WASM BatchMatMul with transposes', () => {
     const c = tf.randomNormal([2, 4, 5], 0, 1, 'float32', 3).arraySync() as number[][][];
     const d = tf.randomNormal([2, 4, 6], 0, 1, 'float32', 4).arraySync() as number[][][];
     // a^T b, b c, c a^T, a^T d^T.
-    const cases: [number[][][], number[][][], boolean, boolean][] = [[a, b, true, false], [b, c, false, false], [c, a, false, true], [a, d, true, true]];
+    const cases: [number[][][], number[][][], boolean, boolean][] = [
+      [a, b, true, false],
+      [b, c, false, false],
+      [c, a, false, true],
+      [a, d, true, true],
+    ];
     const want = cases.map(([x, y, ta, tb]) => tf.matMul(tf.tensor3d(x), tf.tensor3d(y), ta, tb).arraySync());
     expect(await tf.setBackend('wasm')).toBe(true);
     expect(speedUpWasmMatMul()).toBe(true);
@@ -19,7 +24,8 @@ describe('WASM BatchMatMul with transposes', () => {
     const before = tf.memory().numTensors;
     cases.forEach(([x, y, ta, tb], i) => {
       const got = tf.tidy(() => tf.matMul(tf.tensor3d(x), tf.tensor3d(y), ta, tb).arraySync()) as number[][][];
-      const flat = (got as number[][][]).flat(2), ref = (want[i] as number[][][]).flat(2);
+      const flat = (got as number[][][]).flat(2),
+        ref = (want[i] as number[][][]).flat(2);
       expect(flat.length).toBe(ref.length);
       flat.forEach((v, t) => expect(v).toBeCloseTo(ref[t], 4));
     });

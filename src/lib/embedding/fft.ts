@@ -39,27 +39,51 @@ function difColumns(re: Float64Array, im: Float64Array, m: number, cols: number)
     const q = h >> 1;
     for (let start = 0; start < m; start += 2 * h) {
       for (let k = 0; k < q; k++) {
-        const w1r = tw.re[h + k], w1i = tw.im[h + k]; // stage h, pair (0, 2)
-        const w2r = tw.re[h + k + q], w2i = tw.im[h + k + q]; // stage h, pair (1, 3)
-        const w3r = tw.re[q + k], w3i = tw.im[q + k]; // stage h / 2, pairs (0, 1) and (2, 3)
-        const r0 = (start + k) * m, r1 = r0 + q * m, r2 = r0 + h * m, r3 = r2 + q * m;
+        const w1r = tw.re[h + k],
+          w1i = tw.im[h + k]; // stage h, pair (0, 2)
+        const w2r = tw.re[h + k + q],
+          w2i = tw.im[h + k + q]; // stage h, pair (1, 3)
+        const w3r = tw.re[q + k],
+          w3i = tw.im[q + k]; // stage h / 2, pairs (0, 1) and (2, 3)
+        const r0 = (start + k) * m,
+          r1 = r0 + q * m,
+          r2 = r0 + h * m,
+          r3 = r2 + q * m;
         for (let c = 0; c < cols; c++) {
-          const x0r = re[r0 + c], x0i = im[r0 + c], x1r = re[r1 + c], x1i = im[r1 + c];
-          const x2r = re[r2 + c], x2i = im[r2 + c], x3r = re[r3 + c], x3i = im[r3 + c];
+          const x0r = re[r0 + c],
+            x0i = im[r0 + c],
+            x1r = re[r1 + c],
+            x1i = im[r1 + c];
+          const x2r = re[r2 + c],
+            x2i = im[r2 + c],
+            x3r = re[r3 + c],
+            x3i = im[r3 + c];
           // Stage h.
-          const a0r = x0r + x2r, a0i = x0i + x2i;
-          let dr = x0r - x2r, di = x0i - x2i;
-          const a2r = dr * w1r - di * w1i, a2i = dr * w1i + di * w1r;
-          const a1r = x1r + x3r, a1i = x1i + x3i;
-          dr = x1r - x3r; di = x1i - x3i;
-          const a3r = dr * w2r - di * w2i, a3i = dr * w2i + di * w2r;
+          const a0r = x0r + x2r,
+            a0i = x0i + x2i;
+          let dr = x0r - x2r,
+            di = x0i - x2i;
+          const a2r = dr * w1r - di * w1i,
+            a2i = dr * w1i + di * w1r;
+          const a1r = x1r + x3r,
+            a1i = x1i + x3i;
+          dr = x1r - x3r;
+          di = x1i - x3i;
+          const a3r = dr * w2r - di * w2i,
+            a3i = dr * w2i + di * w2r;
           // Stage h / 2.
-          re[r0 + c] = a0r + a1r; im[r0 + c] = a0i + a1i;
-          dr = a0r - a1r; di = a0i - a1i;
-          re[r1 + c] = dr * w3r - di * w3i; im[r1 + c] = dr * w3i + di * w3r;
-          re[r2 + c] = a2r + a3r; im[r2 + c] = a2i + a3i;
-          dr = a2r - a3r; di = a2i - a3i;
-          re[r3 + c] = dr * w3r - di * w3i; im[r3 + c] = dr * w3i + di * w3r;
+          re[r0 + c] = a0r + a1r;
+          im[r0 + c] = a0i + a1i;
+          dr = a0r - a1r;
+          di = a0i - a1i;
+          re[r1 + c] = dr * w3r - di * w3i;
+          im[r1 + c] = dr * w3i + di * w3r;
+          re[r2 + c] = a2r + a3r;
+          im[r2 + c] = a2i + a3i;
+          dr = a2r - a3r;
+          di = a2i - a3i;
+          re[r3 + c] = dr * w3r - di * w3i;
+          im[r3 + c] = dr * w3i + di * w3r;
         }
       }
     }
@@ -72,9 +96,14 @@ function radix2Pairs(re: Float64Array, im: Float64Array, m: number, cols: number
   for (let r0 = 0; r0 < m * m; r0 += 2 * m) {
     const r1 = r0 + m;
     for (let c = 0; c < cols; c++) {
-      const ar = re[r0 + c], ai = im[r0 + c], br = re[r1 + c], bi = im[r1 + c];
-      re[r0 + c] = ar + br; im[r0 + c] = ai + bi;
-      re[r1 + c] = ar - br; im[r1 + c] = ai - bi;
+      const ar = re[r0 + c],
+        ai = im[r0 + c],
+        br = re[r1 + c],
+        bi = im[r1 + c];
+      re[r0 + c] = ar + br;
+      im[r0 + c] = ai + bi;
+      re[r1 + c] = ar - br;
+      im[r1 + c] = ai - bi;
     }
   }
 }
@@ -91,25 +120,51 @@ function ditColumnsInverse(re: Float64Array, im: Float64Array, m: number, cols: 
   for (; g < m; g <<= 2) {
     for (let start = 0; start < m; start += 4 * g) {
       for (let k = 0; k < g; k++) {
-        const w1r = tw.re[g + k], w1i = -tw.im[g + k]; // stage g, pairs (0, 1) and (2, 3)
-        const w2r = tw.re[2 * g + k], w2i = -tw.im[2 * g + k]; // stage 2g, pair (0, 2)
-        const w3r = tw.re[3 * g + k], w3i = -tw.im[3 * g + k]; // stage 2g, pair (1, 3)
-        const r0 = (start + k) * m, r1 = r0 + g * m, r2 = r1 + g * m, r3 = r2 + g * m;
+        const w1r = tw.re[g + k],
+          w1i = -tw.im[g + k]; // stage g, pairs (0, 1) and (2, 3)
+        const w2r = tw.re[2 * g + k],
+          w2i = -tw.im[2 * g + k]; // stage 2g, pair (0, 2)
+        const w3r = tw.re[3 * g + k],
+          w3i = -tw.im[3 * g + k]; // stage 2g, pair (1, 3)
+        const r0 = (start + k) * m,
+          r1 = r0 + g * m,
+          r2 = r1 + g * m,
+          r3 = r2 + g * m;
         for (let c = 0; c < cols; c++) {
-          const x0r = re[r0 + c], x0i = im[r0 + c], x1r = re[r1 + c], x1i = im[r1 + c];
-          const x2r = re[r2 + c], x2i = im[r2 + c], x3r = re[r3 + c], x3i = im[r3 + c];
+          const x0r = re[r0 + c],
+            x0i = im[r0 + c],
+            x1r = re[r1 + c],
+            x1i = im[r1 + c];
+          const x2r = re[r2 + c],
+            x2i = im[r2 + c],
+            x3r = re[r3 + c],
+            x3i = im[r3 + c];
           // Stage g.
-          let tr = x1r * w1r - x1i * w1i, ti = x1r * w1i + x1i * w1r;
-          const a0r = x0r + tr, a0i = x0i + ti, a1r = x0r - tr, a1i = x0i - ti;
-          tr = x3r * w1r - x3i * w1i; ti = x3r * w1i + x3i * w1r;
-          const a2r = x2r + tr, a2i = x2i + ti, a3r = x2r - tr, a3i = x2i - ti;
+          let tr = x1r * w1r - x1i * w1i,
+            ti = x1r * w1i + x1i * w1r;
+          const a0r = x0r + tr,
+            a0i = x0i + ti,
+            a1r = x0r - tr,
+            a1i = x0i - ti;
+          tr = x3r * w1r - x3i * w1i;
+          ti = x3r * w1i + x3i * w1r;
+          const a2r = x2r + tr,
+            a2i = x2i + ti,
+            a3r = x2r - tr,
+            a3i = x2i - ti;
           // Stage 2g.
-          tr = a2r * w2r - a2i * w2i; ti = a2r * w2i + a2i * w2r;
-          re[r0 + c] = a0r + tr; im[r0 + c] = a0i + ti;
-          re[r2 + c] = a0r - tr; im[r2 + c] = a0i - ti;
-          tr = a3r * w3r - a3i * w3i; ti = a3r * w3i + a3i * w3r;
-          re[r1 + c] = a1r + tr; im[r1 + c] = a1i + ti;
-          re[r3 + c] = a1r - tr; im[r3 + c] = a1i - ti;
+          tr = a2r * w2r - a2i * w2i;
+          ti = a2r * w2i + a2i * w2r;
+          re[r0 + c] = a0r + tr;
+          im[r0 + c] = a0i + ti;
+          re[r2 + c] = a0r - tr;
+          im[r2 + c] = a0i - ti;
+          tr = a3r * w3r - a3i * w3i;
+          ti = a3r * w3i + a3i * w3r;
+          re[r1 + c] = a1r + tr;
+          im[r1 + c] = a1i + ti;
+          re[r3 + c] = a1r - tr;
+          im[r3 + c] = a1i - ti;
         }
       }
     }
@@ -123,9 +178,14 @@ export function transpose(re: Float64Array, im: Float64Array, m: number): void {
     for (let bc = br; bc < m; bc += T) {
       for (let r = br; r < Math.min(br + T, m); r++) {
         for (let c = bc === br ? r + 1 : bc; c < Math.min(bc + T, m); c++) {
-          const a = r * m + c, b = c * m + r;
-          let t = re[a]; re[a] = re[b]; re[b] = t;
-          t = im[a]; im[a] = im[b]; im[b] = t;
+          const a = r * m + c,
+            b = c * m + r;
+          let t = re[a];
+          re[a] = re[b];
+          re[b] = t;
+          t = im[a];
+          im[a] = im[b];
+          im[b] = t;
         }
       }
     }

@@ -91,9 +91,13 @@ export class FftRepulsion {
   prepare(y: Float32Array, n: number): void {
     if (this.buffers.n !== n) this.buffers = allocateRepulsion(n, this.options.maxGrid);
     const { geom, cellX, cellY, weights } = this.buffers;
-    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    let minX = Infinity,
+      minY = Infinity,
+      maxX = -Infinity,
+      maxY = -Infinity;
     for (let i = 0; i < n; i++) {
-      const px = y[2 * i], py = y[2 * i + 1];
+      const px = y[2 * i],
+        py = y[2 * i + 1];
       if (px < minX) minX = px;
       if (px > maxX) maxX = px;
       if (py < minY) minY = py;
@@ -112,7 +116,8 @@ export class FftRepulsion {
     if (spacing !== geom[6] || m !== geom[0]) {
       // Kernel on the circulant grid: K(d) for node offsets d in [-(m/2), m/2); its spectrum is real (K is real
       // and even) and in the same order as the charges' spectra (fft2dScrambled).
-      const kRe = this.buffers.kernelRe.subarray(0, m * m), kIm = this.buffers.kernelIm.subarray(0, m * m);
+      const kRe = this.buffers.kernelRe.subarray(0, m * m),
+        kIm = this.buffers.kernelIm.subarray(0, m * m);
       kIm.fill(0);
       for (let a = 0; a < m; a++) {
         const da = (a < m / 2 ? a : a - m) * spacing;
@@ -125,9 +130,15 @@ export class FftRepulsion {
       fft2dScrambled(kRe, kIm, m);
       geom[6] = spacing;
     }
-    geom[0] = m; geom[1] = boxes; geom[2] = boxes * P; geom[3] = minX; geom[4] = minY; geom[5] = boxWidth;
+    geom[0] = m;
+    geom[1] = boxes;
+    geom[2] = boxes * P;
+    geom[3] = minX;
+    geom[4] = minY;
+    geom[5] = boxWidth;
     for (let i = 0; i < n; i++) {
-      const px = y[2 * i], py = y[2 * i + 1];
+      const px = y[2 * i],
+        py = y[2 * i + 1];
       const bx = Math.min(boxes - 1, Math.floor((px - minX) / boxWidth));
       const by = Math.min(boxes - 1, Math.floor((py - minY) / boxWidth));
       lagrange((px - minX) / boxWidth - bx, weights, i * 2 * P);
@@ -141,13 +152,17 @@ export class FftRepulsion {
    *  kernel by FFT, and gather its two potentials at the points. */
   convolve(g: 0 | 1, y: Float32Array, n: number): void {
     const { geom, cellX, cellY, weights, pot } = this.buffers;
-    const m = geom[0], nodes = geom[2], size = m * m;
-    const re = this.buffers.gridRe[g].subarray(0, size), im = this.buffers.gridIm[g].subarray(0, size);
+    const m = geom[0],
+      nodes = geom[2],
+      size = m * m;
+    const re = this.buffers.gridRe[g].subarray(0, size),
+      im = this.buffers.gridIm[g].subarray(0, size);
     const kRe = this.buffers.kernelRe;
     re.fill(0);
     im.fill(0);
     for (let i = 0; i < n; i++) {
-      const px = y[2 * i], py = y[2 * i + 1];
+      const px = y[2 * i],
+        py = y[2 * i + 1];
       const cr = g === 0 ? 1 : py;
       const ci = g === 0 ? px : px * px + py * py;
       const o = i * 2 * P;
@@ -171,10 +186,12 @@ export class FftRepulsion {
     }
     ifft2dScrambled(re, im, m, nodes);
     const norm = 1 / size;
-    const outRe = 2 * g * n, outIm = (2 * g + 1) * n;
+    const outRe = 2 * g * n,
+      outIm = (2 * g + 1) * n;
     for (let i = 0; i < n; i++) {
       const o = i * 2 * P;
-      let pr = 0, pi = 0;
+      let pr = 0,
+        pi = 0;
       for (let a = 0; a < P; a++) {
         const row = (cellY[i] + a) * m + cellX[i];
         const wya = weights[o + P + a];
@@ -194,7 +211,8 @@ export class FftRepulsion {
     const pot = this.buffers.pot;
     let z = 0;
     for (let i = 0; i < n; i++) {
-      const px = y[2 * i], py = y[2 * i + 1];
+      const px = y[2 * i],
+        py = y[2 * i + 1];
       z += (1 + px * px + py * py) * pot[i] - 2 * (px * pot[n + i] + py * pot[2 * n + i]) + pot[3 * n + i];
     }
     return Math.max(z - n, 1e-12);
@@ -204,7 +222,8 @@ export class FftRepulsion {
   finish(y: Float32Array, n: number, force: Float64Array): number {
     const pot = this.buffers.pot;
     for (let i = 0; i < n; i++) {
-      const px = y[2 * i], py = y[2 * i + 1];
+      const px = y[2 * i],
+        py = y[2 * i + 1];
       force[2 * i] = px * pot[i] - pot[n + i];
       force[2 * i + 1] = py * pot[i] - pot[2 * n + i];
     }

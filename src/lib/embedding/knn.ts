@@ -65,10 +65,15 @@ export function knn2d(xy: Float32Array, candidates: Int32Array, k: number): Int3
   const kk = Math.min(k, Math.max(n - 1, 0));
   const out = new Int32Array(n * kk);
   if (n === 0 || kk === 0) return out;
-  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+  let minX = Infinity,
+    minY = Infinity,
+    maxX = -Infinity,
+    maxY = -Infinity;
   for (const i of candidates) {
-    minX = Math.min(minX, xy[2 * i]); maxX = Math.max(maxX, xy[2 * i]);
-    minY = Math.min(minY, xy[2 * i + 1]); maxY = Math.max(maxY, xy[2 * i + 1]);
+    minX = Math.min(minX, xy[2 * i]);
+    maxX = Math.max(maxX, xy[2 * i]);
+    minY = Math.min(minY, xy[2 * i + 1]);
+    maxY = Math.max(maxY, xy[2 * i + 1]);
   }
   const side = Math.max(1, Math.ceil(Math.sqrt(n / 2)));
   const w = Math.max(maxX - minX, maxY - minY, 1e-12) / side;
@@ -86,14 +91,21 @@ export function knn2d(xy: Float32Array, candidates: Int32Array, k: number): Int3
   const heap = new NeighbourHeap(kk);
   for (let j = 0; j < n; j++) {
     const i = candidates[j];
-    const x = xy[2 * i], y = xy[2 * i + 1];
-    const cx = cellOf(x, minX), cy = cellOf(y, minY);
+    const x = xy[2 * i],
+      y = xy[2 * i + 1];
+    const cx = cellOf(x, minX),
+      cy = cellOf(y, minY);
     heap.reset();
     for (let ring = 0; ring < side; ring++) {
       // Every point outside rings 0..ring-1 is at least (ring - 1) * w away along some axis... precisely: at least
       // the distance from (x, y) to the border of the searched square.
       if (ring > 0) {
-        const gap = Math.min(x - (minX + (cx - ring + 1) * w), minX + (cx + ring) * w - x, y - (minY + (cy - ring + 1) * w), minY + (cy + ring) * w - y);
+        const gap = Math.min(
+          x - (minX + (cx - ring + 1) * w),
+          minX + (cx + ring) * w - x,
+          y - (minY + (cy - ring + 1) * w),
+          minY + (cy + ring) * w - y,
+        );
         if (heap.size === kk && gap > 0 && gap * gap > heap.worst()) break;
       }
       for (let gy = cy - ring; gy <= cy + ring; gy++) {
@@ -106,7 +118,8 @@ export function knn2d(xy: Float32Array, candidates: Int32Array, k: number): Int3
               const other = members[m];
               if (other === j) continue;
               const o = candidates[other];
-              const dx = xy[2 * o] - x, dy = xy[2 * o + 1] - y;
+              const dx = xy[2 * o] - x,
+                dy = xy[2 * o + 1] - y;
               heap.push(dx * dx + dy * dy, o);
             }
           }

@@ -29,7 +29,15 @@ export interface EmbeddingSettings {
   seed: number;
 }
 
-export const DEFAULT_EMBEDDING: EmbeddingSettings = { layout: 'tsne', k: 100, components: 50, perplexity: 30, iterations: 1000, umapNeighbours: 15, seed: 1 };
+export const DEFAULT_EMBEDDING: EmbeddingSettings = {
+  layout: 'tsne',
+  k: 100,
+  components: 50,
+  perplexity: 30,
+  iterations: 1000,
+  umapNeighbours: 15,
+  seed: 1,
+};
 
 /** A stable key of the settings that change the result (the cache key beside the shard id). */
 export function embeddingKey(s: EmbeddingSettings): string {
@@ -103,7 +111,11 @@ function expand(unique: Float32Array, groupOf: Int32Array, dim: number): Float32
   return out;
 }
 
-export function* runEmbedding(input: EmbeddingInput, settings: EmbeddingSettings, makeUmap?: (random: () => number) => UmapRunner): Generator<EmbeddingEvent, EmbeddingResult> {
+export function* runEmbedding(
+  input: EmbeddingInput,
+  settings: EmbeddingSettings,
+  makeUmap?: (random: () => number) => UmapRunner,
+): Generator<EmbeddingEvent, EmbeddingResult> {
   const n = input.imageIds.length;
   if (n < 3) throw new Error('The label embedding needs at least 3 labelled images.');
   const { matrix } = buildLabelMatrix(input);
@@ -124,7 +136,10 @@ export function* runEmbedding(input: EmbeddingInput, settings: EmbeddingSettings
   if (settings.layout === 'tsne' && u >= 4) {
     const kNeighbours = Math.min(u - 1, Math.max(3, Math.round(3 * settings.perplexity)));
     yield { stage: 'knn', done: 0, total: 1 };
-    const graph: KnnGraph = u <= 3000 ? exactKnn(svd.embedding, u, dim, kNeighbours) : nnDescent(svd.embedding, u, dim, kNeighbours, { random: seededRandom(settings.seed), iterations: TSNE_KNN_ROUNDS });
+    const graph: KnnGraph =
+      u <= 3000
+        ? exactKnn(svd.embedding, u, dim, kNeighbours)
+        : nnDescent(svd.embedding, u, dim, kNeighbours, { random: seededRandom(settings.seed), iterations: TSNE_KNN_ROUNDS });
     yield { stage: 'knn', done: 1, total: 1 };
     const p = perplexityAffinities(graph.indices, graph.distances, u, graph.k, Math.min(settings.perplexity, (u - 1) / 3));
     const tsne = new BarnesHutTsne(p, pcaInit(svd.embedding, u, dim), { iterations: settings.iterations });
@@ -145,7 +160,8 @@ export function* runEmbedding(input: EmbeddingInput, settings: EmbeddingSettings
     const epochs = umap.initializeFit(rows);
     for (let e = 0; e < epochs; e++) {
       umap.step();
-      if (e % 10 === 0 || e === epochs - 1) yield { stage: 'umap', done: e + 1, total: epochs, layout: expand(Float32Array.from(umap.getEmbedding().flat()), groupOf, 2) };
+      if (e % 10 === 0 || e === epochs - 1)
+        yield { stage: 'umap', done: e + 1, total: epochs, layout: expand(Float32Array.from(umap.getEmbedding().flat()), groupOf, 2) };
     }
     uniqueLayout = Float32Array.from(umap.getEmbedding().flat());
   } else {
@@ -180,5 +196,17 @@ export function* runEmbedding(input: EmbeddingInput, settings: EmbeddingSettings
   const lists = Array.from({ length: trainIndex.length }, (_, j) => similar.subarray(j * k, (j + 1) * k));
   const similarSetScore = meanRetrievalScore(matrix, trainIndex, lists);
   yield { stage: 'sets', done: 1, total: 1 };
-  return { imageIds: input.imageIds, layout, trainIndex, similar, k, similarSetScore, svd: expand(svd.embedding, groupOf, dim), components: dim, kl, uniqueRows: u, timingsMs: { svd: svdMs, layout: layoutMs, sets: setsMs } };
+  return {
+    imageIds: input.imageIds,
+    layout,
+    trainIndex,
+    similar,
+    k,
+    similarSetScore,
+    svd: expand(svd.embedding, groupOf, dim),
+    components: dim,
+    kl,
+    uniqueRows: u,
+    timingsMs: { svd: svdMs, layout: layoutMs, sets: setsMs },
+  };
 }

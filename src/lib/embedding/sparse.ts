@@ -44,7 +44,12 @@ export function csrTimesDense(a: CsrMatrix, x: Float64Array, k: number, out: Flo
 }
 
 /** Y (cols x k, row-major) = A^T X, with X (rows x k, row-major). */
-export function csrTransposeTimesDense(a: CsrMatrix, x: Float64Array, k: number, out: Float64Array = new Float64Array(a.cols * k)): Float64Array {
+export function csrTransposeTimesDense(
+  a: CsrMatrix,
+  x: Float64Array,
+  k: number,
+  out: Float64Array = new Float64Array(a.cols * k),
+): Float64Array {
   out.fill(0);
   for (let i = 0; i < a.rows; i++) {
     const xo = i * k;

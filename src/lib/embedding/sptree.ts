@@ -33,25 +33,41 @@ export class QuadTree {
       b.set(a);
       return b;
     };
-    this.cx = g(this.cx); this.cy = g(this.cy); this.half = g(this.half);
-    this.massX = g(this.massX); this.massY = g(this.massY);
-    this.count = g(this.count); this.child = g(this.child); this.point = g(this.point);
+    this.cx = g(this.cx);
+    this.cy = g(this.cy);
+    this.half = g(this.half);
+    this.massX = g(this.massX);
+    this.massY = g(this.massY);
+    this.count = g(this.count);
+    this.child = g(this.child);
+    this.point = g(this.point);
   }
 
   private node(cx: number, cy: number, half: number): number {
     if (this.size === this.cx.length) this.grow();
     const i = this.size++;
-    this.cx[i] = cx; this.cy[i] = cy; this.half[i] = half;
-    this.massX[i] = 0; this.massY[i] = 0; this.count[i] = 0; this.child[i] = -1; this.point[i] = -1;
+    this.cx[i] = cx;
+    this.cy[i] = cy;
+    this.half[i] = half;
+    this.massX[i] = 0;
+    this.massY[i] = 0;
+    this.count[i] = 0;
+    this.child[i] = -1;
+    this.point[i] = -1;
     return i;
   }
 
   build(y: Float32Array | Float64Array, n: number) {
     this.size = 0;
-    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    let minX = Infinity,
+      minY = Infinity,
+      maxX = -Infinity,
+      maxY = -Infinity;
     for (let i = 0; i < n; i++) {
-      minX = Math.min(minX, y[2 * i]); maxX = Math.max(maxX, y[2 * i]);
-      minY = Math.min(minY, y[2 * i + 1]); maxY = Math.max(maxY, y[2 * i + 1]);
+      minX = Math.min(minX, y[2 * i]);
+      maxX = Math.max(maxX, y[2 * i]);
+      minY = Math.min(minY, y[2 * i + 1]);
+      maxY = Math.max(maxY, y[2 * i + 1]);
     }
     const half = Math.max(maxX - minX, maxY - minY) / 2 + 1e-5;
     this.node((minX + maxX) / 2, (minY + maxY) / 2, half);
@@ -90,7 +106,10 @@ export class QuadTree {
           const rx = (this.massX[k] - x) / (this.count[k] - 1);
           const ry = (this.massY[k] - y) / (this.count[k] - 1);
           const c = first + (rx >= this.cx[k] ? 1 : 0) + (ry >= this.cy[k] ? 2 : 0);
-          this.massX[c] += rx; this.massY[c] += ry; this.count[c] = 1; this.point[c] = resident;
+          this.massX[c] += rx;
+          this.massY[c] += ry;
+          this.count[c] = 1;
+          this.point[c] = resident;
         }
       }
       k = this.child[k] + (x >= this.cx[k] ? 1 : 0) + (y >= this.cy[k] ? 2 : 0);
@@ -128,7 +147,10 @@ export class QuadTree {
         fy += mq * q * dy;
       } else {
         const c = this.child[k];
-        stack[top++] = c; stack[top++] = c + 1; stack[top++] = c + 2; stack[top++] = c + 3;
+        stack[top++] = c;
+        stack[top++] = c + 1;
+        stack[top++] = c + 2;
+        stack[top++] = c + 3;
       }
     }
     out[0] = fx;

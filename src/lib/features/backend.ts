@@ -39,7 +39,13 @@ export function planBackends(choice: BackendChoice, facts: PlatformFacts): Backe
 }
 
 /** A software adapter, by the WebGPU flag or by the names SwiftShader and llvmpipe report. */
-export function isSoftwareAdapter(info: { isFallbackAdapter?: boolean; vendor?: string; architecture?: string; device?: string; description?: string }): boolean {
+export function isSoftwareAdapter(info: {
+  isFallbackAdapter?: boolean;
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+}): boolean {
   if (info.isFallbackAdapter) return true;
   const text = `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.device ?? ''} ${info.description ?? ''}`.toLowerCase();
   return /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/.test(text);

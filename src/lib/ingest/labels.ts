@@ -103,7 +103,8 @@ export function parseClassesCsv(text: string, fileName: string): { names: Map<st
   table.forEach((r, i) => {
     if (i === 0 && r[0]?.trim().toLowerCase() === 'labelname') return;
     const [labelName, displayName] = [r[0]?.trim() ?? '', r[1]?.trim() ?? ''];
-    if (labelName === '' || displayName === '') skipped.push({ id: `${fileName}:${i + 1}`, reason: 'class row needs LabelName and DisplayName' });
+    if (labelName === '' || displayName === '')
+      skipped.push({ id: `${fileName}:${i + 1}`, reason: 'class row needs LabelName and DisplayName' });
     else names.set(labelName, displayName);
   });
   return { names, skipped };
@@ -120,7 +121,8 @@ export function parseSplitCsv(text: string, fileName: string): { splits: Map<str
     const imageId = r[0] ?? '';
     const split = (r[1] ?? '').trim().toLowerCase() as Split;
     if (imageId === '') skipped.push({ id: where, reason: 'split row without an ImageID' });
-    else if (!SPLITS.includes(split)) skipped.push({ id: where, reason: `unknown split "${clip(r[1] ?? '')}" (train, validation or test)` });
+    else if (!SPLITS.includes(split))
+      skipped.push({ id: where, reason: `unknown split "${clip(r[1] ?? '')}" (train, validation or test)` });
     else splits.set(imageId, split);
   });
   return { splits, skipped };

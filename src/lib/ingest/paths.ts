@@ -14,7 +14,10 @@ export type PathKind =
 
 /** Forward slashes, no leading `./` or `/`; null when a segment is `..` (an archive trying to escape its root). */
 export function normalizePath(raw: string): string | null {
-  const parts = raw.replace(/\\/g, '/').split('/').filter((p) => p !== '' && p !== '.');
+  const parts = raw
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((p) => p !== '' && p !== '.');
   if (parts.some((p) => p === '..')) return null;
   return parts.join('/');
 }

@@ -30,7 +30,13 @@ export interface AssembledTask {
   refVectors: Float32Array;
 }
 
-export function assembleTask(images: TaskImage[], emb: TaskEmbedding, features: Map<string, Float32Array>, dim: number, target: TargetSpace): AssembledTask {
+export function assembleTask(
+  images: TaskImage[],
+  emb: TaskEmbedding,
+  features: Map<string, Float32Array>,
+  dim: number,
+  target: TargetSpace,
+): AssembledTask {
   const byId = new Map(images.map((im) => [im.imageId, im]));
   const refRowsInEmb: number[] = [];
   const refPosOfRow = new Map<number, number>();
@@ -61,7 +67,11 @@ export function assembleTask(images: TaskImage[], emb: TaskEmbedding, features: 
   // One label matrix over references then queries.
   const refImages = refRowsInEmb.map((row) => byId.get(emb.imageIds[row])!);
   const both = [...refImages, ...queries];
-  const { matrix: labels, vocabulary } = buildLabelMatrix({ imageIds: both.map((im) => im.imageId), labels: both.map((im) => im.labels), train: [] });
+  const { matrix: labels, vocabulary } = buildLabelMatrix({
+    imageIds: both.map((im) => im.imageId),
+    labels: both.map((im) => im.labels),
+    train: [],
+  });
   const data: TrainData = {
     dim,
     trainX,
@@ -70,7 +80,11 @@ export function assembleTask(images: TaskImage[], emb: TaskEmbedding, features: 
     targets: embeddingTargets(refVectors, vdim, target),
     targetDim: vdim,
     valX,
-    task: { labels, refRows: Int32Array.from({ length: r }, (_, i) => i), queryRows: Int32Array.from({ length: queries.length }, (_, i) => r + i) },
+    task: {
+      labels,
+      refRows: Int32Array.from({ length: r }, (_, i) => i),
+      queryRows: Int32Array.from({ length: queries.length }, (_, i) => r + i),
+    },
   };
   return { data, refIds: refImages.map((im) => im.imageId), queryIds: queries.map((im) => im.imageId), vocabulary, refVectors };
 }

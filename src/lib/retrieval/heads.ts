@@ -11,9 +11,25 @@ import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../random';
 import { evaluateRankings, topK, type Metrics, type RetrievalTask } from './metrics';
 
-export { DEFAULT_TRAIN, FEATURE_LAYERS, HEADS, SETS_BUDGET_BYTES, SETS_LEARNING_RATE, TARGET_SPACES, maxSetsReferences, setsBytesPerReference } from './train-settings';
+export {
+  DEFAULT_TRAIN,
+  FEATURE_LAYERS,
+  HEADS,
+  SETS_BUDGET_BYTES,
+  SETS_LEARNING_RATE,
+  TARGET_SPACES,
+  maxSetsReferences,
+  setsBytesPerReference,
+} from './train-settings';
 export type { EpochReport, FeatureLayer, HeadKind, TargetSpace, TrainSettings } from './train-settings';
-import { SETS_LEARNING_RATE, type EpochReport, type FeatureLayer, type HeadKind, type TargetSpace, type TrainSettings } from './train-settings';
+import {
+  SETS_LEARNING_RATE,
+  type EpochReport,
+  type FeatureLayer,
+  type HeadKind,
+  type TargetSpace,
+  type TrainSettings,
+} from './train-settings';
 
 export interface TrainData {
   dim: number;
@@ -30,7 +46,6 @@ export interface TrainData {
   task: RetrievalTask;
 }
 
-
 /** A trained head with what ranking needs. */
 export interface Retriever {
   head: HeadKind;
@@ -44,12 +59,32 @@ export function buildModel(settings: TrainSettings, dim: number, outputs: number
   const model = tf.sequential();
   if (settings.head === 'sets') {
     model.add(tf.layers.dropout({ inputShape: [dim], rate: 0.5, seed: settings.seed }));
-    model.add(tf.layers.dense({ units: outputs, activation: 'sigmoid', name: 'similar_sets', kernelInitializer: tf.initializers.glorotUniform({ seed: settings.seed }) }));
+    model.add(
+      tf.layers.dense({
+        units: outputs,
+        activation: 'sigmoid',
+        name: 'similar_sets',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: settings.seed }),
+      }),
+    );
   } else {
     model.add(tf.layers.dropout({ inputShape: [dim], rate: settings.dropout, seed: settings.seed }));
-    model.add(tf.layers.dense({ units: settings.hidden, activation: 'relu', name: 'hidden', kernelInitializer: tf.initializers.heNormal({ seed: settings.seed }) }));
+    model.add(
+      tf.layers.dense({
+        units: settings.hidden,
+        activation: 'relu',
+        name: 'hidden',
+        kernelInitializer: tf.initializers.heNormal({ seed: settings.seed }),
+      }),
+    );
     model.add(tf.layers.dropout({ rate: settings.dropout, seed: settings.seed + 1 }));
-    model.add(tf.layers.dense({ units: outputs, name: 'label_embedding', kernelInitializer: tf.initializers.glorotUniform({ seed: settings.seed + 2 }) }));
+    model.add(
+      tf.layers.dense({
+        units: outputs,
+        name: 'label_embedding',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: settings.seed + 2 }),
+      }),
+    );
   }
   return model;
 }
@@ -101,12 +136,23 @@ export function scoreReferences(retriever: Retriever, xs: tf.Tensor2D): tf.Tenso
     const refs = retriever.refs!;
     if (retriever.target === 'svd') return tf.matMul(pred.div(pred.norm('euclidean', 1, true).add(1e-8)), refs, false, true); // cosine
     // Minus the squared distance: 2 p.r - |r|^2 - |p|^2.
-    return tf.matMul(pred, refs, false, true).mul(2).sub(refs.square().sum(1).reshape([1, -1])).sub(pred.square().sum(1, true));
+    return tf
+      .matMul(pred, refs, false, true)
+      .mul(2)
+      .sub(refs.square().sum(1).reshape([1, -1]))
+      .sub(pred.square().sum(1, true));
   });
 }
 
 /** Ranks all references for each of n queries; returns reference positions, best first (and their scores). */
-export async function rank(retriever: Retriever, x: Float32Array, n: number, k: number, batch = 256, scoresOut?: Float32Array[]): Promise<Int32Array[]> {
+export async function rank(
+  retriever: Retriever,
+  x: Float32Array,
+  n: number,
+  k: number,
+  batch = 256,
+  scoresOut?: Float32Array[],
+): Promise<Int32Array[]> {
   const dim = x.length / Math.max(n, 1);
   const out: Int32Array[] = [];
   for (let start = 0; start < n; start += batch) {
@@ -170,7 +216,9 @@ export async function trainHead(data: TrainData, settings: TrainSettings, hooks:
   const model = buildModel(settings, data.dim, outputs);
   const refs = settings.head === 'embedding' ? tf.tensor2d(data.targets, [r, data.targetDim]) : null;
   const retriever: Retriever = { head: settings.head, target: settings.target, model, refs };
-  const optimizer = tf.train.adam(settings.learningRate !== 'auto' ? settings.learningRate : settings.head === 'sets' ? SETS_LEARNING_RATE : 1e-3);
+  const optimizer = tf.train.adam(
+    settings.learningRate !== 'auto' ? settings.learningRate : settings.head === 'sets' ? SETS_LEARNING_RATE : 1e-3,
+  );
   const history: EpochReport[] = [];
   let best: EpochReport | null = null;
   let bestWeights: tf.Tensor[] | null = null;
@@ -205,8 +253,7 @@ export async function trainHead(data: TrainData, settings: TrainSettings, hooks:
               const ref = data.sets[i * data.setK + t];
               if (ref >= 0) yb[b * outputs + ref] = 1; // -1: a similar image without features
             }
-          }
-          else yb.set(data.targets.subarray(i * outputs, (i + 1) * outputs), b * outputs);
+          } else yb.set(data.targets.subarray(i * outputs, (i + 1) * outputs), b * outputs);
         }
         const loss = tf.tidy(() => {
           const xs = tf.tensor2d(xb, [m, data.dim]);

@@ -55,7 +55,7 @@ export function topK(scores: ArrayLike<number>, k: number): Int32Array {
       }
     }
   }
-  return Int32Array.from(heap.subarray(0, size)).sort((a, b) => (scores[b] - scores[a]) || a - b);
+  return Int32Array.from(heap.subarray(0, size)).sort((a, b) => scores[b] - scores[a] || a - b);
 }
 
 /** Per reference, its share of query t's score: sum over shared labels of c_s(l) * c_t(l) (the score's summand). */
@@ -101,15 +101,24 @@ export function evaluateRankings(task: RetrievalTask, lists: ArrayLike<number>[]
   const dense = new Float64Array(labels.cols);
   const scratch = new Float64Array(labels.cols);
   const contrib = new Float64Array(refRows.length);
-  let score = 0, precision = 0, map = 0;
+  let score = 0,
+    precision = 0,
+    map = 0;
   for (let q = 0; q < queryRows.length; q++) {
     const list = Array.from({ length: Math.min(k, lists[q].length) }, (_, i) => lists[q][i]);
-    score += retrievalScore(labels, queryRows[q], list.map((r) => refRows[r]), undefined, scratch);
+    score += retrievalScore(
+      labels,
+      queryRows[q],
+      list.map((r) => refRows[r]),
+      undefined,
+      scratch,
+    );
     // Relevance: shares at least one label (a positive share of the score).
     scoreContributions(task, q, dense, contrib);
     let relevantTotal = 0;
     for (let r = 0; r < refRows.length; r++) if (contrib[r] > 0) relevantTotal++;
-    let hits = 0, ap = 0;
+    let hits = 0,
+      ap = 0;
     list.forEach((r, i) => {
       if (contrib[r] > 0) {
         hits++;

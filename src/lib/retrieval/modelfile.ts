@@ -40,7 +40,13 @@ export interface ModelManifest {
 
 export interface ModelFileParts {
   manifest: ModelManifest;
-  modelJson: { modelTopology: unknown; weightsManifest: { paths: string[]; weights: { name: string; shape: number[]; dtype: string }[] }[]; format?: string; generatedBy?: string; convertedBy?: string | null };
+  modelJson: {
+    modelTopology: unknown;
+    weightsManifest: { paths: string[]; weights: { name: string; shape: number[]; dtype: string }[] }[];
+    format?: string;
+    generatedBy?: string;
+    convertedBy?: string | null;
+  };
   weights: Uint8Array;
   references: Uint8Array | null;
 }
@@ -88,17 +94,30 @@ export function validateManifest(raw: unknown): ModelManifest {
   if (!isCount(m.featureDim, 65_536) || (m.featureDim as number) < 1) fail('the feature size is out of range');
   if (!isCount(m.targetDim, 4096)) fail('the reference vector size is out of range');
   const shard = m.shard as Record<string, unknown> | undefined;
-  if (!shard || !isString(shard.id, 4096) || !isString(shard.name) || !isString(shard.labelsHash, 128)) fail('the shard it was made for is not named');
-  if (!Array.isArray(m.references) || m.references.length === 0 || m.references.length > LIMITS.references || !m.references.every((s) => isString(s))) fail('the reference list is missing, too long or holds non-text');
-  if (!Array.isArray(m.vocabulary) || m.vocabulary.length > LIMITS.vocabulary || !m.vocabulary.every((s) => isString(s))) fail('the label vocabulary is malformed');
+  if (!shard || !isString(shard.id, 4096) || !isString(shard.name) || !isString(shard.labelsHash, 128))
+    fail('the shard it was made for is not named');
+  if (
+    !Array.isArray(m.references) ||
+    m.references.length === 0 ||
+    m.references.length > LIMITS.references ||
+    !m.references.every((s) => isString(s))
+  )
+    fail('the reference list is missing, too long or holds non-text');
+  if (!Array.isArray(m.vocabulary) || m.vocabulary.length > LIMITS.vocabulary || !m.vocabulary.every((s) => isString(s)))
+    fail('the label vocabulary is malformed');
   const files = m.files as Record<string, unknown> | undefined;
   if (!files || !isString(files['model.json'], 64) || !isString(files['weights.bin'], 64)) fail('checksums are missing');
   if (m.head === 'embedding' && !isString(files!['references.bin'], 64)) fail('the embedding head has no reference vectors');
-  if (!m.embedding || typeof m.embedding !== 'object' || !m.training || typeof m.training !== 'object') fail('the embedding or training record is missing');
+  if (!m.embedding || typeof m.embedding !== 'object' || !m.training || typeof m.training !== 'object')
+    fail('the embedding or training record is missing');
   return m as unknown as ModelManifest;
 }
 
-async function entryBytes(entries: Map<string, { getData?: (w: Uint8ArrayWriter) => Promise<Uint8Array>; uncompressedSize: number }>, name: string, required: boolean): Promise<Uint8Array | null> {
+async function entryBytes(
+  entries: Map<string, { getData?: (w: Uint8ArrayWriter) => Promise<Uint8Array>; uncompressedSize: number }>,
+  name: string,
+  required: boolean,
+): Promise<Uint8Array | null> {
   const entry = entries.get(name);
   if (!entry?.getData) {
     if (required) throw new ModelFileError(`This is not a usable simage model file: ${name} is missing.`);
@@ -133,7 +152,8 @@ export async function unpackModelFile(file: Blob): Promise<ModelFileParts> {
   const weights = (await entryBytes(byName, 'weights.bin', true))!;
   const references = manifest.head === 'embedding' ? await entryBytes(byName, 'references.bin', true) : null;
   const check = async (name: string, bytes: Uint8Array) => {
-    if ((await contentHash(bytes)) !== manifest.files[name]) throw new ModelFileError(`The model file is damaged: the checksum of ${name} does not match its manifest.`);
+    if ((await contentHash(bytes)) !== manifest.files[name])
+      throw new ModelFileError(`The model file is damaged: the checksum of ${name} does not match its manifest.`);
   };
   await check('model.json', modelJsonBytes);
   await check('weights.bin', weights);
@@ -156,12 +176,14 @@ export async function unpackModelFile(file: Blob): Promise<ModelFileParts> {
     if (size > LIMITS.units) throw new ModelFileError('This is not a usable simage model file: a weight is oversized.');
     total += 4 * size;
   }
-  if (specs.length === 0 || total !== weights.length) throw new ModelFileError('This is not a usable simage model file: the weights do not match the net\'s shapes.');
+  if (specs.length === 0 || total !== weights.length)
+    throw new ModelFileError("This is not a usable simage model file: the weights do not match the net's shapes.");
   const kernels = specs.filter((w) => w.shape.length === 2);
-  const first = kernels[0], last = kernels.at(-1)!;
+  const first = kernels[0],
+    last = kernels.at(-1)!;
   const outputs = manifest.head === 'sets' ? manifest.references.length : manifest.targetDim;
   if (!first || first.shape[0] !== manifest.featureDim || last.shape[1] !== outputs) {
-    throw new ModelFileError('This is not a usable simage model file: the net\'s input or output size does not match its manifest.');
+    throw new ModelFileError("This is not a usable simage model file: the net's input or output size does not match its manifest.");
   }
   if (references && references.length !== 4 * manifest.references.length * manifest.targetDim) {
     throw new ModelFileError('This is not a usable simage model file: references.bin does not hold one vector per reference.');
@@ -170,8 +192,12 @@ export async function unpackModelFile(file: Blob): Promise<ModelFileParts> {
 }
 
 /** Why a (valid) model cannot serve the current shard and features, or null when it can. */
-export function incompatibility(manifest: ModelManifest, current: { featureModelId: string; shardLabelsHash: string; shardName: string; imageIds: Set<string> }): string | null {
-  if (manifest.featureModelId !== current.featureModelId) return `This model was made for other features (${manifest.featureModelId}); this app computes ${current.featureModelId}. Nothing was changed.`;
+export function incompatibility(
+  manifest: ModelManifest,
+  current: { featureModelId: string; shardLabelsHash: string; shardName: string; imageIds: Set<string> },
+): string | null {
+  if (manifest.featureModelId !== current.featureModelId)
+    return `This model was made for other features (${manifest.featureModelId}); this app computes ${current.featureModelId}. Nothing was changed.`;
   if (manifest.shard.labelsHash !== current.shardLabelsHash) {
     const missing = manifest.references.filter((id) => !current.imageIds.has(id)).length;
     return `This model was made for another shard ("${manifest.shard.name}"${missing ? `; ${missing} of its ${manifest.references.length} reference images are not in this one` : ', with other labels or splits'}). Load that shard first. Nothing was changed.`;

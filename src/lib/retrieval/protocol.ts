@@ -139,4 +139,5 @@ export interface RestartReply {
   jobId: number;
   reason: string;
 }
-export type TrainWorkerReply = ProgressReply | EpochReply | RestartReply | TrainResult | QueryResult | ExportResult | ErrorReply | { type: 'none'; jobId: number };
+export type TrainWorkerReply =
+  ProgressReply | EpochReply | RestartReply | TrainResult | QueryResult | ExportResult | ErrorReply | { type: 'none'; jobId: number };

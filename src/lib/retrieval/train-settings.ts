@@ -25,7 +25,19 @@ export interface TrainSettings {
   seed: number;
 }
 
-export const DEFAULT_TRAIN: TrainSettings = { head: 'embedding', layer: 'mixed7', target: 'svd', epochs: 60, patience: 8, batchSize: 128, learningRate: 'auto', dropout: 0.5, hidden: 512, k: 100, seed: 1 };
+export const DEFAULT_TRAIN: TrainSettings = {
+  head: 'embedding',
+  layer: 'mixed7',
+  target: 'svd',
+  epochs: 60,
+  patience: 8,
+  batchSize: 128,
+  learningRate: 'auto',
+  dropout: 0.5,
+  hidden: 512,
+  k: 100,
+  seed: 1,
+};
 /** The 2017 net's own optimizer settings. */
 export const SETS_LEARNING_RATE = 1e-4;
 
@@ -36,7 +48,6 @@ export const setsBytesPerReference = (dim: number) => 3 * 4 * (dim + 1);
 export const SETS_BUDGET_BYTES = 1.5 * 2 ** 30;
 /** The 'sets' head's R at which its weights and optimizer state alone pass this budget. */
 export const maxSetsReferences = (dim: number, budgetBytes = SETS_BUDGET_BYTES) => Math.floor(budgetBytes / setsBytesPerReference(dim));
-
 
 export interface EpochReport {
   epoch: number;

@@ -27,7 +27,11 @@ export function speedUpWasmMatMul(): boolean {
     };
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     try {
-      return original({ ...args, inputs: { a: transposeA ? flip(a) : a, b: transposeB ? flip(b) : b }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
+      return original({
+        ...args,
+        inputs: { a: transposeA ? flip(a) : a, b: transposeB ? flip(b) : b },
+        attrs: { ...args.attrs, transposeA: false, transposeB: false },
+      });
     } finally {
       for (const t of temporaries) (args.backend as { disposeData(id: object): void }).disposeData(t.dataId);
     }

@@ -240,7 +240,13 @@ export async function malformedFeatures(db: Db, flattenBytes: number, mixed7Byte
   let cursor = await db.transaction('features').store.openCursor();
   while (cursor) {
     const r = cursor.value;
-    if (!(r.flatten instanceof ArrayBuffer) || r.flatten.byteLength !== flattenBytes || !(r.mixed7 instanceof ArrayBuffer) || r.mixed7.byteLength !== mixed7Bytes) bad++;
+    if (
+      !(r.flatten instanceof ArrayBuffer) ||
+      r.flatten.byteLength !== flattenBytes ||
+      !(r.mixed7 instanceof ArrayBuffer) ||
+      r.mixed7.byteLength !== mixed7Bytes
+    )
+      bad++;
     cursor = await cursor.continue();
   }
   return bad;
