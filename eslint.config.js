@@ -14,6 +14,8 @@ export default ts.config(
     languageOptions: { globals: { ...globals.browser } },
     rules: {
       // `_name` marks a value left unused on purpose (destructuring that drops a field).
+      // Maps and Sets built inside $derived are values, not state to mutate: SvelteMap would only add cost.
+      'svelte/prefer-svelte-reactivity': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
     },
   },

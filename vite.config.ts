@@ -2,7 +2,6 @@
 // the page cross-origin isolated (COOP + COEP), which the WASM backend needs for threads.
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-// @ts-expect-error plain JS module
 import { CSP } from './scripts/csp.mjs';
 
 export const isolationHeaders = {

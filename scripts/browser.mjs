@@ -1,3 +1,4 @@
+// @ts-check
 // Launches the system Chromium through playwright-core with the flags that work on machines without a GPU or a
 // network (see DEVELOPERS.md). A profile folder makes the browser's IndexedDB cache persist between runs.
 import { chromium } from 'playwright-core';
@@ -22,12 +23,15 @@ export function chromiumPath() {
   const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter(
     Boolean,
   );
-  const found = candidates.find((p) => existsSync(p));
+  const found = /** @type {string[]} */ (candidates).find((p) => existsSync(p));
   if (!found) throw new Error('Chromium not found: install it (apt-get install -y chromium) or set CHROMIUM_PATH.');
   return found;
 }
 
-/** A persistent context (its own profile folder, temporary unless `profile` is given). */
+/**
+ * A persistent context (its own profile folder, temporary unless `profile` is given).
+ * @param {{ profile?: string | null; extraArgs?: string[] }} [options]
+ */
 export async function launch({ profile = null, extraArgs = [] } = {}) {
   const dir = profile ?? mkdtempSync(join(tmpdir(), 'simage-profile-'));
   const context = await chromium.launchPersistentContext(dir, {

@@ -1,3 +1,4 @@
+// @ts-check
 // Builds the app with Vite when dist/ is missing or older than any source file. Output goes to stderr.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -6,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+/** The newest modification time (ms) of a file or of anything under a folder; 0 when absent.
+ * @param {string} path
+ * @returns {number} */
 function newest(path) {
   if (!existsSync(path)) return 0;
   const st = statSync(path);

@@ -1,3 +1,4 @@
+// @ts-check
 // The app's Content Security Policy, one source for the built page's <meta> (vite.config.ts) and the headers of
 // every response of scripts/serve.mjs (workers take their policy from their own response, not from the page).
 // Everything is same-origin: no request can leave for another host, images included. No 'unsafe-eval':

@@ -1,3 +1,4 @@
+// @ts-check
 // A small static server for the built app (dist/) with the cross-origin isolation headers the WASM backend needs
 // for threads, plus an optional local shard mounted at /__shard/: a folder gets a generated manifest.json (HTTP
 // cannot list folders), an archive is served as a file. Used by `npm start`, `npm run pipeline`, tests and bench.
@@ -35,7 +36,8 @@ export const ISOLATION_HEADERS = {
   'Content-Security-Policy': CSP,
 };
 
-function listFiles(dir, root = dir, out = []) {
+/** @param {string} dir @param {string} [root] @param {string[]} [out] @returns {string[]} */
+function listFiles(dir, root = dir, out = /** @type {string[]} */ ([])) {
   for (const name of readdirSync(dir).sort()) {
     const full = join(dir, name);
     if (statSync(full).isDirectory()) listFiles(full, root, out);
@@ -44,7 +46,11 @@ function listFiles(dir, root = dir, out = []) {
   return out;
 }
 
-/** Serves `root`; `shard` (a local folder or archive path) is mounted at /__shard/. Resolves when listening. */
+/**
+ * Serves `root`; `shard` (a local folder or archive path) is mounted at /__shard/. Resolves when listening.
+ * @param {{ root: string; shard?: string | null; port?: number; host?: string; log?: (line: string) => void }} options
+ * @returns {Promise<{ origin: string; shardUrl: string | null; close: () => Promise<void>; server: import('node:http').Server }>}
+ */
 export function serve({ root, shard = null, port = 0, host = '127.0.0.1', log = () => {} }) {
   const rootDir = resolve(root);
   const shardPath = shard ? resolve(shard) : null;
@@ -52,13 +58,15 @@ export function serve({ root, shard = null, port = 0, host = '127.0.0.1', log = 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     let pathname = decodeURIComponent(url.pathname);
+    /** @param {number} status @param {string} body */
     const send = (status, body, type = 'text/plain; charset=utf-8') => {
       res.writeHead(status, { 'Content-Type': type, ...ISOLATION_HEADERS, 'Cache-Control': 'no-store' });
       res.end(body);
     };
+    /** @type {string | null} */
     let file;
     const mount = shardPath ? `/__shard/${basename(shardPath)}${shardIsDir ? '/' : ''}` : null;
-    if (mount && (pathname.startsWith(mount) || (!shardIsDir && pathname === mount))) {
+    if (shardPath && mount && (pathname.startsWith(mount) || (!shardIsDir && pathname === mount))) {
       const rest = shardIsDir ? pathname.slice(mount.length) : basename(shardPath);
       if (!shardIsDir) file = rest === basename(shardPath) ? shardPath : null;
       else if (rest === 'manifest.json' && !existsSync(join(shardPath, 'manifest.json'))) {
@@ -72,7 +80,7 @@ export function serve({ root, shard = null, port = 0, host = '127.0.0.1', log = 
     }
     if (!file || !existsSync(file) || statSync(file).isDirectory()) return send(404, 'not found');
     const size = statSync(file).size;
-    const type = TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
+    const type = /** @type {Record<string, string>} */ (TYPES)[extname(file).toLowerCase()] ?? 'application/octet-stream';
     res.writeHead(200, { 'Content-Type': type, 'Content-Length': size, ...ISOLATION_HEADERS, 'Cache-Control': 'no-cache' });
     log(`${req.method} ${pathname}`);
     createReadStream(file).pipe(res);
@@ -80,10 +88,10 @@ export function serve({ root, shard = null, port = 0, host = '127.0.0.1', log = 
   return new Promise((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
-      const { port: actual } = server.address();
+      const { port: actual } = /** @type {import('node:net').AddressInfo} */ (server.address());
       const origin = `http://${host}:${actual}`;
       const shardUrl = shardPath ? `${origin}/__shard/${encodeURIComponent(basename(shardPath))}${shardIsDir ? '/' : ''}` : null;
-      resolveListen({ origin, shardUrl, close: () => new Promise((r) => server.close(r)), server });
+      resolveListen({ origin, shardUrl, close: () => new Promise((r) => server.close(() => r(undefined))), server });
     });
   });
 }

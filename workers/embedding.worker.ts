@@ -3,100 +3,63 @@
 // shard and settings, so a reload reuses it and a change of settings recomputes. Thin: the math is src/lib.
 import { UMAP } from 'umap-js';
 import { embeddingKey, runEmbedding, type EmbeddingInput, type EmbeddingResult } from '../src/lib/embedding/run';
-import type { EmbedLabelsRequest, EmbeddingReply, EmbeddingRequest } from '../src/lib/embedding/protocol';
+import type { EmbedLabelsRequest, EmbeddingMethods } from '../src/lib/embedding/protocol';
+import { ShardError } from '../src/lib/errors';
 import { measureProgress } from '../src/lib/progress';
-import { CancelledError, errorReply } from '../src/lib/protocol';
-import { getEmbedding, getShard, listShardImages, openSimageDb, putEmbedding } from '../src/lib/store/db';
+import { serve, type Job } from '../src/lib/rpc';
+import { getEmbedding, getShard, listShardImages, openForJob, putEmbedding } from '../src/lib/store/db';
 
-const post = (m: EmbeddingReply, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
-const cancelled = new Set<number>();
-
-self.onmessage = (event: MessageEvent<EmbeddingRequest>) => {
-  const msg = event.data;
-  if (msg.type === 'cancel') cancelled.add(msg.jobId);
-  else if (msg.type === 'embed-labels') embedLabels(msg).catch((err) => post(errorReply(msg.jobId, err, 'The label embedding failed')));
-};
+type Embedding = EmbeddingMethods['embedLabels'];
 
 const yieldToEvents = () => new Promise((r) => setTimeout(r, 0));
 
-async function embedLabels(req: EmbedLabelsRequest) {
-  const db = await openSimageDb();
-  try {
-    const shard = await getShard(db, req.shardId);
-    if (!shard) throw new Error('The shard is no longer in the cache; load it again.');
-    const key = embeddingKey(req.settings);
-    const stored = await getEmbedding(db, req.shardId, key, shard.labelsHash);
-    if (stored) {
-      post({ type: 'result', jobId: req.jobId, cached: true, ...pick(stored) });
-      return;
+async function embedLabels(req: EmbedLabelsRequest, job: Job<Embedding['event']>): Promise<Embedding['result']> {
+  const db = await openForJob(job);
+  const shard = await getShard(db, req.shardId);
+  if (!shard) throw new ShardError('The shard is no longer in the cache; load it again.');
+  const key = embeddingKey(req.settings);
+  const stored = await getEmbedding(db, req.shardId, key, shard.labelsHash);
+  if (stored) return { cached: true, ...pick(stored) };
+  const images = (await listShardImages(db, req.shardId)).filter((im) => im.labels.length > 0);
+  const input: EmbeddingInput = {
+    imageIds: images.map((im) => im.imageId),
+    labels: images.map((im) => im.labels),
+    train: images.map((im) => im.split === 'train'),
+  };
+  if (input.imageIds.length < 3) throw new ShardError('The label embedding needs at least 3 labelled images; this shard has fewer.');
+  const run = runEmbedding(input, req.settings, (random) => new UMAP({ nComponents: 2, nNeighbors: req.settings.umapNeighbours, random }));
+  const started = Date.now();
+  let stageStart = started;
+  let lastStage = '';
+  let lastYield = Date.now();
+  let first = true;
+  for (;;) {
+    job.throwIfCancelled();
+    const step = run.next();
+    if (step.done) {
+      const result = step.value;
+      await putEmbedding(db, { shardId: req.shardId, key, labelsHash: shard.labelsHash, settings: req.settings, ...result });
+      return { cached: false, ...pick(result) };
     }
-    const images = (await listShardImages(db, req.shardId)).filter((im) => im.labels.length > 0);
-    const input: EmbeddingInput = {
-      imageIds: images.map((im) => im.imageId),
-      labels: images.map((im) => im.labels),
-      train: images.map((im) => im.split === 'train'),
-    };
-    if (input.imageIds.length < 3)
-      throw Object.assign(new Error('The label embedding needs at least 3 labelled images; this shard has fewer.'), { name: 'ShardError' });
-    const run = runEmbedding(
-      input,
-      req.settings,
-      (random) => new UMAP({ nComponents: 2, nNeighbors: req.settings.umapNeighbours, random }),
-    );
-    const started = Date.now();
-    let stageStart = started;
-    let lastStage = '';
-    let lastYield = Date.now();
-    let first = true;
-    for (;;) {
-      if (cancelled.has(req.jobId)) throw new CancelledError();
-      const step = run.next();
-      if (step.done) {
-        const result = step.value;
-        await putEmbedding(db, { shardId: req.shardId, key, labelsHash: shard.labelsHash, settings: req.settings, ...result });
-        post({ type: 'result', jobId: req.jobId, cached: false, ...pick(result) }, []);
-        return;
-      }
-      const e = step.value;
-      if (e.stage !== lastStage) {
-        lastStage = e.stage;
-        stageStart = Date.now();
-      }
-      post({
-        type: 'progress',
-        jobId: req.jobId,
-        progress: measureProgress(
-          e.stage,
-          e.done,
-          e.total,
-          stageStart,
-          Date.now(),
-          e.kl !== undefined ? `KL ${e.kl.toFixed(3)}` : undefined,
-        ),
-      });
-      if (e.layout) {
-        post(
-          {
-            type: 'layout',
-            jobId: req.jobId,
-            imageIds: first ? input.imageIds : null,
-            layout: e.layout,
-            iteration: e.done,
-            total: e.total,
-            kl: e.kl ?? null,
-          },
-          [e.layout.buffer],
-        );
-        first = false;
-      }
-      // Let cancel messages in now and then without slowing the loop down.
-      if (Date.now() - lastYield > 100) {
-        await yieldToEvents();
-        lastYield = Date.now();
-      }
+    const e = step.value;
+    if (e.stage !== lastStage) {
+      lastStage = e.stage;
+      stageStart = Date.now();
     }
-  } finally {
-    db.close();
+    job.emit({
+      type: 'progress',
+      progress: measureProgress(e.stage, e.done, e.total, stageStart, Date.now(), e.kl !== undefined ? `KL ${e.kl.toFixed(3)}` : undefined),
+    });
+    if (e.layout) {
+      const snapshot = { imageIds: first ? input.imageIds : null, layout: e.layout, iteration: e.done, total: e.total, kl: e.kl ?? null };
+      job.emit({ type: 'layout', ...snapshot }, [e.layout.buffer]);
+      first = false;
+    }
+    // Let cancel messages in now and then without slowing the loop down.
+    if (Date.now() - lastYield > 100) {
+      await yieldToEvents();
+      lastYield = Date.now();
+    }
   }
 }
 
@@ -116,3 +79,5 @@ function pick(r: EmbeddingResult): EmbeddingResult {
     timingsMs: r.timingsMs,
   };
 }
+
+serve<EmbeddingMethods>({ embedLabels }, { embedLabels: 'The label embedding failed' }, self);

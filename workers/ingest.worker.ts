@@ -13,28 +13,19 @@ import {
   type Split,
 } from '../src/lib/ingest/labels';
 import { classifyPath } from '../src/lib/ingest/paths';
-import type { IngestReply, IngestRequest, LoadRequest } from '../src/lib/ingest/protocol';
+import type { IngestMethods, LoadRequest } from '../src/lib/ingest/protocol';
 import { openShard, sourceKey } from '../src/lib/ingest/source';
 import { contentHash } from '../src/lib/hash';
 import { measureProgress, throttle } from '../src/lib/progress';
-import { CancelledError, errorReply } from '../src/lib/protocol';
-import { getThumb, openSimageDb, putShard, putThumbs, type ThumbRecord } from '../src/lib/store/db';
+import { serve, type Job } from '../src/lib/rpc';
+import { getThumb, openForJob, putShard, putThumbs, type ThumbRecord } from '../src/lib/store/db';
 import { DecodeError, makeThumbnail } from './pixels';
 
-const post = (m: IngestReply) => (self as unknown as Worker).postMessage(m);
-const cancelled = new Set<number>();
-
-self.onmessage = (event: MessageEvent<IngestRequest>) => {
-  const msg = event.data;
-  if (msg.type === 'cancel') cancelled.add(msg.jobId);
-  else if (msg.type === 'load') load(msg).catch((err) => post(errorReply(msg.jobId, err, 'Loading the shard failed')));
-};
-
-async function load(req: LoadRequest) {
+async function load(req: LoadRequest, job: Job<IngestMethods['load']['event']>): Promise<IngestMethods['load']['result']> {
   const started = Date.now();
-  const db = await openSimageDb();
+  const db = await openForJob(job);
   const shard = await openShard(req.source);
-  const report = throttle((p: ReturnType<typeof measureProgress>) => post({ type: 'progress', jobId: req.jobId, progress: p }), 200);
+  const report = throttle((p: ReturnType<typeof measureProgress>) => job.emit({ type: 'progress', progress: p }), 200);
 
   const decoded: DecodedImage[] = [];
   const firstPath = new Map<string, string>();
@@ -49,7 +40,7 @@ async function load(req: LoadRequest) {
   const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
   for await (const entry of shard.entries()) {
-    if (cancelled.has(req.jobId)) throw new CancelledError();
+    job.throwIfCancelled();
     done++;
     report(
       measureProgress(
@@ -155,6 +146,7 @@ async function load(req: LoadRequest) {
     images,
   );
   report(measureProgress('load', done, done, started, Date.now()), true);
-  post({ type: 'result', jobId: req.jobId, shardId, name: shard.name, summary, decoded: newlyDecoded, elapsedMs: Date.now() - started });
-  db.close();
+  return { shardId, name: shard.name, summary, decoded: newlyDecoded, elapsedMs: Date.now() - started };
 }
+
+serve<IngestMethods>({ load }, { load: 'Loading the shard failed' }, self);

@@ -1,10 +1,16 @@
-// TensorFlow.js backend start-up shared by the workers that run nets (features, training): probe WebGPU's adapter
-// (hardware or software), start a backend with its settings. Which backend to try is src/lib/features/backend.ts.
+// The TensorFlow.js backend session shared by the workers that run nets (features, training): the backend plan and
+// its fallbacks (which to try is src/lib/features/backend.ts), the WebGPU device-loss and out-of-memory watch, and
+// the faults injected on purpose (src/lib/faults.ts).
+// Invariant: a backend lost in the middle of a job (device lost, out of memory) is never tried again in this worker;
+// the work that was running when it went is run again on the next backend of the plan.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { isSoftwareAdapter, type BackendName, type PlatformFacts } from '../src/lib/features/backend';
-import { BackendLostError } from '../src/lib/faults';
+import { isSoftwareAdapter, planBackends, type BackendChoice, type BackendName, type PlatformFacts } from '../src/lib/features/backend';
+import type { BackendInfo } from '../src/lib/features/protocol';
+import { BackendLostError, isBackendLoss, type WorkerFault } from '../src/lib/faults';
+import { QuotaError, injectQuotaFault } from '../src/lib/store/db';
+import { watchWebGpu, type GpuWatch } from './gpu-watch';
 
 export async function probePlatform(): Promise<PlatformFacts> {
   const facts: PlatformFacts = {
@@ -12,11 +18,12 @@ export async function probePlatform(): Promise<PlatformFacts> {
     crossOriginIsolated: self.crossOriginIsolated === true,
     threads: navigator.hardwareConcurrency || 1,
   };
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<any> } }).gpu;
+  type AdapterInfo = { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+  // (`adapter.info` is newer than this TypeScript's WebGPU types.)
+  const { gpu } = navigator as { gpu?: { requestAdapter(): Promise<{ info?: AdapterInfo; isFallbackAdapter?: boolean } | null> } };
   if (!gpu) return facts;
   try {
-    type AdapterInfo = { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
-    const adapter = (await gpu.requestAdapter()) as { info?: AdapterInfo; isFallbackAdapter?: boolean } | null;
+    const adapter = await gpu.requestAdapter();
     if (!adapter) return facts;
     const info: AdapterInfo = adapter.info ?? {};
     facts.webgpu = isSoftwareAdapter({ ...info, isFallbackAdapter: info.isFallbackAdapter ?? adapter.isFallbackAdapter })
@@ -29,7 +36,7 @@ export async function probePlatform(): Promise<PlatformFacts> {
   return facts;
 }
 
-export async function initBackend(name: BackendName, threads: number, base: string): Promise<number | null> {
+async function initBackend(name: BackendName, threads: number, base: string): Promise<number | null> {
   if (name === 'wasm') {
     setWasmPaths(new URL('tfjs-wasm/', base).href);
     const n = threads > 0 ? threads : navigator.hardwareConcurrency || 1;
@@ -48,58 +55,135 @@ export async function initBackend(name: BackendName, threads: number, base: stri
   return null;
 }
 
-/**
- * Watches the WebGPU device TensorFlow.js is using: a lost device or an out-of-memory error is remembered as a
- * sentence, and `guard` turns a pending GPU read into a BackendLostError instead of a hang. `cause` makes either
- * fault happen for real (fault injection): the device is destroyed, or an out-of-memory error is dispatched.
- */
-export interface GpuWatch {
-  failure(): string | null;
-  guard<T>(work: Promise<T>): Promise<T>;
-  cause(fault: 'device-lost' | 'oom'): void;
+export interface BackendSessionOptions {
+  /** The app's base URL (where tfjs-wasm/ lives). */
+  base: string;
+  /** Readies a freshly started backend (loads and warms the model, say); a throw moves on to the next backend. */
+  prepare?: (backend: BackendName, gpu: GpuWatch | null) => Promise<void>;
+  /** Frees what `prepare` made, before a switch of backend. */
+  release?: () => void;
+  /** Keep the first backend that started even when a later job asks for another (the trained net lives on it). */
+  keepFirst?: boolean;
 }
 
-export function watchWebGpu(): GpuWatch | null {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const device = (tf.backend() as any)?.device as any;
-  if (!device || typeof device.destroy !== 'function') return null;
-  let failure: string | null = null;
-  let onLost: (reason: string) => void = () => {};
-  const lost = new Promise<string>((resolve) => (onLost = resolve));
-  const fail = (reason: string) => {
-    if (failure) return;
-    failure = reason;
-    onLost(reason);
-  };
-  device.lost.then((info: { reason?: string; message?: string }) =>
-    fail(`the WebGPU device was lost (${info?.reason ?? 'unknown'}${info?.message ? `: ${info.message}` : ''})`),
-  );
-  device.addEventListener('uncapturederror', (event: { error?: { constructor?: { name?: string }; message?: string } }) => {
-    if (event.error?.constructor?.name === 'GPUOutOfMemoryError') fail(`WebGPU ran out of memory (${event.error.message ?? ''})`);
-  });
-  return {
-    failure: () => failure,
-    guard: <T>(work: Promise<T>) =>
-      Promise.race([
-        work.then((value) => {
-          if (failure) throw new BackendLostError(failure);
-          return value;
-        }),
-        lost.then((reason) => {
-          throw new BackendLostError(reason);
-        }),
-      ]),
-    cause(fault) {
-      if (fault === 'device-lost') device.destroy();
-      else {
-        const G = globalThis as unknown as {
-          GPUUncapturedErrorEvent: new (t: string, i: unknown) => Event;
-          GPUOutOfMemoryError: new (m: string) => Error;
-        };
-        device.dispatchEvent(
-          new G.GPUUncapturedErrorEvent('uncapturederror', { error: new G.GPUOutOfMemoryError('injected fault: out of memory') }),
-        );
+export interface BackendSwitch {
+  from: BackendName;
+  to: BackendName;
+  reason: string;
+}
+
+export class BackendSession {
+  private readonly lost = new Map<BackendName, string>();
+  private current: { key: string; info: Omit<BackendInfo, 'modelId'>; gpu: GpuWatch | null } | null = null;
+
+  constructor(private readonly options: BackendSessionOptions) {}
+
+  get backend(): BackendName | null {
+    return this.current?.info.backend ?? null;
+  }
+
+  get info(): Omit<BackendInfo, 'modelId'> | null {
+    return this.current?.info ?? null;
+  }
+
+  get gpu(): GpuWatch | null {
+    return this.current?.gpu ?? null;
+  }
+
+  /** The started backend for this choice; `onStart` hears of a backend only when it starts fresh. */
+  async ensure(choice: BackendChoice, threads: number, onStart?: (info: Omit<BackendInfo, 'modelId'>) => void | Promise<void>) {
+    const key = `${choice}/${threads}`;
+    if (this.current && (this.current.key === key || this.options.keepFirst)) return this.current.info;
+    this.drop();
+    const plan = planBackends(choice, await probePlatform());
+    const fallbacks: BackendInfo['fallbacks'] = [];
+    for (const backend of plan.order) {
+      const lostWhy = this.lost.get(backend);
+      if (lostWhy) {
+        fallbacks.push({ backend, reason: `left after ${lostWhy}` });
+        continue;
       }
-    },
-  };
+      try {
+        const usedThreads = await initBackend(backend, threads, this.options.base);
+        const gpu = backend === 'webgpu' ? watchWebGpu(tf.backend()) : null;
+        await this.options.prepare?.(backend, gpu);
+        const reason = fallbacks.length ? `${plan.reason}; fell back to ${backend}` : plan.reason;
+        this.current = { key, info: { backend, reason, fallbacks, threads: usedThreads }, gpu };
+        await onStart?.(this.current.info);
+        return this.current.info;
+      } catch (err) {
+        fallbacks.push({ backend, reason: (err as Error).message ?? String(err) });
+      }
+    }
+    throw new Error(`No TensorFlow.js backend could run the model: ${fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; ')}`);
+  }
+
+  /**
+   * Runs `work` on the backend for this choice. If the backend is lost meanwhile (device lost, out of memory), it is
+   * left for good, the next one of the plan starts, `onSwitch` hears of it, and `work` runs again there.
+   */
+  async surviving<T>(
+    choice: BackendChoice,
+    threads: number,
+    work: (gpu: GpuWatch | null) => Promise<T>,
+    hooks: { onSwitch?: (change: BackendSwitch) => void; onStart?: (info: Omit<BackendInfo, 'modelId'>) => void | Promise<void> } = {},
+  ): Promise<T> {
+    for (;;) {
+      const { backend } = await this.ensure(choice, threads, hooks.onStart);
+      const gpu = this.gpu;
+      try {
+        const value = await work(gpu);
+        const failure = gpu?.failure();
+        if (failure) throw new BackendLostError(failure);
+        return value;
+      } catch (err) {
+        if (!isBackendLoss(err)) throw err;
+        const reason = (err as Error).message;
+        this.lost.set(backend, reason);
+        this.drop();
+        const next = await this.ensure(choice, threads, hooks.onStart);
+        hooks.onSwitch?.({ from: backend, to: next.backend, reason });
+      }
+    }
+  }
+
+  private drop() {
+    if (!this.current) return;
+    try {
+      this.options.release?.();
+    } catch {
+      /* a lost device cannot free its buffers; they went with it */
+    }
+    this.current = null;
+  }
+}
+
+/** The faults a job was asked to cause (tests, `npm run pipeline -- --inject`), and those it met. */
+export class InjectedFaults {
+  readonly met: WorkerFault[] = [];
+  private readonly asked: Set<WorkerFault>;
+
+  constructor(inject: WorkerFault[] = []) {
+    this.asked = new Set(inject);
+  }
+
+  /** Feature writes fail as if the disk were full, after 2 batches; `noteWriteError` records it when it strikes. */
+  armQuota() {
+    injectQuotaFault(this.asked.has('quota') ? 2 : null);
+  }
+
+  noteWriteError(err: unknown) {
+    if (this.asked.has('quota') && err instanceof QuotaError && !this.met.includes('quota')) this.met.push('quota');
+  }
+
+  /** Injected GPU faults strike once each, on a WebGPU device only (call it after work is safely stored). */
+  strikeGpu(gpu: GpuWatch | null) {
+    if (!gpu) return;
+    for (const fault of ['device-lost', 'oom'] as const) {
+      if (this.asked.has(fault) && !this.met.includes(fault)) {
+        this.met.push(fault);
+        gpu.cause(fault);
+      }
+    }
+  }
 }

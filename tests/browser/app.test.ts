@@ -7,7 +7,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { makeShardFolder, ROOT } from '../fixtures/make-shard';
 import { openBrowser, reportReady, snapshot, waitFor } from './helpers';
-// @ts-expect-error plain JS module
 import { serve } from '../../scripts/serve.mjs';
 
 const origin = inject('origin');
@@ -55,7 +54,7 @@ describe('demo shard through the UI', () => {
     expect(first.report!.evaluation!.similar_set_score).toBeGreaterThan(0);
     expect(first.report!.timings_s.svd).toBeGreaterThan(0);
     expect(first.report!.timings_s.tsne).toBeGreaterThan(0);
-    expect(await page.evaluate(() => (window as any).__simageMap.points())).toBe(506);
+    expect(await page.evaluate(() => window.__simageMap!.points())).toBe(506);
     await expect
       .poll(() => page.getByTestId('similar-set-score').textContent())
       .toBe(first.report!.evaluation!.similar_set_score.toFixed(4));
@@ -70,13 +69,13 @@ describe('demo shard through the UI', () => {
     });
     expect(painted).toBeGreaterThan(506);
     for (const index of [17, 300]) {
-      const target = await page.evaluate((i) => (window as any).__simageMap.imageIdAt(i), index);
-      const pos = await page.evaluate((id) => (window as any).__simageMap.screenOf(id), target);
+      const target = await page.evaluate((i) => window.__simageMap!.imageIdAt(i), index);
+      const pos = (await page.evaluate((id) => window.__simageMap!.screenOf(id!), target))!;
       await page.mouse.click(pos.x, pos.y);
       const picked = await page.getByTestId('selected-id').textContent();
       // Several images can share a position (identical labels: a Google emoji and its Twitter twin): then the
       // picked one must be drawn at the same spot.
-      const pickedPos = await page.evaluate((id) => (window as any).__simageMap.screenOf(id), picked);
+      const pickedPos = (await page.evaluate((id) => window.__simageMap!.screenOf(id!), picked))!;
       expect(Math.hypot(pickedPos.x - pos.x, pickedPos.y - pos.y)).toBeLessThan(1.5);
     }
 
@@ -102,9 +101,9 @@ describe('reload during extraction', () => {
     cleanups.push(() => server.close());
     const { context, page } = await openBrowser(mkdtempSync(join(tmpdir(), 'simage-resume-')));
     cleanups.push(() => context.close());
-    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl)}&backend=wasm&batch=4`);
+    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl!)}&backend=wasm&batch=4`);
     await waitFor(page, (s) => (s.stages.features.progress?.done ?? 0) >= 12, 5 * 60_000);
-    const storedBefore = (await page.evaluate(() => (window as any).__simage.cacheCounts())).features as number;
+    const storedBefore = (await page.evaluate(() => window.__simage.cacheCounts())).features as number;
     expect(storedBefore).toBeGreaterThanOrEqual(12);
     expect(storedBefore).toBeLessThan(40);
     await page.reload();
@@ -114,7 +113,7 @@ describe('reload during extraction', () => {
     expect(r.features.cached).toBeGreaterThanOrEqual(storedBefore);
     expect(r.features.computed + r.features.cached).toBe(40);
     expect(r.features.computed).toBeLessThanOrEqual(40 - storedBefore);
-    const stored = (await page.evaluate(() => (window as any).__simage.cacheCounts())).features;
+    const stored = (await page.evaluate(() => window.__simage.cacheCounts())).features;
     expect(stored).toBe(40);
     // The bad items of the fixture are reported with their reasons.
     const skipped = new Map(r.shard.skipped.map((s) => [s.id, s.reason]));
@@ -131,14 +130,14 @@ describe('WebGPU correctness', () => {
     const { context, page } = await openBrowser();
     cleanups.push(() => context.close());
     await page.goto(`${origin}/`);
-    await page.waitForFunction(() => !!(window as any).__simage);
+    await page.waitForFunction(() => !!window.__simage);
     const use = await page.evaluate(async () => {
       const m = await (await fetch('shards/demo-small/manifest.json')).json();
       const pngs = (m.files as string[]).filter((f) => f.endsWith('.png'));
       return [pngs[0], pngs[pngs.length - 1]].map((f) => `shards/demo-small/${f}`);
     });
-    const wasm = await page.evaluate((u) => (window as any).__simage.embedUrls(u, 'wasm'), use);
-    const gpu = await page.evaluate((u) => (window as any).__simage.embedUrls(u, 'webgpu'), use);
+    const wasm = await page.evaluate((u) => window.__simage.embedUrls(u, 'wasm'), use);
+    const gpu = await page.evaluate((u) => window.__simage.embedUrls(u, 'webgpu'), use);
     expect(wasm.backend).toBe('wasm');
     expect(gpu.backend).toBe('webgpu');
     for (const key of ['flatten', 'mixed7'] as const) {

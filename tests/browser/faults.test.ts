@@ -4,8 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { makeLoadShard, makeShardFolder } from '../fixtures/make-shard';
-// @ts-expect-error plain JS module
-import { parseArgs, runPipeline } from '../../scripts/pipeline.mjs';
+import { parseArgs, runPipeline } from '../../scripts/pipeline';
 
 interface FaultEntry {
   fault: string;
@@ -77,7 +76,7 @@ describe('faults injected into a whole pipeline run', () => {
     // The last run computed nothing already stored, finished, and every stored record reads back whole.
     expect(report.features).toMatchObject({ computed: 0, cached: 1500, forward_passes: 0 });
     expect(report.net).toMatchObject({ reused: false });
-    expect(report.evaluation.queries).toBeGreaterThan(0);
+    expect(report.evaluation!.queries).toBeGreaterThan(0);
     expect(report.cache_check).toEqual({ features: 24, malformed: 0 });
   });
 
@@ -123,7 +122,7 @@ describe('faults injected into a whole pipeline run', () => {
       // Finished: every image has features (the first batch's, from WebGPU, kept), the net trained and was scored.
       expect(report.features.computed + report.features.cached).toBe(6);
       expect(report.net).toMatchObject({ reused: false });
-      expect(report.evaluation.queries).toBeGreaterThan(0);
+      expect(report.evaluation!.queries).toBeGreaterThan(0);
       expect(report.cache_check).toEqual({ features: 6, malformed: 0 });
     });
   }

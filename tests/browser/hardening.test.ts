@@ -12,7 +12,6 @@ import { packModelFile, unpackModelFile } from '../../src/lib/retrieval/modelfil
 import { formatBytes } from '../../src/lib/progress';
 import { HOSTILE, makeBadShard, makeEmptyShard, type Expected } from '../fixtures/bad-shard';
 import { encodeTestImages, longTasks, openBrowser, recordLongTasks, reportReady, snapshot, waitFor, watchDialogs } from './helpers';
-// @ts-expect-error plain JS module
 import { serve } from '../../scripts/serve.mjs';
 
 const origin = inject('origin');
@@ -58,7 +57,7 @@ describe('a shard full of bad input', () => {
     const shard = makeBadShard(await encodeTestImages(page));
     const server = await serve({ root: join(ROOT, 'dist'), shard: shard.dir });
     cleanups.push(() => server.close());
-    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl)}&backend=wasm&epochs=3&k=5`);
+    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl!)}&backend=wasm&epochs=3&k=5`);
     // Responsive while it works: a round trip through the page's event loop stays short during load and features.
     const pings: number[] = [];
     const done = await (async () => {
@@ -71,7 +70,7 @@ describe('a shard full of bad input', () => {
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
-    const ids = await page.evaluate(() => (window as any).__simage.imageIds() as string[]);
+    const ids = await page.evaluate(() => window.__simage.imageIds() as string[]);
     expect([...ids].sort()).toEqual([...shard.expected.good].sort());
     expect(done.report!.features.computed + done.report!.features.cached).toBe(shard.expected.good.length);
     const extra = checkSkipped(done.report!.shard.skipped, shard.expected);
@@ -84,7 +83,7 @@ describe('a shard full of bad input', () => {
     await cell.hover();
     await expect.poll(() => page.getByTestId('labels-panel').textContent()).toContain(HOSTILE.xssId);
     await expect.poll(() => page.getByTestId('labels-panel').textContent()).toContain(HOSTILE.xssLabel);
-    const results = await page.evaluate((id) => (window as any).__simage.search(id), HOSTILE.xssId);
+    const results = (await page.evaluate((id) => window.__simage.search(id), HOSTILE.xssId))!;
     expect(results.error).toBeNull();
     expect(results.results.length).toBeGreaterThan(0);
     await page.getByTestId('results').locator('button.result').first().waitFor();
@@ -111,12 +110,12 @@ describe('a shard full of bad input', () => {
     writeFileSync(path, zip.bytes);
     const server = await serve({ root: join(ROOT, 'dist'), shard: path });
     cleanups.push(() => server.close());
-    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl)}&backend=wasm`);
+    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl!)}&backend=wasm`);
     await waitFor(page, (s) => s.stages.load.status === 'done' && s.images > 0, 5 * 60_000);
-    await page.evaluate(() => (window as any).__simage.cancel());
-    const ids = await page.evaluate(() => (window as any).__simage.imageIds() as string[]);
+    await page.evaluate(() => window.__simage.cancel());
+    const ids = await page.evaluate(() => window.__simage.imageIds() as string[]);
     expect([...ids].sort()).toEqual([...zip.expected.good].sort());
-    const summary = await page.evaluate(() => (window as any).__simage.shardSummary());
+    const summary = (await page.evaluate(() => window.__simage.shardSummary()))!;
     checkSkipped(summary.skipped, zip.expected);
     await checkNoScriptRan(page, dialogs);
   });
@@ -125,12 +124,12 @@ describe('a shard full of bad input', () => {
     const { page, dialogs } = await freshPage();
     const server = await serve({ root: join(ROOT, 'dist'), shard: makeEmptyShard() });
     cleanups.push(() => server.close());
-    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl)}&backend=wasm`);
+    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl!)}&backend=wasm`);
     await expect.poll(() => snapshot(page).then((s) => s.error), { timeout: 60_000 }).toMatch(/holds no image that loads/);
     await expect
       .poll(() => page.getByTestId('error').textContent())
       .toMatch(/holds no image that loads: 1 item was skipped, and the list below says why/);
-    const summary = await page.evaluate(() => (window as any).__simage.shardSummary());
+    const summary = (await page.evaluate(() => window.__simage.shardSummary()))!;
     expect(summary.skipped).toEqual([{ id: 'labels.csv', reason: 'label file is empty' }]);
     // Still usable: nothing left running, and the load controls answer.
     const s = await snapshot(page);
@@ -144,10 +143,10 @@ describe('a shard full of bad input', () => {
     const shard = makeShardFolder(10, { withBad: false, offset: 500 });
     const server = await serve({ root: join(ROOT, 'dist'), shard: shard.dir });
     cleanups.push(() => server.close());
-    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl)}&backend=wasm&epochs=2`);
+    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl!)}&backend=wasm&epochs=2`);
     await waitFor(page, reportReady, 5 * 60_000);
     const query = shard.goodIds[0];
-    const search = () => page.evaluate((id) => (window as any).__simage.search(id), query);
+    const search = async () => (await page.evaluate((id) => window.__simage.search(id), query))!;
     const before = await search();
     expect(before.results.length).toBeGreaterThan(0);
     const summary = await page.getByTestId('model-summary').textContent();
@@ -215,9 +214,9 @@ describe('storage', () => {
     const shard = makeShardFolder(4, { withBad: false, offset: 520 });
     const server = await serve({ root: join(ROOT, 'dist'), shard: shard.dir });
     cleanups.push(() => server.close());
-    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl)}&backend=wasm&epochs=1`);
+    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl!)}&backend=wasm&epochs=1`);
     await waitFor(page, reportReady, 5 * 60_000);
-    expect(await page.evaluate(() => (window as any).__persistCalls)).toBeGreaterThanOrEqual(1);
+    expect(await page.evaluate(() => (window as unknown as { __persistCalls: number }).__persistCalls)).toBeGreaterThanOrEqual(1);
     // The header shows the browser's own estimate, in the page's units.
     const est = await page.evaluate(async () => {
       const e = await navigator.storage.estimate();
@@ -231,9 +230,9 @@ describe('storage', () => {
       expect(await page.getByTestId('persisted').isVisible()).toBe(true);
     } else {
       // Not granted (headless Chromium decides by engagement): the button asks again.
-      const before = await page.evaluate(() => (window as any).__persistCalls);
+      const before = await page.evaluate(() => (window as unknown as { __persistCalls: number }).__persistCalls);
       await page.getByTestId('persist').click();
-      await expect.poll(() => page.evaluate(() => (window as any).__persistCalls)).toBe(before + 1);
+      await expect.poll(() => page.evaluate(() => (window as unknown as { __persistCalls: number }).__persistCalls)).toBe(before + 1);
     }
   });
 });

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { makeLoadShard, ROOT } from '../fixtures/make-shard';
 import { longTasks, openBrowser, recordLongTasks, snapshot, type Snapshot } from './helpers';
-// @ts-expect-error plain JS module
 import { serve } from '../../scripts/serve.mjs';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -67,10 +66,10 @@ describe('a 10,000-image shard', () => {
     );
     await expect.poll(async () => Math.max(0, ...(await longTasks(page)).map((t) => t.duration))).toBeGreaterThanOrEqual(115);
 
-    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl)}&backend=wasm&layout=umap&epochs=2`);
+    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl!)}&backend=wasm&layout=umap&epochs=2`);
     const seen = new Set<string>();
     const stagesSeen = new Set<string>();
-    let last: Snapshot | null = null;
+    let last: Snapshot | undefined;
     const started = Date.now();
     for (let round = 0; ; round++) {
       const s = await snapshot(page);
@@ -129,7 +128,7 @@ describe('a 10,000-image shard', () => {
     const { context, page } = await openBrowser();
     cleanups.push(() => context.close());
     await recordLongTasks(page);
-    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl)}&backend=wasm`);
+    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl!)}&backend=wasm`);
     const seen = new Set<string>();
     const pings: number[] = [];
     let s = await snapshot(page);
@@ -155,7 +154,7 @@ describe('a 10,000-image shard', () => {
     await page.getByTestId('cancel').click();
     await expect.poll(() => snapshot(page).then((x) => x.stages.features.status), { timeout: 60_000 }).toBe('cancelled');
     // What was computed is kept, and the page says how much.
-    const stored = (await page.evaluate(() => (window as any).__simage.cacheCounts())).features as number;
+    const stored = (await page.evaluate(() => window.__simage.cacheCounts())).features as number;
     expect(stored).toBeGreaterThanOrEqual(progress.done);
     await expect.poll(() => page.getByTestId('count-features').textContent()).toBe(String(stored));
     expect(seen.has('gallery scroll')).toBe(true);

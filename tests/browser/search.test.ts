@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 type Results = { results: { imageId: string; score: number }[] } | null;
-const search = (page: Page, id: string) => page.evaluate((i) => (window as any).__simage.search(i), id) as Promise<Results>;
+const search = (page: Page, id: string) => page.evaluate((i) => window.__simage.search(i), id) as Promise<Results>;
 
 describe('search with the retrieval net', () => {
   it('trains, answers clicks and dropped images, exports, and an import in an empty browser answers alike', async () => {
@@ -97,7 +97,7 @@ describe('search with the retrieval net', () => {
 
     // A reload keeps the trained model: the same query gives the same list without training.
     await page.goto(`${origin}/`);
-    await expect.poll(() => page.evaluate(() => (window as any).__simage.model()?.head ?? null), { timeout: 60_000 }).toBe('embedding');
+    await expect.poll(() => page.evaluate(() => window.__simage.model()?.head ?? null), { timeout: 60_000 }).toBe('embedding');
     expect((await search(page, queryId))!.results).toEqual(before!.results);
 
     // An empty browser: load the shard (a quick one-epoch model of its own), import the file, same ranked list.

@@ -1,11 +1,8 @@
 // Global setup for the browser tests: build the app if needed and serve it once; tests get its origin.
 import type { TestProject } from 'vitest/node';
 import { join } from 'node:path';
-// @ts-expect-error plain JS module
 import { buildIfNeeded, ROOT } from '../../scripts/build-if-needed.mjs';
-// @ts-expect-error plain JS module
 import { serve } from '../../scripts/serve.mjs';
-// @ts-expect-error plain JS module
 import { chromiumPath } from '../../scripts/browser.mjs';
 
 declare module 'vitest' {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain JS module
-import { parseArgs } from '../../scripts/pipeline.mjs';
+import { parseArgs } from '../../scripts/pipeline';
+import { BACKENDS } from '../../src/lib/features/backend';
+import { LAYOUTS } from '../../src/lib/embedding/run';
+import { WORKER_FAULTS } from '../../src/lib/faults';
 
 describe('pipeline CLI arguments', () => {
   it('reads the shard and options', () => {
@@ -32,9 +34,9 @@ describe('pipeline CLI arguments', () => {
     expect(() => parseArgs(['s', '--layout', 'pca'])).toThrow(/unknown layout/);
     expect(() => parseArgs(['s', '--k', 'ten'])).toThrow(/whole number/);
     expect(() => parseArgs(['s', '--inject', 'disk-full'])).toThrow(
-      /unknown fault disk-full \(quota, device-lost, oom, reload-during=features/,
+      /unknown fault "disk-full" \(one of quota, device-lost, oom, reload-during=features/,
     );
-    expect(() => parseArgs(['s', '--inject', 'reload-during=ingest'])).toThrow(/unknown fault reload-during=ingest/);
+    expect(() => parseArgs(['s', '--inject', 'reload-during=ingest'])).toThrow(/unknown stage "ingest" for reload-during/);
   });
   it('collects --inject faults, repeated or comma-separated', () => {
     expect(parseArgs(['s']).inject).toEqual([]);
@@ -43,5 +45,11 @@ describe('pipeline CLI arguments', () => {
       'reload-during=features',
       'reload-during=train',
     ]);
+  });
+  it('takes its choices from src/lib, so the CLI and the page accept the same values', () => {
+    for (const layout of LAYOUTS) expect(parseArgs(['s', '--layout', layout]).layout).toBe(layout);
+    for (const backend of BACKENDS) expect(parseArgs(['s', '--backend', backend]).backend).toBe(backend);
+    for (const fault of WORKER_FAULTS) expect(parseArgs(['s', '--inject', fault]).inject).toEqual([fault]);
+    expect(() => parseArgs(['--help'])).toThrow(new RegExp(`--layout ${LAYOUTS.join('\\|')}`));
   });
 });

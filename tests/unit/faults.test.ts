@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { BackendLostError, FaultSpecError, isBackendLoss, parseFaults } from '../../src/lib/faults';
-// @ts-expect-error plain JS module
 import { CSP, CSP_DIRECTIVES } from '../../scripts/csp.mjs';
 
 describe('fault plan (?inject=)', () => {

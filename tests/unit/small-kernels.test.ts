@@ -4,7 +4,6 @@ import { isSoftwareAdapter, planBackends } from '../../src/lib/features/backend'
 import { featureModelId, PREPROCESS_VERSION } from '../../src/lib/features/model';
 import { formatBytes, formatDuration, measureProgress, throttle } from '../../src/lib/progress';
 import { DEFAULT_SETTINGS, validateSettings } from '../../src/lib/settings';
-import { errorReply, CancelledError } from '../../src/lib/protocol';
 
 describe('preprocessing', () => {
   it('scales RGB to [0,1], drops alpha by compositing over white, keeps pixel order', () => {
@@ -95,16 +94,5 @@ describe('settings', () => {
       perplexity: 15,
       iterations: 500,
     });
-  });
-});
-
-describe('worker errors', () => {
-  it('turns a cancel into a calm sentence and keeps detail', () => {
-    const r = errorReply(3, new CancelledError(), 'x');
-    expect(r).toMatchObject({ type: 'error', jobId: 3, cancelled: true });
-    expect(r.message).toMatch(/kept/);
-    const e = errorReply(4, new Error('boom'), 'Loading failed');
-    expect(e.message).toBe('Loading failed (boom)');
-    expect(e.detail).toMatch(/boom/);
   });
 });

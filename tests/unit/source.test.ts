@@ -5,7 +5,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listFiles, makeShardFolder, packZip, writeArchives } from '../fixtures/make-shard';
 import { openShard, sniffArchive, sourceKey, sourceName, ShardError, type ShardSource } from '../../src/lib/ingest/source';
-// @ts-expect-error plain JS module
 import { serve } from '../../scripts/serve.mjs';
 
 const shard = makeShardFolder(6);

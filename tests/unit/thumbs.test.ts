@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openSimageDb, putThumbs } from '../../src/lib/store/db';
-import { resetThumbs, thumbUrl } from '../../src/stores/thumbs';
+import { resetThumbs, thumbUrl } from '../../src/session/thumbs';
 
 const thumb = (hash: string) => ({
   hash,

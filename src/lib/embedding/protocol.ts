@@ -1,18 +1,17 @@
-// Messages between the page and workers/embedding.worker.ts.
-import type { CancelRequest, ErrorReply, ProgressReply } from '../protocol';
+// The embedding worker's methods (workers/embedding.worker.ts), shared by the page and the worker.
+import type { Method } from '../rpc';
+import type { ProgressEvent } from '../ingest/protocol';
 import type { EmbeddingResult, EmbeddingSettings } from './run';
 
 export interface EmbedLabelsRequest {
-  type: 'embed-labels';
-  jobId: number;
   shardId: string;
   settings: EmbeddingSettings;
 }
 
 /** A snapshot of the layout while t-SNE or UMAP runs (transferred, not copied). */
-export interface LayoutReply {
+export interface LayoutEvent {
   type: 'layout';
-  jobId: number;
+  /** Sent with the first snapshot only. */
   imageIds: string[] | null;
   layout: Float32Array;
   iteration: number;
@@ -21,11 +20,10 @@ export interface LayoutReply {
 }
 
 export interface EmbedLabelsResult extends EmbeddingResult {
-  type: 'result';
-  jobId: number;
   /** Found in IndexedDB for these settings and labels: nothing was computed. */
   cached: boolean;
 }
 
-export type EmbeddingRequest = EmbedLabelsRequest | CancelRequest;
-export type EmbeddingReply = ProgressReply | LayoutReply | EmbedLabelsResult | ErrorReply;
+export type EmbeddingMethods = {
+  embedLabels: Method<EmbedLabelsRequest, ProgressEvent | LayoutEvent, EmbedLabelsResult>;
+};

@@ -1,12 +1,11 @@
-// Messages between the page and workers/features.worker.ts.
-import type { CancelRequest, ErrorReply, ProgressReply } from '../protocol';
+// The feature worker's methods (workers/features.worker.ts), shared by the page and the worker.
+import type { Method } from '../rpc';
+import type { ProgressEvent } from '../ingest/protocol';
 import type { ShardSource } from '../ingest/source';
 import type { BackendChoice, BackendName } from './backend';
 import type { BackendFallback, WorkerFault } from '../faults';
 
 export interface ExtractRequest {
-  type: 'extract';
-  jobId: number;
   shardId: string;
   source: ShardSource;
   backend: BackendChoice;
@@ -19,17 +18,14 @@ export interface ExtractRequest {
 
 /** Features of loose images (no cache): used for dropped images and the backend correctness check. */
 export interface EmbedRequest {
-  type: 'embed';
-  jobId: number;
   images: ArrayBuffer[];
   backend: BackendChoice;
   batchSize: number;
   threads: number;
 }
 
-export interface BackendReply {
-  type: 'backend';
-  jobId: number;
+/** The backend that runs the model, once it has started. */
+export interface BackendInfo {
   backend: BackendName;
   reason: string;
   /** Backends tried before this one, each with why it was left. */
@@ -37,19 +33,17 @@ export interface BackendReply {
   threads: number | null;
   modelId: string;
 }
+export type BackendEvent = { type: 'backend' } & BackendInfo;
 
 /** Sent once an extraction knows its work: how many images are already cached and how many will be computed. */
-export interface PlanReply {
+export interface PlanEvent {
   type: 'plan';
-  jobId: number;
   images: number;
   cached: number;
   toCompute: number;
 }
 
 export interface ExtractResult {
-  type: 'result';
-  jobId: number;
   /** Images whose features this run computed (an image with the same bytes as another shares its computation). */
   computed: number;
   /** Forward passes run: distinct contents computed (computed minus those duplicates). */
@@ -60,6 +54,8 @@ export interface ExtractResult {
   elapsedMs: number;
   computeMs: number;
   backend: BackendName | null;
+  /** Why that backend runs the model (the plan's reason), when one has started in this worker. */
+  backendReason: string | null;
   modelId: string;
   /** Backends given up in the middle of the run (device lost, out of memory), and where the work went on. */
   fallbacks: BackendFallback[];
@@ -68,8 +64,6 @@ export interface ExtractResult {
 }
 
 export interface EmbedResult {
-  type: 'embedded';
-  jobId: number;
   /** n x 2048 and n x 768, row-major. */
   flatten: Float32Array;
   mixed7: Float32Array;
@@ -80,5 +74,7 @@ export interface EmbedResult {
   forwardMsPerImage: number;
 }
 
-export type FeaturesRequest = ExtractRequest | EmbedRequest | CancelRequest;
-export type FeaturesReply = ProgressReply | PlanReply | BackendReply | ExtractResult | EmbedResult | ErrorReply;
+export type FeaturesMethods = {
+  extract: Method<ExtractRequest, ProgressEvent | PlanEvent | BackendEvent, ExtractResult>;
+  embed: Method<EmbedRequest, ProgressEvent | BackendEvent, EmbedResult>;
+};

@@ -1,18 +1,15 @@
-// Messages between the page and workers/ingest.worker.ts.
-import type { CancelRequest, ErrorReply, ProgressReply } from '../protocol';
+// The ingest worker's methods (workers/ingest.worker.ts), shared by the page and the worker.
+import type { Method } from '../rpc';
+import type { Progress } from '../progress';
 import type { ShardSummary } from './assemble';
 import type { ShardSource } from './source';
 
 export interface LoadRequest {
-  type: 'load';
-  jobId: number;
   source: ShardSource;
   thumbnailPx: number;
 }
 
 export interface LoadResult {
-  type: 'result';
-  jobId: number;
   shardId: string;
   name: string;
   summary: ShardSummary;
@@ -21,5 +18,8 @@ export interface LoadResult {
   elapsedMs: number;
 }
 
-export type IngestRequest = LoadRequest | CancelRequest;
-export type IngestReply = ProgressReply | LoadResult | ErrorReply;
+export type ProgressEvent = { type: 'progress'; progress: Progress };
+
+export type IngestMethods = {
+  load: Method<LoadRequest, ProgressEvent, LoadResult>;
+};

@@ -7,6 +7,9 @@
 import { BlobReader, Uint8ArrayWriter, ZipReader, configure } from '@zip.js/zip.js';
 import { createTarDecoder } from 'modern-tar';
 import { normalizePath } from './paths';
+import { ShardError } from '../errors';
+
+export { ShardError };
 
 configure({ useWebWorkers: false });
 
@@ -35,8 +38,6 @@ export interface OpenedShard {
   /** Bytes consumed so far of a streamed container. */
   bytesRead(): number;
 }
-
-export class ShardError extends Error {}
 
 /** A stable identity for a source, used as the shard's key in the cache. */
 export function sourceKey(source: ShardSource): string {

@@ -9,7 +9,7 @@
 // `patience` epochs without improvement.
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../random';
-import { evaluateRankings, topK, type Metrics, type RetrievalTask } from './metrics';
+import { evaluateRankings, topK, type RetrievalTask } from './metrics';
 
 export {
   DEFAULT_TRAIN,
@@ -22,14 +22,7 @@ export {
   setsBytesPerReference,
 } from './train-settings';
 export type { EpochReport, FeatureLayer, HeadKind, TargetSpace, TrainSettings } from './train-settings';
-import {
-  SETS_LEARNING_RATE,
-  type EpochReport,
-  type FeatureLayer,
-  type HeadKind,
-  type TargetSpace,
-  type TrainSettings,
-} from './train-settings';
+import { SETS_LEARNING_RATE, type EpochReport, type HeadKind, type TargetSpace, type TrainSettings } from './train-settings';
 
 export interface TrainData {
   dim: number;

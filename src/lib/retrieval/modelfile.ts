@@ -7,6 +7,7 @@
 // file is refused with a sentence and changes nothing.
 import { BlobReader, BlobWriter, TextReader, Uint8ArrayReader, Uint8ArrayWriter, ZipReader, ZipWriter, configure } from '@zip.js/zip.js';
 import { contentHash } from '../hash';
+import { UserError } from '../errors';
 import { FEATURE_LAYERS, HEADS, TARGET_SPACES, type FeatureLayer, type HeadKind, type TargetSpace } from './train-settings';
 
 configure({ useWebWorkers: false });
@@ -51,8 +52,11 @@ export interface ModelFileParts {
   references: Uint8Array | null;
 }
 
-export class ModelFileError extends Error {
-  override name = 'ModelFileError';
+export class ModelFileError extends UserError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelFileError';
+  }
 }
 
 const enc = new TextEncoder();

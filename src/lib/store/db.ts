@@ -5,7 +5,8 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { ShardImage, ShardSummary } from '../ingest/assemble';
 import type { EmbeddingResult } from '../embedding/run';
-import type { StoredModel } from '../retrieval/protocol';
+import type { StoredModel } from '../retrieval/stored-model';
+import { UserError } from '../errors';
 
 export const DB_NAME = 'simage';
 export const DB_VERSION = 3;
@@ -66,7 +67,7 @@ interface SimageDb extends DBSchema {
 
 export type Db = IDBPDatabase<SimageDb>;
 
-export class QuotaError extends Error {
+export class QuotaError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'QuotaError';
@@ -250,4 +251,11 @@ export async function malformedFeatures(db: Db, flattenBytes: number, mixed7Byte
     cursor = await cursor.continue();
   }
   return bad;
+}
+
+/** Opens the database for one worker job and closes it when the job ends, however it ends. */
+export async function openForJob(job: { defer(release: () => unknown): void }): Promise<Db> {
+  const db = await openSimageDb();
+  job.defer(() => db.close());
+  return db;
 }

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// `npm run pipeline -- <shard path or URL> [--backend auto|webgpu|wasm|webgl|cpu] [--profile DIR] [--out FILE]
-//                      [--batch N] [--threads N] [--timeout-s S] [--inject FAULT ...]`
-// Builds the app if needed, serves it, drives it in headless Chromium like a person with a URL would
-// (`?shard=`), prints progress to stderr and the app's own JSON report to stdout. Exit 0 on success; otherwise
-// non-zero with one line saying why.
+// `npm run pipeline -- <shard path or URL> [options]` (run with tsx): builds the app if needed, serves it, drives it
+// in headless Chromium like a person with a URL would (`?shard=`), prints progress to stderr and the app's own JSON
+// report (src/session/report.ts) to stdout. Exit 0 on success; otherwise non-zero with one line saying why.
+// Option values (backends, layouts, heads, layers, targets, faults) are the ones src/lib defines; the settings reach
+// the page as its query string, where src/lib/settings.ts validates them as it does the page's own.
 // --inject (repeatable or comma-separated) causes faults on purpose and the report's `faults` says, for each,
 // whether it was met and how the run survived it: quota (feature writes refused as if the disk were full; the
 // driver then reloads without the fault, as a person would after freeing space), device-lost and oom (the WebGPU
@@ -11,113 +11,168 @@
 // (the driver reloads the page while that stage runs).
 import { writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs as parseNodeArgs } from 'node:util';
+import type { Page } from 'playwright-core';
 import { buildIfNeeded, ROOT } from './build-if-needed.mjs';
 import { serve } from './serve.mjs';
 import { launch } from './browser.mjs';
+import { BACKENDS } from '../src/lib/features/backend';
+import { LAYOUTS } from '../src/lib/embedding/run';
+import { FEATURE_LAYERS, HEADS, TARGET_SPACES } from '../src/lib/retrieval/train-settings';
+import { parseFaults, RELOAD_STAGES, WORKER_FAULTS, type WorkerFault } from '../src/lib/faults';
+import type { Snapshot } from '../src/hook';
+import type { Progress } from '../src/lib/progress';
+import type { PipelineReport } from '../src/session/report';
+import type { RunInfo } from '../src/session/state';
 
-const USAGE =
-  'usage: npm run pipeline -- <shard path or URL> [--backend auto|webgpu|wasm|webgl|cpu] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout tsne|umap|svd] [--k N] [--perplexity N] [--iterations N] [--head sets|embedding] [--layer flatten|mixed7] [--target svd|layout] [--epochs N] [--port N] [--timeout-s S] [--inject quota|device-lost|oom|reload-during=features|embedding|train]';
-export const WORKER_FAULTS = ['quota', 'device-lost', 'oom'];
-export const RELOAD_STAGES = ['features', 'embedding', 'train'];
+const CHOICES = { backend: ['auto', ...BACKENDS], layout: LAYOUTS, head: HEADS, layer: FEATURE_LAYERS, target: TARGET_SPACES } as const;
+const NUMBERS = ['batch', 'threads', 'k', 'perplexity', 'iterations', 'epochs', 'port', 'timeout-s'] as const;
+const USAGE = `usage: npm run pipeline -- <shard path or URL> [--backend ${CHOICES.backend.join('|')}] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout ${LAYOUTS.join('|')}] [--k N] [--perplexity N] [--iterations N] [--head ${HEADS.join('|')}] [--layer ${FEATURE_LAYERS.join('|')}] [--target ${TARGET_SPACES.join('|')}] [--epochs N] [--port N] [--timeout-s S] [--inject ${[...WORKER_FAULTS, ...RELOAD_STAGES.map((s) => `reload-during=${s}`)].join('|')}]`;
 // IndexedDB belongs to an origin (scheme, host and port): a fixed port keeps a --profile's cache reachable.
 export const DEFAULT_PORT = 47170;
 
-export function parseArgs(argv) {
-  const opts = {
-    shard: null,
-    backend: 'auto',
-    profile: null,
-    out: null,
-    batch: null,
-    threads: null,
-    layout: null,
-    k: null,
-    perplexity: null,
-    iterations: null,
-    head: null,
-    layer: null,
-    target: null,
-    epochs: null,
-    port: DEFAULT_PORT,
-    timeoutS: 3600,
-    inject: [],
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a === '--backend') opts.backend = value();
-    else if (a === '--profile') opts.profile = value();
-    else if (a === '--out') opts.out = value();
-    else if (a === '--batch') opts.batch = Number(value());
-    else if (a === '--threads') opts.threads = Number(value());
-    else if (a === '--timeout-s') opts.timeoutS = Number(value());
-    else if (a === '--port') opts.port = Number(value());
-    else if (a === '--layout') opts.layout = value();
-    else if (a === '--k') opts.k = Number(value());
-    else if (a === '--perplexity') opts.perplexity = Number(value());
-    else if (a === '--iterations') opts.iterations = Number(value());
-    else if (a === '--head') opts.head = value();
-    else if (a === '--layer') opts.layer = value();
-    else if (a === '--target') opts.target = value();
-    else if (a === '--epochs') opts.epochs = Number(value());
-    else if (a === '--inject')
-      opts.inject.push(
-        ...value()
-          .split(',')
-          .map((f) => f.trim())
-          .filter(Boolean),
-      );
-    else if (a === '--help' || a === '-h') throw new Error(USAGE);
-    else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
-    else if (opts.shard === null) opts.shard = a;
-    else throw new Error(`unexpected argument ${a}`);
-  }
-  if (!opts.shard) throw new Error(USAGE);
-  if (!['auto', 'webgpu', 'wasm', 'webgl', 'cpu'].includes(opts.backend)) throw new Error(`unknown backend ${opts.backend}`);
-  if (opts.layout !== null && !['tsne', 'umap', 'svd'].includes(opts.layout))
-    throw new Error(`unknown layout ${opts.layout} (tsne, umap or svd)`);
-  if (opts.head !== null && !['sets', 'embedding'].includes(opts.head)) throw new Error(`unknown head ${opts.head} (sets or embedding)`);
-  if (opts.layer !== null && !['flatten', 'mixed7'].includes(opts.layer))
-    throw new Error(`unknown layer ${opts.layer} (flatten or mixed7)`);
-  if (opts.target !== null && !['svd', 'layout'].includes(opts.target)) throw new Error(`unknown target ${opts.target} (svd or layout)`);
-  for (const f of opts.inject) {
-    const reload = /^reload-during=(.*)$/.exec(f);
-    if (reload ? !RELOAD_STAGES.includes(reload[1]) : !WORKER_FAULTS.includes(f))
-      throw new Error(`unknown fault ${f} (${[...WORKER_FAULTS, ...RELOAD_STAGES.map((st) => `reload-during=${st}`)].join(', ')})`);
-  }
-  for (const name of ['k', 'perplexity', 'iterations', 'batch', 'threads', 'epochs']) {
-    if (opts[name] !== null && !(Number.isInteger(opts[name]) && opts[name] >= 0)) throw new Error(`--${name} needs a whole number`);
-  }
-  return opts;
+export interface PipelineOptions {
+  shard: string;
+  backend: string;
+  profile: string | null;
+  out: string | null;
+  batch: number | null;
+  threads: number | null;
+  layout: string | null;
+  k: number | null;
+  perplexity: number | null;
+  iterations: number | null;
+  head: string | null;
+  layer: string | null;
+  target: string | null;
+  epochs: number | null;
+  port: number;
+  timeoutS: number;
+  /** Faults as given (`quota`, `reload-during=features`, ...), validated by src/lib/faults.ts. */
+  inject: string[];
 }
 
-const fmt = (s) => (s === null || s === undefined ? '–' : s < 60 ? `${Math.round(s)}s` : `${Math.floor(s / 60)}m${Math.round(s % 60)}s`);
+/** The command line into options; a mistake throws one line that says what is wrong. */
+export function parseArgs(argv: string[]): PipelineOptions {
+  const string = { type: 'string' } as const;
+  let parsed;
+  try {
+    parsed = parseNodeArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        ...Object.fromEntries([...Object.keys(CHOICES), 'profile', 'out', ...NUMBERS].map((name) => [name, string])),
+        inject: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    const option = /'(-[^' ]+)/.exec(e.message)?.[1];
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new Error(`unknown option ${option}`, { cause: err });
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new Error(`${option} needs a value`, { cause: err });
+    throw new Error(e.message, { cause: err });
+  }
+  const { values, positionals } = parsed as { values: Record<string, string | string[] | boolean | undefined>; positionals: string[] };
+  if (values.help || positionals.length === 0) throw new Error(USAGE);
+  if (positionals.length > 1) throw new Error(`unexpected argument ${positionals[1]}`);
+  for (const [name, allowed] of Object.entries(CHOICES)) {
+    const v = values[name] as string | undefined;
+    if (v !== undefined && !(allowed as readonly string[]).includes(v)) throw new Error(`unknown ${name} ${v} (${allowed.join(', ')})`);
+  }
+  const number = (name: (typeof NUMBERS)[number]): number | null => {
+    const v = values[name] as string | undefined;
+    if (v === undefined) return null;
+    const n = Number(v);
+    if (!(Number.isInteger(n) && n >= 0)) throw new Error(`--${name} needs a whole number`);
+    return n;
+  };
+  const inject = ((values.inject as string[] | undefined) ?? []).flatMap((v) =>
+    v
+      .split(',')
+      .map((f) => f.trim())
+      .filter(Boolean),
+  );
+  try {
+    parseFaults(inject.join(','));
+  } catch (err) {
+    throw new Error((err as Error).message, { cause: err });
+  }
+  const str = (name: string) => (values[name] as string | undefined) ?? null;
+  return {
+    shard: positionals[0],
+    backend: str('backend') ?? 'auto',
+    profile: str('profile'),
+    out: str('out'),
+    batch: number('batch'),
+    threads: number('threads'),
+    layout: str('layout'),
+    k: number('k'),
+    perplexity: number('perplexity'),
+    iterations: number('iterations'),
+    head: str('head'),
+    layer: str('layer'),
+    target: str('target'),
+    epochs: number('epochs'),
+    port: number('port') ?? DEFAULT_PORT,
+    timeoutS: number('timeout-s') ?? 3600,
+    inject,
+  };
+}
 
-export async function runPipeline(opts, { onProgress = (line) => process.stderr.write(`${line}\n`), inspect = null } = {}) {
+/** One fault of the report's `faults`: whether the run met it and how it went on. */
+export interface FaultEntry {
+  fault: string;
+  met: boolean;
+  survived: boolean;
+  how?: string;
+  message?: string;
+  progress_before?: Progress | null;
+  stored_before?: Record<string, number>;
+  after?: RunInfo;
+}
+
+export type DrivenReport = PipelineReport & { faults?: FaultEntry[]; cache_check?: { features: number; malformed: number } };
+
+const fmt = (s: number | null | undefined) =>
+  s === null || s === undefined ? '–' : s < 60 ? `${Math.round(s)}s` : `${Math.floor(s / 60)}m${Math.round(s % 60)}s`;
+
+export interface RunHooks {
+  onProgress?: (line: string) => void;
+  /** Looks at the finished page before it closes (tests). */
+  inspect?: ((page: Page) => Promise<void>) | null;
+}
+
+export async function runPipeline(
+  opts: PipelineOptions,
+  { onProgress = (line) => void process.stderr.write(`${line}\n`), inspect = null }: RunHooks = {},
+): Promise<DrivenReport> {
   const isUrl = /^https?:\/\//.test(opts.shard);
   if (!isUrl && !existsSync(opts.shard)) throw new Error(`shard not found: ${opts.shard}`);
   buildIfNeeded();
-  const server = await serve({ root: join(ROOT, 'dist'), shard: isUrl ? null : opts.shard, port: opts.port }).catch((err) => {
-    throw new Error(
-      err.code === 'EADDRINUSE' ? `port ${opts.port} is in use; pass --port N (the cache of a --profile is tied to its port)` : err.message,
-    );
-  });
+  const server = await serve({ root: join(ROOT, 'dist'), shard: isUrl ? null : opts.shard, port: opts.port }).catch(
+    (err: Error & { code?: string }) => {
+      throw new Error(
+        err.code === 'EADDRINUSE'
+          ? `port ${opts.port} is in use; pass --port N (the cache of a --profile is tied to its port)`
+          : err.message,
+      );
+    },
+  );
   const { context } = await launch({ profile: opts.profile });
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (err) => onProgress(`[page error] ${err.message}`));
-    const params = new URLSearchParams({ shard: isUrl ? opts.shard : server.shardUrl, backend: opts.backend, settings: 'defaults' });
+    const params = new URLSearchParams({ shard: isUrl ? opts.shard : server.shardUrl!, backend: opts.backend, settings: 'defaults' });
     if (opts.batch) params.set('batch', String(opts.batch));
-    for (const name of ['threads', 'layout', 'k', 'perplexity', 'iterations', 'head', 'layer', 'target', 'epochs'])
+    for (const name of ['threads', 'layout', 'k', 'perplexity', 'iterations', 'head', 'layer', 'target', 'epochs'] as const) {
       if (opts[name] !== null && opts[name] !== undefined) params.set(name, String(opts[name]));
+    }
     const clean = `${server.origin}/?${params}`;
-    const workerFaults = opts.inject.filter((f) => WORKER_FAULTS.includes(f));
+    const workerFaults = opts.inject.filter((f): f is WorkerFault => (WORKER_FAULTS as readonly string[]).includes(f));
     if (workerFaults.length) params.set('inject', workerFaults.join(','));
     const url = `${server.origin}/?${params}`;
-    const faults = [];
+    const faults: FaultEntry[] = [];
     await page.goto(url);
     const deadline = Date.now() + opts.timeoutS * 1000;
     // Interruptions first, in pipeline order: each waits for its stage to run, then closes the app's page the way
@@ -125,10 +180,10 @@ export async function runPipeline(opts, { onProgress = (line) => process.stderr.
     // and its workers), counts what IndexedDB holds at that moment, and opens the app again. What the run after it
     // found (features already stored, embedding and net reused or not) is read before the next one or from the report.
     const runInfo = () => page.evaluate(() => window.__simage.snapshot().runInfo);
-    let previous = null;
+    let previous: FaultEntry | null = null;
     for (const stage of RELOAD_STAGES.filter((st) => opts.inject.includes(`reload-during=${st}`))) {
       const seen = await waitForStage(page, stage, deadline);
-      const entry = { fault: `reload-during=${stage}`, met: seen.running, survived: false };
+      const entry: FaultEntry = { fault: `reload-during=${stage}`, met: seen.running, survived: false };
       if (seen.running) {
         if (previous) previous.after = await runInfo();
         entry.progress_before = seen.progress;
@@ -141,10 +196,11 @@ export async function runPipeline(opts, { onProgress = (line) => process.stderr.
       } else entry.how = `not met: ${stage} had already finished when the driver looked`;
       faults.push(entry);
     }
-    let report;
+    let report: DrivenReport;
     try {
       report = await follow(page, deadline, onProgress);
-    } catch (err) {
+    } catch (caught) {
+      const err = caught as Error;
       if (!workerFaults.includes('quota') || !/storage quota/.test(err.message)) throw err;
       const counts = await page.evaluate(() => window.__simage.cacheCounts());
       onProgress(`[inject] quota met: "${err.message.split('.')[0]}"; ${counts.features} features stored; reloading without the fault`);
@@ -158,8 +214,9 @@ export async function runPipeline(opts, { onProgress = (line) => process.stderr.
     if (previous) previous.after = await runInfo();
     for (const entry of faults) {
       if (!entry.met) continue;
-      const stored = entry.stored_before;
-      const plan = entry.after.featurePlan;
+      const stored = entry.stored_before!;
+      const after = entry.after!;
+      const plan = after.featurePlan;
       // Survived: the next run found every feature stored before the fault and computed only the rest, and reused
       // the embedding and the net exactly when they had been stored whole before it.
       const featuresKept = !!plan && plan.cached >= stored.features && plan.cached + plan.toCompute <= plan.images;
@@ -172,15 +229,15 @@ export async function runPipeline(opts, { onProgress = (line) => process.stderr.
         continue;
       }
       const stage = entry.fault.slice('reload-during='.length);
-      const embeddingRight = stage === 'features' || entry.after.embeddingCached === stored.embeddings > 0;
-      const netRight = stage !== 'train' || entry.after.netReused === stored.models > 0;
+      const embeddingRight = stage === 'features' || after.embeddingCached === stored.embeddings > 0;
+      const netRight = stage !== 'train' || after.netReused === stored.models > 0;
       entry.survived = featuresKept && embeddingRight && netRight;
-      const said = (what, reused, wasStored) =>
+      const said = (what: string, reused: boolean | null, wasStored: boolean) =>
         `the ${what} ${wasStored ? 'had been stored whole before the page closed' : 'had not been stored'} and was ${reused ? 'reused' : 'computed again'}`;
       const later =
         stage === 'features'
           ? ''
-          : `; ${said('embedding', entry.after.embeddingCached, stored.embeddings > 0)}${stage === 'train' ? `; ${said('net', entry.after.netReused, stored.models > 0).replace('computed again', 'trained again')}` : ''}`;
+          : `; ${said('embedding', after.embeddingCached, stored.embeddings > 0)}${stage === 'train' ? `; ${said('net', after.netReused, stored.models > 0).replace('computed again', 'trained again')}` : ''}`;
       entry.how = `closed and reopened; ${found}${later}`;
     }
     for (const fault of workerFaults.filter((f) => f !== 'quota')) {
@@ -212,7 +269,11 @@ export async function runPipeline(opts, { onProgress = (line) => process.stderr.
 }
 
 /** Waits until `stage` runs (features: with at least one batch stored); says whether it was seen running. */
-async function waitForStage(page, stage, deadline) {
+async function waitForStage(
+  page: Page,
+  stage: (typeof RELOAD_STAGES)[number],
+  deadline: number,
+): Promise<{ running: boolean; progress?: Progress | null }> {
   const handle = await page.waitForFunction(
     (st) => {
       const s = window.__simage?.snapshot();
@@ -226,30 +287,33 @@ async function waitForStage(page, stage, deadline) {
     stage,
     { polling: 'raf', timeout: Math.max(1, deadline - Date.now()) },
   );
-  return handle.jsonValue();
+  return (await handle.jsonValue())!;
 }
 
 /** Leaves the app for a static file of its origin (the document and its workers end, as when the tab closes) and
  *  counts, from there, the records of every store of the app's database at that moment (as cacheCounts does). */
-async function closeApp(page, origin) {
+async function closeApp(page: Page, origin: string): Promise<Record<string, number>> {
   await page.goto(`${origin}/models/inception-v3/model.json`);
   return page.evaluate(
     () =>
-      new Promise((resolve, reject) => {
+      new Promise<Record<string, number>>((resolve, reject) => {
         const open = indexedDB.open('simage');
         // No database yet: nothing stored. Abort rather than create an empty one the app would then have to upgrade.
         let absent = false;
         open.onupgradeneeded = () => {
           absent = true;
-          open.transaction.abort();
+          open.transaction?.abort();
         };
         open.onerror = () => (absent ? resolve({ features: 0, embeddings: 0, models: 0 }) : reject(open.error));
         open.onsuccess = () => {
           const db = open.result;
           const names = [...db.objectStoreNames];
           const tx = db.transaction(names);
-          const counts = {};
-          for (const n of names) tx.objectStore(n).count().onsuccess = (e) => (counts[n] = e.target.result);
+          const counts: Record<string, number> = {};
+          for (const n of names) {
+            const request = tx.objectStore(n).count();
+            request.onsuccess = () => (counts[n] = request.result);
+          }
           tx.oncomplete = () => {
             db.close();
             resolve(counts);
@@ -261,15 +325,15 @@ async function closeApp(page, origin) {
 }
 
 /** Follows the run to its report, printing progress lines; throws the app's own sentence on failure. */
-async function follow(page, deadline, onProgress) {
+async function follow(page: Page, deadline: number, onProgress: (line: string) => void): Promise<DrivenReport> {
   let lastLine = '';
   for (;;) {
     if (Date.now() > deadline) throw new Error('timed out');
-    const snap = await page.evaluate(() => window.__simage?.snapshot()).catch(() => null);
+    const snap: Snapshot | null = await page.evaluate(() => window.__simage?.snapshot()).catch(() => null);
     if (snap) {
       if (snap.error) throw new Error(snap.error);
       if (snap.report) return snap.report;
-      const parts = [];
+      const parts: string[] = [];
       for (const [name, st] of Object.entries(snap.stages)) {
         if (st.status === 'idle') continue;
         const p = st.progress;
@@ -290,11 +354,11 @@ async function follow(page, deadline, onProgress) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  let opts;
+  let opts: PipelineOptions;
   try {
     opts = parseArgs(process.argv.slice(2));
   } catch (err) {
-    process.stderr.write(`${err.message}\n`);
+    process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);
   }
   try {
@@ -304,7 +368,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.stdout.write(json + '\n');
     process.exit(0);
   } catch (err) {
-    process.stderr.write(`pipeline failed: ${String(err.message ?? err).split('\n')[0]}\n`);
+    process.stderr.write(`pipeline failed: ${String((err as Error).message ?? err).split('\n')[0]}\n`);
     process.exit(1);
   }
 }

@@ -1,0 +1,85 @@
+// The test hook on `window.__simage`: a small, read-mostly view of the session for the headless CLI
+// (scripts/pipeline.ts) and the browser tests. Its shape is a contract; both import this type.
+import { get } from 'svelte/store';
+import type { BackendChoice } from './lib/features/backend';
+import type { BackendInfo, EmbedResult } from './lib/features/protocol';
+import type { ShardSummary } from './lib/ingest/assemble';
+import type { ModelSummary } from './lib/retrieval/protocol';
+import type { PipelineReport } from './session/report';
+import type { Session } from './session/session';
+import type { countRecords } from './lib/store/db';
+import type { RunInfo, SearchState, StageName, StageState } from './session/state';
+
+export interface Snapshot {
+  stages: Record<StageName, StageState>;
+  report: PipelineReport | null;
+  error: string | null;
+  backend: BackendInfo | null;
+  images: number;
+  featureCount: number;
+  resumeHint: string | null;
+  runInfo: RunInfo;
+}
+
+export interface SimageHook {
+  snapshot(): Snapshot;
+  /** Searches with an image of the loaded shard; resolves with the ranked results. */
+  search(imageId: string): Promise<SearchState | null>;
+  model(): ModelSummary | null;
+  imageIds(): string[];
+  shardSummary(): ShardSummary | null;
+  runUrl(url: string): Promise<PipelineReport>;
+  cancel(): void;
+  cacheCounts(): ReturnType<typeof countRecords>;
+  verifyCache(): Promise<{ features: number; malformed: number }>;
+  /** Features of images fetched from these URLs (arrays, so they cross the DevTools protocol as JSON). */
+  embedUrls(
+    urls: string[],
+    backend: BackendChoice,
+  ): Promise<Omit<EmbedResult, 'flatten' | 'mixed7'> & { flatten: number[]; mixed7: number[] }>;
+}
+
+/** The map's own hook (MapView): where an image is drawn, in page coordinates. */
+export interface MapHook {
+  screenOf(imageId: string): { x: number; y: number } | null;
+  points(): number;
+  imageIdAt(index: number): string | null;
+}
+
+declare global {
+  interface Window {
+    __simage: SimageHook;
+    __simageMap?: MapHook;
+  }
+}
+
+export function installHook(session: Session) {
+  window.__simage = {
+    snapshot: () => ({
+      stages: get(session.stages),
+      report: get(session.report),
+      error: get(session.errorMessage),
+      backend: get(session.backendInfo),
+      images: get(session.images).length,
+      featureCount: get(session.featureCount),
+      resumeHint: get(session.resumeHint),
+      runInfo: get(session.runInfo),
+    }),
+    search: async (imageId) => {
+      await session.searchImage(imageId);
+      return get(session.search);
+    },
+    model: () => get(session.model),
+    imageIds: () => get(session.images).map((im) => im.imageId),
+    shardSummary: () => get(session.shard)?.summary ?? null,
+    runUrl: (url) => session.runShard({ kind: 'url', url: new URL(url, location.href).href }),
+    cancel: session.cancel,
+    cacheCounts: () => session.store.counts(),
+    verifyCache: () => session.store.verify(),
+    embedUrls: async (urls, backend) => {
+      const buffers = await Promise.all(urls.map(async (u) => (await fetch(u)).arrayBuffer()));
+      const r = await session.embedImages(buffers, backend);
+      return { ...r, flatten: Array.from(r.flatten), mixed7: Array.from(r.mixed7) };
+    },
+  };
+}

@@ -1,0 +1,185 @@
+// The retrieval net as IndexedDB keeps it (one per shard), and its three conversions: from a finished training,
+// from an imported model file (modelfile.ts), and back into a net that answers queries. Beside the model file code,
+// so the training worker only wires these to messages.
+import * as tf from '@tensorflow/tfjs';
+import type { EmbeddingSettings } from '../embedding/run';
+import type { AssembledTask } from './data';
+import type { Retriever, TrainOutcome } from './heads';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, ModelFileError, packModelFile, type ModelFileParts, type ModelManifest } from './modelfile';
+import type { ModelSummary, RetrievalEvaluation } from './protocol';
+import type { EpochReport, TrainSettings } from './train-settings';
+import type { BackendName } from '../features/backend';
+
+/** A trained (or imported) model as stored, one per shard. */
+export interface StoredModel {
+  shardId: string;
+  /** What it was trained from and how: a stored model with the same key is reused instead of retrained. */
+  trainKey: string;
+  manifest: Omit<ModelManifest, 'files'>;
+  modelJson: ModelFileParts['modelJson'];
+  weights: ArrayBuffer;
+  references: ArrayBuffer | null;
+  history: EpochReport[];
+  evaluation: RetrievalEvaluation | null;
+  timingsMs: { train: number; evaluate: number };
+  imported: boolean;
+  savedAt: number;
+}
+
+/** What a finished training adds to the task: the shard it read, the net's artifacts, the evaluation. */
+export interface TrainedModelParts {
+  shard: { shardId: string; name: string; labelsHash: string };
+  trainKey: string;
+  embeddingKey: string;
+  embedding: EmbeddingSettings;
+  featureModelId: string;
+  featureDim: number;
+  settings: TrainSettings;
+  backend: BackendName;
+  task: AssembledTask;
+  outcome: TrainOutcome;
+  evaluation: RetrievalEvaluation;
+  timingsMs: { train: number; evaluate: number };
+}
+
+/** The net's topology and weights, as tf.io saves them (in memory). */
+export async function saveArtifacts(model: tf.LayersModel): Promise<Pick<StoredModel, 'modelJson' | 'weights'>> {
+  const artifacts = await new Promise<tf.io.ModelArtifacts>((resolve) => {
+    void model.save(
+      tf.io.withSaveHandler(async (a) => {
+        resolve(a);
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+  });
+  const weights = Array.isArray(artifacts.weightData)
+    ? tf.io.concatenateArrayBuffers(artifacts.weightData)
+    : (artifacts.weightData as ArrayBuffer);
+  return {
+    modelJson: {
+      modelTopology: artifacts.modelTopology,
+      weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+      format: 'layers-model',
+      generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+      convertedBy: null,
+    },
+    weights,
+  };
+}
+
+/** The record of a finished training: the manifest an export carries, the net, the curve and the evaluation. */
+export async function trainedRecord(p: TrainedModelParts): Promise<StoredModel> {
+  const { settings, task, outcome, embedding: e } = p;
+  return {
+    shardId: p.shard.shardId,
+    trainKey: p.trainKey,
+    manifest: {
+      format: MODEL_FORMAT,
+      version: MODEL_FORMAT_VERSION,
+      head: settings.head,
+      layer: settings.layer,
+      target: settings.target,
+      k: settings.k,
+      featureModelId: p.featureModelId,
+      featureDim: p.featureDim,
+      targetDim: settings.head === 'embedding' ? task.data.targetDim : 0,
+      shard: { id: p.shard.shardId, name: p.shard.name, labelsHash: p.shard.labelsHash },
+      references: task.refIds,
+      vocabulary: task.vocabulary,
+      embedding: {
+        key: p.embeddingKey,
+        layout: e.layout,
+        components: e.components,
+        perplexity: e.perplexity,
+        iterations: e.iterations,
+        k: e.k,
+        seed: e.seed,
+      },
+      training: {
+        epochs: outcome.history.length,
+        bestEpoch: outcome.best?.epoch ?? 0,
+        validationScore: outcome.best?.validation.score ?? 0,
+        settings: { ...settings, backend: p.backend },
+      },
+      createdAt: new Date().toISOString(),
+    },
+    ...(await saveArtifacts(outcome.retriever.model)),
+    references: settings.head === 'embedding' ? task.data.targets.slice().buffer : null,
+    history: outcome.history,
+    evaluation: p.evaluation,
+    timingsMs: p.timingsMs,
+    imported: false,
+    savedAt: Date.now(),
+  };
+}
+
+/** The record of an imported model file (already validated against the shard). */
+export function importedRecord(shardId: string, parts: ModelFileParts): StoredModel {
+  const { files: _files, ...manifest } = parts.manifest;
+  return {
+    shardId,
+    trainKey: `imported:${parts.manifest.files['weights.bin']}`,
+    manifest,
+    modelJson: parts.modelJson,
+    weights: parts.weights.slice().buffer,
+    references: parts.references ? parts.references.slice().buffer : null,
+    history: [],
+    evaluation: null,
+    timingsMs: { train: 0, evaluate: 0 },
+    imported: true,
+    savedAt: Date.now(),
+  };
+}
+
+/** A stored record back into a net that ranks references (on the current tf backend). */
+export async function retrieverFrom(record: StoredModel): Promise<Retriever> {
+  const weightSpecs = record.modelJson.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[];
+  let model: tf.LayersModel;
+  try {
+    model = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: record.modelJson.modelTopology as tf.io.ModelJSON['modelTopology'],
+        weightSpecs,
+        weightData: record.weights,
+      }),
+    );
+  } catch (err) {
+    throw new ModelFileError(`The model's net cannot be loaded (${(err as Error).message}). Nothing was changed.`);
+  }
+  const m = record.manifest;
+  const refs =
+    m.head === 'embedding' && record.references
+      ? tf.tensor2d(new Float32Array(record.references), [m.references.length, m.targetDim])
+      : null;
+  return { head: m.head, target: m.target, model, refs };
+}
+
+/** The model file of a stored record, and the name to save it under. */
+export async function exportFile(record: StoredModel): Promise<{ file: Blob; name: string }> {
+  const file = await packModelFile({
+    manifest: record.manifest,
+    modelJson: record.modelJson,
+    weights: new Uint8Array(record.weights),
+    references: record.references ? new Uint8Array(record.references) : null,
+  });
+  const safe = record.manifest.shard.name.replace(/[^\w.-]+/g, '_').slice(0, 60) || 'shard';
+  return { file, name: `${safe}.${record.manifest.head}.simage-model.zip` };
+}
+
+/** What the page shows of a stored model. */
+export function summaryOf(record: StoredModel, trained: boolean, backend: BackendName | null): ModelSummary {
+  const m = record.manifest;
+  return {
+    head: m.head,
+    layer: m.layer,
+    target: m.target,
+    references: m.references.length,
+    k: m.k,
+    backend,
+    imported: record.imported,
+    history: record.history,
+    evaluation: record.evaluation,
+    timingsMs: record.timingsMs,
+    trained,
+  };
+}

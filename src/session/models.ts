@@ -1,0 +1,57 @@
+// The trained net as a file: export (the worker zips the stored model), import (the worker validates the file
+// completely before it replaces anything), and, after a reload, the stored model made current again.
+import { get } from 'svelte/store';
+import type { Session } from './session';
+
+/** The current model as one file, with the name to save it under; null (and a sentence) when there is none. */
+export async function exportModel(s: Session): Promise<{ file: Blob; name: string } | null> {
+  const shard = get(s.shard);
+  if (!shard) return null;
+  try {
+    return await s.env.workers.train.call('export', { shardId: shard.shardId });
+  } catch (err) {
+    s.errorMessage.set((err as Error).message);
+    return null;
+  }
+}
+
+/** Loads a model file for the current shard; a file that does not fit changes nothing and says why. */
+export async function importModel(s: Session, file: Blob): Promise<boolean> {
+  const shard = get(s.shard);
+  if (!shard) {
+    s.errorMessage.set('Load the shard the model was made for first, then import the model.');
+    return false;
+  }
+  s.errorMessage.set(null);
+  const { backend, threads } = get(s.settings);
+  try {
+    const summary = await s.env.workers.train.call('import', {
+      shardId: shard.shardId,
+      file,
+      featureModelId: await s.env.featureModelId(),
+      backend,
+      threads,
+    });
+    s.model.set(summary);
+    s.epochs.set([]);
+    s.search.set(null);
+    return true;
+  } catch (err) {
+    s.errorMessage.set((err as Error).message);
+    return false;
+  }
+}
+
+/** After a reload: loads the shard's stored model, if any, so search works without training. */
+export async function restoreModel(s: Session, shardId: string) {
+  const { backend, threads } = get(s.settings);
+  try {
+    const summary = await s.env.workers.train.call('restore', { shardId, backend, threads });
+    if (!summary) return;
+    s.model.set(summary);
+    s.epochs.set(summary.history);
+    s.setStage('train', { status: 'done', elapsedMs: summary.timingsMs.train + summary.timingsMs.evaluate });
+  } catch (err) {
+    s.errorMessage.set((err as Error).message);
+  }
+}

@@ -1,0 +1,81 @@
+// What survives a reload, in localStorage: the settings, the shard last shown, and the job that was running.
+// On page open, `restore` resumes an unfinished URL job (or opens ?shard=URL), else shows the last shard from the
+// cache with its embedding and stored model, and says what to pick again when a local shard's features were not
+// finished.
+import { sourceKey, type ShardSource } from '../lib/ingest/source';
+import { parseFaults } from '../lib/faults';
+import { DEFAULT_SETTINGS, validateSettings } from '../lib/settings';
+import type { Session } from './session';
+
+const KEYS = { settings: 'simage.settings', active: 'simage.active', lastShard: 'simage.lastShard' } as const;
+
+function readJson<T>(storage: Session['env']['storage'], key: string, fallback: T): T {
+  try {
+    return (JSON.parse(storage.getItem(key) ?? 'null') as T) ?? fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+export class Resume {
+  constructor(private readonly s: Session) {}
+
+  /** Settings from the query string over the stored ones (`?settings=defaults`, which the CLI sends, ignores those);
+   *  faults from `?inject=`, never stored. From here on, settings are stored as they change. */
+  init() {
+    const { storage, location } = this.s.env;
+    const query = Object.fromEntries(new URLSearchParams(location.search));
+    const base =
+      query.settings === 'defaults' ? DEFAULT_SETTINGS : validateSettings(readJson(storage, KEYS.settings, {}), DEFAULT_SETTINGS);
+    this.s.settings.set(validateSettings(query, base));
+    try {
+      this.s.faults = parseFaults(query.inject);
+    } catch (err) {
+      console.error('[simage] ?inject ignored:', (err as Error).message);
+    }
+    return this.s.settings.subscribe((settings) => storage.setItem(KEYS.settings, JSON.stringify(settings)));
+  }
+
+  markActive(source: ShardSource) {
+    const active = { shardId: sourceKey(source), url: source.kind === 'url' ? source.url : null };
+    this.s.env.storage.setItem(KEYS.active, JSON.stringify(active));
+  }
+
+  markLoaded(shardId: string) {
+    this.s.env.storage.setItem(KEYS.lastShard, shardId);
+  }
+
+  clearActive() {
+    this.s.env.storage.removeItem(KEYS.active);
+  }
+
+  /** Forgets the shard last shown and the active job (the cache was cleared). */
+  forget() {
+    this.s.env.storage.removeItem(KEYS.lastShard);
+    this.clearActive();
+  }
+
+  async restore() {
+    void this.s.store.refresh();
+    const { storage, location } = this.s.env;
+    const active = readJson<{ shardId: string; url: string | null } | null>(storage, KEYS.active, null);
+    const url = new URLSearchParams(location.search).get('shard') ?? active?.url ?? null;
+    if (url) {
+      await this.s.runShard({ kind: 'url', url: new URL(url, location.href).href }).catch(() => undefined);
+      return;
+    }
+    const last = active?.shardId ?? storage.getItem(KEYS.lastShard);
+    if (!last) return;
+    const shown = await this.s.showShard(last);
+    if (!shown) return;
+    void this.s.rerunEmbedding();
+    void this.s.restoreModel(shown.record.shardId);
+    const missing = shown.images.length - shown.withFeatures;
+    if (missing > 0 && shown.record.source.kind !== 'url') {
+      const what = shown.record.source.kind === 'files' ? 'folder' : 'file';
+      this.s.resumeHint.set(
+        `Features are stored for ${shown.withFeatures} of ${shown.images.length} images of "${shown.record.name}". Pick the same ${what} again to compute the other ${missing}; nothing stored is computed again.`,
+      );
+    }
+  }
+}

@@ -1,0 +1,188 @@
+// The pipeline run: load, features, label embedding, training, then the report. Each stage is one worker call
+// whose events become stage progress; a cancel or a failure marks the running stage and becomes a sentence.
+// Invariant: the active job is remembered (resume.ts) until it finishes, so a reload resumes a URL shard, and
+// everything already stored is reused (the workers skip cached work by content hash and settings key).
+import { get } from 'svelte/store';
+import type { ShardSource } from '../lib/ingest/source';
+import { JobError } from '../lib/rpc';
+import { embeddingSettingsOf, trainSettingsOf } from '../lib/settings';
+import type { EmbedLabelsResult } from '../lib/embedding/protocol';
+import type { TrainResult } from '../lib/retrieval/protocol';
+import { buildReport, type PipelineReport } from './report';
+import { STAGES, type StageName } from './state';
+import type { Session } from './session';
+
+/** Loads a shard and runs every stage; resolves with the report, rejects with a sentence. */
+export async function runShard(s: Session, source: ShardSource): Promise<PipelineReport> {
+  s.reset();
+  const signal = s.beginJob();
+  const settings = get(s.settings);
+  s.resume.markActive(source);
+  void s.store.requestPersistence();
+  try {
+    s.setStage('load', { status: 'running' });
+    const loaded = await s.env.workers.ingest.call(
+      'load',
+      { source, thumbnailPx: settings.thumbnailPx },
+      { signal, onEvent: (e) => s.setStage('load', { progress: e.progress }) },
+    );
+    s.setStage('load', { status: 'done', elapsedMs: loaded.elapsedMs });
+    s.resume.markLoaded(loaded.shardId);
+    await s.showShard(loaded.shardId);
+    void s.store.refresh();
+    if (loaded.summary.images === 0) {
+      const n = loaded.summary.skipped.length;
+      const why = n ? `: ${n} item${n === 1 ? ' was' : 's were'} skipped, and the list below says why` : ': it is empty';
+      throw new JobError(
+        `"${loaded.name}" holds no image that loads${why}. A shard is a folder or archive of images named <ImageID>.<ext> (jpg, png, webp, gif, bmp) with a labels.csv.`,
+        'no images',
+        false,
+      );
+    }
+
+    s.setStage('features', { status: 'running' });
+    let cachedAtStart = 0;
+    const extracted = await s.env.workers.features.call(
+      'extract',
+      {
+        shardId: loaded.shardId,
+        source,
+        backend: settings.backend,
+        batchSize: settings.batchSize,
+        threads: settings.threads,
+        inject: s.faults.worker,
+      },
+      {
+        signal,
+        onEvent: (e) => {
+          if (e.type === 'plan') {
+            cachedAtStart = e.cached;
+            s.runInfo.update((i) => ({ ...i, featurePlan: { images: e.images, cached: e.cached, toCompute: e.toCompute } }));
+            s.featureCount.set(e.cached);
+          } else if (e.type === 'progress') {
+            s.setStage('features', { progress: e.progress });
+            s.featureCount.set(cachedAtStart + e.progress.done);
+          } else {
+            const { type: _type, ...info } = e;
+            s.backendInfo.set(info);
+          }
+        },
+      },
+    );
+    s.setStage('features', { status: 'done', elapsedMs: extracted.elapsedMs });
+    s.featureCount.set(extracted.computed + extracted.cached);
+
+    const embedded = await embeddingStage(s, loaded.shardId, signal);
+    const trained = await trainStage(s, loaded.shardId, true, signal);
+    s.resume.clearActive();
+    const report = buildReport({ loaded, extracted, embedded, trained, backend: get(s.backendInfo), layout: settings.layout });
+    s.report.set(report);
+    return report;
+  } catch (err) {
+    if (s.isCurrent(signal)) failRunning(s, err);
+    throw err;
+  } finally {
+    s.endJob(signal);
+    void s.store.refresh();
+  }
+}
+
+/** A failed or cancelled job: the stages that were running say so, and a failure becomes the page's sentence. */
+function failRunning(s: Session, err: unknown, only?: StageName) {
+  const e = err instanceof JobError ? err : new JobError((err as Error)?.message ?? String(err), String(err), false);
+  s.stages.update((st) => {
+    const next = { ...st };
+    for (const name of only ? [only] : STAGES) {
+      if (only || st[name].status === 'running')
+        next[name] = { ...st[name], status: e.cancelled ? 'cancelled' : 'error', message: e.message };
+    }
+    return next;
+  });
+  if (e.cancelled && !only) s.resume.clearActive();
+  s.errorMessage.set(e.cancelled ? null : e.message);
+  if (!e.cancelled) console.error('[simage]', e.detail);
+}
+
+/** Runs (or reuses) the label embedding of a loaded shard with the current settings. */
+async function embeddingStage(s: Session, shardId: string, signal: AbortSignal): Promise<EmbedLabelsResult> {
+  s.setStage('embedding', { status: 'running', progress: null, message: null });
+  let imageIds: string[] | null = null;
+  const result = await s.env.workers.embedding.call(
+    'embedLabels',
+    { shardId, settings: embeddingSettingsOf(get(s.settings)) },
+    {
+      signal,
+      onEvent: (e) => {
+        if (e.type === 'progress') s.setStage('embedding', { progress: e.progress });
+        else {
+          imageIds = e.imageIds ?? imageIds;
+          if (!imageIds) return;
+          const empty = { trainIndex: new Int32Array(0), similar: new Int32Array(0), k: 0, similarSetScore: null };
+          s.embedding.set({ imageIds, layout: e.layout, ...empty, kl: e.kl, final: false });
+        }
+      },
+    },
+  );
+  s.setStage('embedding', { status: 'done', elapsedMs: result.timingsMs.svd + result.timingsMs.layout + result.timingsMs.sets });
+  const { imageIds: ids, layout, trainIndex, similar, k, similarSetScore, kl } = result;
+  s.embedding.set({ imageIds: ids, layout, trainIndex, similar, k, similarSetScore, kl, final: true });
+  s.runInfo.update((i) => ({ ...i, embeddingCached: result.cached }));
+  return result;
+}
+
+/** Trains the retrieval net on the shard's features and label embedding (or reuses the stored one). */
+async function trainStage(s: Session, shardId: string, reuse: boolean, signal: AbortSignal): Promise<TrainResult> {
+  s.setStage('train', { status: 'running', progress: null, message: null });
+  s.epochs.set([]);
+  const settings = get(s.settings);
+  const result = await s.env.workers.train.call(
+    'train',
+    {
+      shardId,
+      embedding: embeddingSettingsOf(settings),
+      train: trainSettingsOf(settings),
+      featureModelId: await s.env.featureModelId(),
+      backend: settings.backend,
+      threads: settings.threads,
+      reuse,
+      inject: s.faults.worker,
+    },
+    {
+      signal,
+      onEvent: (e) => {
+        if (e.type === 'progress') s.setStage('train', { progress: e.progress });
+        else if (e.type === 'epoch') s.epochs.update((list) => [...list, e.report]);
+        else {
+          s.epochs.set([]);
+          s.setStage('train', { message: e.reason });
+        }
+      },
+    },
+  );
+  s.setStage('train', { status: 'done', elapsedMs: result.timingsMs.train + result.timingsMs.evaluate });
+  s.epochs.set(result.history);
+  s.model.set(result);
+  s.runInfo.update((i) => ({ ...i, netReused: !result.trained }));
+  return result;
+}
+
+/** Runs one stage for the shard on show, outside a full load: its failure is shown on its bar and as a sentence. */
+async function stageAlone(s: Session, name: StageName, run: (shardId: string, signal: AbortSignal) => Promise<unknown>) {
+  const shard = get(s.shard);
+  if (!shard) return;
+  const signal = s.beginJob();
+  s.errorMessage.set(null);
+  try {
+    await run(shard.shardId, signal);
+  } catch (err) {
+    if (s.isCurrent(signal)) failRunning(s, err, name);
+  } finally {
+    s.endJob(signal);
+  }
+}
+
+/** Recomputes only the label embedding (after a change of its settings). */
+export const rerunEmbedding = (s: Session) => stageAlone(s, 'embedding', (shardId, signal) => embeddingStage(s, shardId, signal));
+
+/** Trains again from scratch with the current settings (head, layer, target, epochs). */
+export const retrain = (s: Session) => stageAlone(s, 'train', (shardId, signal) => trainStage(s, shardId, false, signal));

@@ -1,0 +1,92 @@
+// The session: the page's state (state.ts) and every action on it, over injected workers and browser facilities,
+// so Node tests drive it with fake workers. Nothing happens at construction: `init()` reads the URL and the stored
+// settings, `restore()` resumes what a reload interrupted. Each concern is its own module:
+//   run.ts      the pipeline run and single stages, cancel, and the report (report.ts)
+//   search.ts   queries by image of the shard or by a dropped file
+//   models.ts   model export, import and restore
+//   resume.ts   what survives a reload (localStorage) and resuming
+//   storage.ts  the storage estimate, persistence, cache counts and clearing
+import type { BackendChoice } from '../lib/features/backend';
+import type { ShardSource } from '../lib/ingest/source';
+import type { FaultPlan } from '../lib/faults';
+import { SessionState } from './state';
+import type { Workers } from './workers';
+import { rerunEmbedding, retrain, runShard } from './run';
+import { embedImages, searchFile, searchImage } from './search';
+import { exportModel, importModel, restoreModel } from './models';
+import { Resume } from './resume';
+import { StoreAdmin } from './storage';
+
+export interface SessionEnv {
+  workers: Workers;
+  /** localStorage (or a Map-backed fake). */
+  storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+  /** The page's address: its query string carries shard, settings and faults. */
+  location: { href: string; search: string };
+  /** navigator.storage, where the browser has it. */
+  storageManager?: Partial<Pick<StorageManager, 'estimate' | 'persisted' | 'persist'>>;
+  /** The feature model's id, as features are cached under it. */
+  featureModelId(): Promise<string>;
+}
+
+export class Session extends SessionState {
+  /** Faults to cause on purpose, from `?inject=` (tests, `npm run pipeline -- --inject`). */
+  faults: FaultPlan = { worker: [], reloadDuring: [] };
+  readonly resume = new Resume(this);
+  readonly store = new StoreAdmin(this);
+  private job: AbortController | null = null;
+
+  constructor(readonly env: SessionEnv) {
+    super();
+  }
+
+  /** Reads the URL and the stored settings; returns the function that stops storing settings. */
+  init() {
+    return this.resume.init();
+  }
+
+  restore = () => this.resume.restore();
+  runShard = (source: ShardSource) => runShard(this, source);
+  rerunEmbedding = () => rerunEmbedding(this);
+  retrain = () => retrain(this);
+  searchImage = (imageId: string) => searchImage(this, imageId);
+  searchFile = (file: File) => searchFile(this, file);
+  embedImages = (buffers: ArrayBuffer[], backend?: BackendChoice) => embedImages(this, buffers, backend);
+  exportModel = () => exportModel(this);
+  importModel = (file: Blob) => importModel(this, file);
+  restoreModel = (shardId: string) => restoreModel(this, shardId);
+  clearCache = () => this.store.clear();
+
+  /** Stops the running job (its stage shows "cancelled"; what it stored is kept). */
+  cancel = () => {
+    this.job?.abort();
+    this.job = null;
+  };
+
+  /** Starts a job that cancels the one before it; its signal aborts on cancel. */
+  beginJob(): AbortSignal {
+    this.cancel();
+    this.job = new AbortController();
+    return this.job.signal;
+  }
+
+  /** Whether a job may still write the page's state: it is the current one, or none has replaced it (a run
+   *  superseded by a newer one must not mark the newer one's stages). */
+  isCurrent(signal: AbortSignal) {
+    return !this.job || this.job.signal === signal;
+  }
+
+  endJob(signal: AbortSignal) {
+    if (this.job?.signal === signal) this.job = null;
+  }
+
+  /** Shows a stored shard: its record, its images and how many have features. */
+  async showShard(shardId: string) {
+    const shown = await this.store.readShard(shardId);
+    if (!shown) return null;
+    this.shard.set(shown.record);
+    this.images.set(shown.images);
+    this.featureCount.set(shown.withFeatures);
+    return shown;
+  }
+}

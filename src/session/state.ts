@@ -1,0 +1,113 @@
+// The page's state as Svelte stores, and the one reset that returns every part of a run to its start. Views only
+// read these; the session's actions write them. Settings and the storage estimate are not run state: reset keeps them.
+import { derived, writable, type Readable } from 'svelte/store';
+import type { Progress } from '../lib/progress';
+import type { BackendInfo } from '../lib/features/protocol';
+import type { ModelSummary } from '../lib/retrieval/protocol';
+import type { EpochReport } from '../lib/retrieval/train-settings';
+import type { ImageRecord, ShardRecord } from '../lib/store/db';
+import { DEFAULT_SETTINGS, type Settings } from '../lib/settings';
+import type { PipelineReport } from './report';
+
+export type StageName = 'load' | 'features' | 'embedding' | 'train';
+export const STAGES: readonly StageName[] = ['load', 'features', 'embedding', 'train'];
+
+export interface StageState {
+  status: 'idle' | 'running' | 'done' | 'error' | 'cancelled';
+  progress: Progress | null;
+  message: string | null;
+  elapsedMs: number | null;
+}
+
+/** The label embedding as the map and search use it. */
+export interface EmbeddingState {
+  imageIds: string[];
+  layout: Float32Array;
+  trainIndex: Int32Array;
+  similar: Int32Array;
+  k: number;
+  similarSetScore: number | null;
+  kl: number | null;
+  final: boolean;
+}
+
+/** The current search: the query (an image of the shard, or a dropped file) and its ranked results. */
+export interface SearchState {
+  query: { kind: 'image'; imageId: string } | { kind: 'file'; name: string; url: string };
+  results: { imageId: string; score: number }[];
+  ms: number;
+  error: string | null;
+  busy: boolean;
+}
+
+/** What this page's run found and did so far, stage by stage (for the CLI's fault report and tests). */
+export interface RunInfo {
+  featurePlan: { images: number; cached: number; toCompute: number } | null;
+  embeddingCached: boolean | null;
+  netReused: boolean | null;
+}
+
+export interface StorageState {
+  usage: number;
+  quota: number;
+  persisted: boolean;
+}
+
+const idleStage = (): StageState => ({ status: 'idle', progress: null, message: null, elapsedMs: null });
+export const idleStages = (): Record<StageName, StageState> => ({
+  load: idleStage(),
+  features: idleStage(),
+  embedding: idleStage(),
+  train: idleStage(),
+});
+const noRunInfo = (): RunInfo => ({ featurePlan: null, embeddingCached: null, netReused: null });
+
+export class SessionState {
+  readonly settings = writable<Settings>(DEFAULT_SETTINGS);
+  readonly storage = writable<StorageState | null>(null);
+
+  readonly stages = writable(idleStages());
+  readonly shard = writable<ShardRecord | null>(null);
+  readonly images = writable<ImageRecord[]>([]);
+  readonly featureCount = writable(0);
+  readonly backendInfo = writable<BackendInfo | null>(null);
+  readonly embedding = writable<EmbeddingState | null>(null);
+  /** The retrieval net in use for the shard (trained, reused or imported), and its training curve while it trains. */
+  readonly model = writable<ModelSummary | null>(null);
+  readonly epochs = writable<EpochReport[]>([]);
+  readonly search = writable<SearchState | null>(null);
+  /** The image a person selected on the map or in the gallery. */
+  readonly selectedImageId = writable<string | null>(null);
+  readonly report = writable<PipelineReport | null>(null);
+  readonly errorMessage = writable<string | null>(null);
+  /** A local shard whose features were not finished before the page was reloaded: it must be picked again. */
+  readonly resumeHint = writable<string | null>(null);
+  readonly runInfo = writable<RunInfo>(noRunInfo());
+
+  readonly running: Readable<boolean> = derived(this.stages, (s) => STAGES.some((name) => s[name].status === 'running'));
+
+  /** Every part of a run back to its start (settings and the storage estimate stay). */
+  reset() {
+    let previous: SearchState | null = null;
+    this.search.update((s) => ((previous = s), null));
+    const query = (previous as SearchState | null)?.query;
+    if (query?.kind === 'file') URL.revokeObjectURL(query.url);
+    this.stages.set(idleStages());
+    this.shard.set(null);
+    this.images.set([]);
+    this.featureCount.set(0);
+    this.backendInfo.set(null);
+    this.embedding.set(null);
+    this.model.set(null);
+    this.epochs.set([]);
+    this.selectedImageId.set(null);
+    this.report.set(null);
+    this.errorMessage.set(null);
+    this.resumeHint.set(null);
+    this.runInfo.set(noRunInfo());
+  }
+
+  setStage(name: StageName, patch: Partial<StageState>) {
+    this.stages.update((s) => ({ ...s, [name]: { ...s[name], ...patch } }));
+  }
+}

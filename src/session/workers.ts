@@ -1,0 +1,34 @@
+// The page's four workers, each behind the typed RPC (src/lib/rpc.ts). The only file that makes Worker objects;
+// the session takes a `Workers` so Node tests can hand it fakes served over MessageChannels.
+import { WorkerClient, type Caller } from '../lib/rpc';
+import type { IngestMethods } from '../lib/ingest/protocol';
+import type { FeaturesMethods } from '../lib/features/protocol';
+import type { EmbeddingMethods } from '../lib/embedding/protocol';
+import type { TrainMethods } from '../lib/retrieval/protocol';
+
+export interface Workers {
+  ingest: Caller<IngestMethods>;
+  features: Caller<FeaturesMethods>;
+  embedding: Caller<EmbeddingMethods>;
+  /** Holds the trained net that answers searches. */
+  train: Caller<TrainMethods>;
+}
+
+export function browserWorkers(): Workers {
+  return {
+    ingest: new WorkerClient<IngestMethods>(
+      () => new Worker(new URL('../../workers/ingest.worker.ts', import.meta.url), { type: 'module', name: 'ingest' }),
+    ),
+    features: new WorkerClient<FeaturesMethods>(
+      () => new Worker(new URL('../../workers/features.worker.ts', import.meta.url), { type: 'module', name: 'features' }),
+    ),
+    embedding: new WorkerClient<EmbeddingMethods>(
+      () => new Worker(new URL('../../workers/embedding.worker.ts', import.meta.url), { type: 'module', name: 'embedding' }),
+    ),
+    // The training worker holds the model for searches, so it is never terminated for idleness.
+    train: new WorkerClient<TrainMethods>(
+      () => new Worker(new URL('../../workers/train.worker.ts', import.meta.url), { type: 'module', name: 'train' }),
+      Infinity,
+    ),
+  };
+}

@@ -1,0 +1,222 @@
+// Fake workers for the session's Node tests. They keep the real workers' contracts where the session depends on
+// them: the ingest worker stores the shard in IndexedDB (fake-indexeddb), the feature worker skips stored features
+// and stores the rest batch by batch, and every stage checks for a cancel between its steps. A stage listed in
+// `hold` keeps stepping until it is cancelled, so a test can cancel it mid-way.
+import { get } from 'svelte/store';
+import { vi } from 'vitest';
+import { cachedFeatureHashes, listShardImages, openForJob, putFeatures, putShard, type ShardRecord } from '../../src/lib/store/db';
+import { sourceKey } from '../../src/lib/ingest/source';
+import type { IngestMethods } from '../../src/lib/ingest/protocol';
+import type { FeaturesMethods } from '../../src/lib/features/protocol';
+import type { EmbeddingMethods } from '../../src/lib/embedding/protocol';
+import type { ModelSummary, TrainMethods, TrainResult } from '../../src/lib/retrieval/protocol';
+import type { Job } from '../../src/lib/rpc';
+import { Session, type SessionEnv } from '../../src/session/session';
+import type { StageName } from '../../src/session/state';
+import { fakeWorker } from './fake-worker';
+
+export const MODEL_ID = 'inception-v3@test/1';
+const summaryOf = (n: number) => ({ images: n, labelled: n, labels: 3, train: n / 2, validation: n / 2, test: 0, skipped: [] });
+
+export interface FakeWorld {
+  session: Session;
+  env: SessionEnv;
+  storage: Map<string, string>;
+  /** Stages that keep stepping until cancelled. */
+  hold: Set<StageName>;
+  /** Calls each worker method received, in order. */
+  calls: string[];
+  /** The model the fake training worker holds (what `restore` answers). */
+  stored: { model: ModelSummary | null };
+}
+
+async function stepUntilCancelled(job: Job<never>, hold: boolean, steps = 3) {
+  // (A held job whose worker was terminated is never cancelled: it gives up after about 10 s.)
+  for (let i = 0; (hold && i < 5000) || i < steps; i++) {
+    job.throwIfCancelled();
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+export function fakeWorld(images = 8, search = ''): FakeWorld {
+  const storage = new Map<string, string>();
+  const hold = new Set<StageName>();
+  const calls: string[] = [];
+  const stored: FakeWorld['stored'] = { model: null };
+  const ids = Array.from({ length: images }, (_, i) => `img${i}`);
+
+  const ingest = fakeWorker<IngestMethods>({
+    load: async ({ source }, job) => {
+      calls.push('load');
+      job.emit({ type: 'progress', progress: { stage: 'load', done: 1, total: images, perSec: 1, etaS: 1 } });
+      await stepUntilCancelled(job as Job<never>, hold.has('load'));
+      const shardId = sourceKey(source);
+      const db = await openForJob(job);
+      const record: ShardRecord = {
+        shardId,
+        name: 'fake',
+        source: source.kind === 'url' ? { kind: 'url', url: source.url } : { kind: 'files' },
+        loadedAt: 0,
+        summary: summaryOf(images),
+        classes: [],
+        labelsHash: 'labels',
+      };
+      const list = ids.map((imageId, i) => ({
+        imageId,
+        path: `${imageId}.png`,
+        hash: `hash${i}`,
+        width: 1,
+        height: 1,
+        split: (i % 2 ? 'validation' : 'train') as 'train' | 'validation',
+        labels: [{ labelName: '/m/a', confidence: 1 }],
+        negatives: [],
+      }));
+      await putShard(db, record, list);
+      return { shardId, name: 'fake', summary: summaryOf(images), decoded: images, elapsedMs: 10 };
+    },
+  });
+
+  const features = fakeWorker<FeaturesMethods>({
+    extract: async ({ shardId }, job) => {
+      calls.push('extract');
+      const db = await openForJob(job);
+      const list = await listShardImages(db, shardId);
+      const have = await cachedFeatureHashes(db, MODEL_ID);
+      const todo = list.filter((im) => !have.has(im.hash));
+      job.emit({ type: 'plan', images: list.length, cached: list.length - todo.length, toCompute: todo.length });
+      if (todo.length) job.emit({ type: 'backend', backend: 'wasm', reason: 'fake', fallbacks: [], threads: 1, modelId: MODEL_ID });
+      let done = 0;
+      for (const im of todo) {
+        job.throwIfCancelled();
+        await putFeatures(db, [{ modelId: MODEL_ID, hash: im.hash, flatten: new ArrayBuffer(8), mixed7: new ArrayBuffer(8) }]);
+        done++;
+        job.emit({ type: 'progress', progress: { stage: 'features', done, total: todo.length, perSec: 1, etaS: 0 } });
+        // A held extraction stores half its images, then waits for the cancel.
+        if (hold.has('features') && done >= todo.length / 2) await stepUntilCancelled(job as Job<never>, true);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      return {
+        computed: todo.length,
+        forwardPasses: todo.length,
+        cached: list.length - todo.length,
+        failed: [],
+        elapsedMs: 20,
+        computeMs: todo.length ? 10 : 0,
+        backend: todo.length ? 'wasm' : null,
+        backendReason: todo.length ? 'fake' : null,
+        modelId: MODEL_ID,
+        fallbacks: [],
+        faultsMet: [],
+      };
+    },
+    embed: async ({ images: buffers }) => ({
+      flatten: new Float32Array(buffers.length * 2048),
+      mixed7: new Float32Array(buffers.length * 768),
+      backend: 'wasm',
+      msPerImage: 1,
+      forwardMsPerImage: 1,
+    }),
+  });
+
+  const embedding = fakeWorker<EmbeddingMethods>({
+    embedLabels: async (_req, job) => {
+      calls.push('embedLabels');
+      job.emit({ type: 'layout', imageIds: ids, layout: new Float32Array(images * 2), iteration: 1, total: 2, kl: 1.5 });
+      job.emit({ type: 'progress', progress: { stage: 'tsne', done: 1, total: 2, perSec: 1, etaS: 1 } });
+      await stepUntilCancelled(job as Job<never>, hold.has('embedding'));
+      return {
+        imageIds: ids,
+        layout: new Float32Array(images * 2),
+        trainIndex: Int32Array.from(ids.keys()).filter((i) => i % 2 === 0),
+        similar: new Int32Array(0),
+        k: 2,
+        similarSetScore: 0.5,
+        svd: new Float32Array(0),
+        components: 2,
+        kl: 0.9,
+        uniqueRows: 1,
+        timingsMs: { svd: 1, layout: 2, sets: 3 },
+        cached: false,
+      };
+    },
+  });
+
+  const train = fakeWorker<TrainMethods>(
+    {
+      train: async (req, job) => {
+        calls.push(`train reuse=${req.reuse}`);
+        const report = { epoch: 1, loss: 0.5, ms: 100, best: true, validation: { score: 0.3, precisionAtK: 0.4, map: 0.2 } };
+        job.emit({ type: 'epoch', report, total: 2 });
+        job.emit({ type: 'progress', progress: { stage: 'train', done: 1, total: 2, perSec: 1, etaS: 1 } });
+        await stepUntilCancelled(job as Job<never>, hold.has('train'));
+        const reused = req.reuse && stored.model !== null;
+        const result: TrainResult = {
+          head: 'embedding',
+          layer: 'mixed7',
+          target: 'svd',
+          references: images / 2,
+          k: 2,
+          backend: 'wasm',
+          imported: false,
+          history: [report],
+          evaluation: {
+            k: 2,
+            queries: images / 2,
+            references: images / 2,
+            score: { trained: 0.3, feature_knn: 0.2, random: 0.1, oracle: 0.9 },
+            precision_at_k: { trained: 0.4, feature_knn: 0.3, random: 0.1, oracle: 1 },
+            map: { trained: 0.2, feature_knn: 0.1, random: 0.05, oracle: 1 },
+          },
+          timingsMs: { train: 100, evaluate: 50 },
+          trained: !reused,
+          fallbacks: [],
+          faultsMet: [],
+        };
+        stored.model = result;
+        return result;
+      },
+      restore: async () => stored.model && { ...stored.model, trained: false },
+      query: async ({ query, k }) => ({
+        results: ids
+          .filter((id) => query.kind !== 'image' || id !== query.imageId)
+          .slice(0, k)
+          .map((imageId, i) => ({ imageId, score: 1 - i / 10 })),
+        ms: 1,
+      }),
+      export: async () => ({ file: new Blob(['zip']), name: 'fake.simage-model.zip' }),
+      import: async () => {
+        throw new (await import('../../src/lib/retrieval/modelfile')).ModelFileError('The model file is damaged.');
+      },
+    },
+    Infinity,
+  );
+
+  const env: SessionEnv = {
+    workers: { ingest: ingest.client, features: features.client, embedding: embedding.client, train: train.client },
+    storage: {
+      getItem: (k) => storage.get(k) ?? null,
+      setItem: (k, v) => void storage.set(k, v),
+      removeItem: (k) => void storage.delete(k),
+    },
+    location: { href: `http://localhost/${search}`, search },
+    storageManager: {
+      estimate: async () => ({ usage: 1000, quota: 10_000 }),
+      persisted: async () => false,
+      persist: async () => true,
+    },
+    featureModelId: async () => MODEL_ID,
+  };
+  const session = new Session(env);
+  return { session, env, storage, hold, calls, stored };
+}
+
+/** Resolves once `stage` runs (with some progress), so a test can cancel it there. */
+export async function whenRunning(session: Session, stage: StageName) {
+  await vi.waitFor(
+    () => {
+      const s = get(session.stages)[stage];
+      if (s.status !== 'running' || !s.progress) throw new Error(`${stage} not running yet`);
+    },
+    { timeout: 5000, interval: 2 },
+  );
+}

@@ -1,0 +1,239 @@
+// The session driven in Node with fake workers (tests/unit/session-fakes.ts) over the real RPC and a fake
+// IndexedDB: a whole run and its report, a cancel in each stage, resuming after a reload, and one reset that
+// leaves nothing of a run behind. The browser tests keep one flow each; what they checked only indirectly is here.
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { get } from 'svelte/store';
+import { clearAll, countRecords, openSimageDb } from '../../src/lib/store/db';
+import { sourceKey } from '../../src/lib/ingest/source';
+import { idleStages, STAGES, type StageName } from '../../src/session/state';
+import { fakeWorld, whenRunning, type FakeWorld } from './session-fakes';
+
+const URL_SOURCE = { kind: 'url' as const, url: 'http://localhost/shards/fake/' };
+let world: FakeWorld | null = null;
+
+afterEach(async () => {
+  if (world) for (const w of Object.values(world.env.workers)) w.terminate();
+  world = null;
+  const db = await openSimageDb();
+  await clearAll(db);
+  db.close();
+});
+
+/** Every store of the session that belongs to a run, as plain values. */
+function runState(w: FakeWorld) {
+  const s = w.session;
+  return {
+    stages: get(s.stages),
+    shard: get(s.shard),
+    images: get(s.images),
+    featureCount: get(s.featureCount),
+    backendInfo: get(s.backendInfo),
+    embedding: get(s.embedding),
+    model: get(s.model),
+    epochs: get(s.epochs),
+    search: get(s.search),
+    selectedImageId: get(s.selectedImageId),
+    report: get(s.report),
+    errorMessage: get(s.errorMessage),
+    resumeHint: get(s.resumeHint),
+    runInfo: get(s.runInfo),
+    running: get(s.running),
+  };
+}
+
+describe('session: a run', () => {
+  it('runs the four stages in order and reports what each did, with the report keys the CLI prints', async () => {
+    world = fakeWorld(8);
+    world.session.init();
+    const report = await world.session.runShard(URL_SOURCE);
+    expect(world.calls).toEqual(['load', 'extract', 'embedLabels', 'train reuse=true']);
+    expect(Object.keys(report)).toEqual([
+      'shard',
+      'backend',
+      'backend_reason',
+      'model',
+      'timings_s',
+      'backend_fallbacks',
+      'faults_met',
+      'features',
+      'embedding',
+      'net',
+      'evaluation',
+    ]);
+    expect(report.shard).toMatchObject({ images: 8, train: 4, validation: 4, skipped: [] });
+    expect(report).toMatchObject({ backend: 'wasm', backend_reason: 'fake', model: 'inception-v3@test/1' });
+    expect(report.features).toEqual({ computed: 8, cached: 0, forward_passes: 8, failed: [], per_s: 800 });
+    expect(report.timings_s).toEqual({ load: 0.01, features: 0.02, svd: 0.001, tsne: 0.002, sets: 0.003, train: 0.1, evaluate: 0.05 });
+    expect(report.embedding).toMatchObject({ layout: 'tsne', images: 8, train: 4, cached: false });
+    expect(report.net).toMatchObject({ head: 'embedding', epochs: 1, best_epoch: 1, reused: false });
+    expect(report.evaluation).toMatchObject({ similar_set_score: 0.5, queries: 4, score: { trained: 0.3 } });
+    const s = runState(world);
+    for (const name of STAGES) expect(s.stages[name].status).toBe('done');
+    expect(s).toMatchObject({ featureCount: 8, errorMessage: null, running: false, report });
+    expect(s.embedding).toMatchObject({ final: true, k: 2, similarSetScore: 0.5 });
+    expect(s.runInfo).toEqual({ featurePlan: { images: 8, cached: 0, toCompute: 8 }, embeddingCached: false, netReused: false });
+    // The run is finished: nothing is left to resume.
+    expect(world.storage.get('simage.active')).toBeUndefined();
+    expect(world.storage.get('simage.lastShard')).toBe(sourceKey(URL_SOURCE));
+  });
+
+  it('a second run of the same shard computes no feature and reuses the net', async () => {
+    world = fakeWorld(6);
+    world.session.init();
+    await world.session.runShard(URL_SOURCE);
+    const again = await world.session.runShard(URL_SOURCE);
+    expect(again.features).toMatchObject({ computed: 0, cached: 6, per_s: 0 });
+    expect(again.net?.reused).toBe(true);
+    expect(get(world.session.runInfo).featurePlan).toEqual({ images: 6, cached: 6, toCompute: 0 });
+  });
+
+  it('searches by image of the shard and by a dropped file, and says what to do before a model exists', async () => {
+    world = fakeWorld(6);
+    world.session.init();
+    await world.session.searchFile(new File(['x'], 'mine.png'));
+    expect(get(world.session.errorMessage)).toMatch(/Load a shard and train/);
+    await world.session.runShard(URL_SOURCE);
+    await world.session.searchImage('img0');
+    expect(get(world.session.search)).toMatchObject({ query: { kind: 'image', imageId: 'img0' }, busy: false, error: null });
+    expect(get(world.session.search)!.results.map((r) => r.imageId)).not.toContain('img0');
+    await world.session.searchFile(new File(['x'], 'mine.png'));
+    expect(get(world.session.search)).toMatchObject({ query: { kind: 'file', name: 'mine.png' }, busy: false });
+    expect(get(world.session.search)!.results).toHaveLength(6);
+  });
+
+  it('exports the model as a named file, and a refused import changes nothing and says why', async () => {
+    world = fakeWorld(6);
+    world.session.init();
+    await world.session.runShard(URL_SOURCE);
+    const model = get(world.session.model);
+    expect(await world.session.exportModel()).toMatchObject({ name: 'fake.simage-model.zip' });
+    expect(await world.session.importModel(new Blob(['junk']))).toBe(false);
+    expect(get(world.session.errorMessage)).toBe('The model file is damaged.');
+    expect(get(world.session.model)).toBe(model);
+  });
+});
+
+describe('session: cancel', () => {
+  for (const stage of ['load', 'features', 'embedding', 'train'] as StageName[]) {
+    it(`in ${stage}: that stage says cancelled, the ones before stay done, no error, nothing left to resume`, async () => {
+      world = fakeWorld(8);
+      world.session.init();
+      world.hold.add(stage);
+      const run = world.session.runShard(URL_SOURCE).catch((e) => e);
+      await whenRunning(world.session, stage);
+      if (stage === 'features') await vi.waitFor(() => expect(get(world!.session.featureCount)).toBeGreaterThanOrEqual(4));
+      world.session.cancel();
+      const err = await run;
+      expect(err).toMatchObject({ cancelled: true });
+      const s = runState(world);
+      const at = STAGES.indexOf(stage);
+      STAGES.forEach((name, i) => expect(s.stages[name].status).toBe(i < at ? 'done' : i === at ? 'cancelled' : 'idle'));
+      expect(s.errorMessage).toBeNull();
+      expect(s.running).toBe(false);
+      expect(s.report).toBeNull();
+      expect(world.storage.get('simage.active')).toBeUndefined();
+      if (stage === 'features') {
+        // What was stored before the cancel stays, and the next run computes only the rest.
+        world.hold.clear();
+        const report = await world.session.runShard(URL_SOURCE);
+        expect(report.features.cached).toBeGreaterThanOrEqual(4);
+        expect(report.features.cached + report.features.computed).toBe(8);
+      }
+    });
+  }
+
+  it('a new run cancels the one before and its late ending does not touch the new run', async () => {
+    world = fakeWorld(8);
+    world.session.init();
+    world.hold.add('embedding');
+    const first = world.session.runShard(URL_SOURCE).catch((e) => e);
+    await whenRunning(world.session, 'embedding');
+    world.hold.clear();
+    const second = world.session.runShard(URL_SOURCE);
+    expect(await first).toMatchObject({ cancelled: true });
+    await second;
+    for (const name of STAGES) expect(get(world.session.stages)[name].status).toBe('done');
+    expect(get(world.session.report)).not.toBeNull();
+  });
+});
+
+describe('session: resume and reset', () => {
+  it('a reload during a URL run resumes it from what was stored', async () => {
+    world = fakeWorld(8);
+    world.session.init();
+    world.hold.add('features');
+    const run = world.session.runShard(URL_SOURCE).catch((e) => e);
+    await vi.waitFor(() => expect(get(world!.session.featureCount)).toBeGreaterThanOrEqual(4));
+    expect(JSON.parse(world.storage.get('simage.active')!)).toEqual({ shardId: sourceKey(URL_SOURCE), url: URL_SOURCE.url });
+    // The page goes away (what localStorage and IndexedDB hold stays), and its workers end without a reply.
+    const left = new Map(world.storage);
+    for (const w of Object.values(world.env.workers)) w.terminate();
+    await run;
+    const stored = (await countRecords(await openSimageDb())).features;
+    const reopened = fakeWorld(8);
+    for (const [k, v] of left) reopened.storage.set(k, v);
+    world = reopened;
+    world.session.init();
+    await world.session.restore();
+    expect(get(world.session.errorMessage)).toBeNull();
+    const report = get(world.session.report)!;
+    expect(report.features.cached).toBe(stored);
+    expect(report.features.computed).toBe(8 - stored);
+    expect(world.storage.get('simage.active')).toBeUndefined();
+  });
+
+  it('a local shard with features missing shows itself and says to pick the same folder again', async () => {
+    world = fakeWorld(8);
+    world.session.init();
+    world.hold.add('features');
+    const run = world.session.runShard({ kind: 'files', name: 'fake', files: [] }).catch((e) => e);
+    await vi.waitFor(() => expect(get(world!.session.featureCount)).toBeGreaterThanOrEqual(4));
+    for (const w of Object.values(world.env.workers)) w.terminate();
+    await run;
+    const reopened = fakeWorld(8);
+    for (const [k, v] of world.storage) reopened.storage.set(k, v);
+    world = reopened;
+    world.session.init();
+    await world.session.restore();
+    expect(get(world.session.shard)?.name).toBe('fake');
+    expect(get(world.session.images)).toHaveLength(8);
+    expect(get(world.session.resumeHint)).toMatch(
+      /Features are stored for \d of 8 images of "fake"\. Pick the same folder again to compute the other \d/,
+    );
+  });
+
+  it('reads settings from the URL over the stored ones, ?settings=defaults ignores those, and faults come from ?inject', async () => {
+    world = fakeWorld(4, '?k=60&layout=umap&inject=quota,reload-during=train');
+    world.storage.set('simage.settings', JSON.stringify({ batchSize: 16, k: 10 }));
+    world.session.init();
+    expect(get(world.session.settings)).toMatchObject({ k: 60, layout: 'umap', batchSize: 16 });
+    expect(world.session.faults).toEqual({ worker: ['quota'], reloadDuring: ['train'] });
+    world.session.settings.update((s) => ({ ...s, k: 7 }));
+    expect(JSON.parse(world.storage.get('simage.settings')!)).toMatchObject({ k: 7, layout: 'umap' });
+    const fresh = fakeWorld(4, '?settings=defaults');
+    fresh.storage.set('simage.settings', JSON.stringify({ batchSize: 16 }));
+    fresh.session.init();
+    expect(get(fresh.session.settings).batchSize).toBe(8);
+    for (const w of Object.values(fresh.env.workers)) w.terminate();
+  });
+
+  it('reset leaves nothing of a run behind, and clearing the cache empties the database and forgets the shard', async () => {
+    world = fakeWorld(6);
+    world.session.init();
+    const pristine = runState(world);
+    expect(pristine.stages).toEqual(idleStages());
+    await world.session.runShard(URL_SOURCE);
+    await world.session.searchImage('img2');
+    world.session.errorMessage.set('something');
+    world.session.resumeHint.set('something');
+    world.session.reset();
+    expect(runState(world)).toEqual(pristine);
+    await world.session.runShard(URL_SOURCE);
+    await world.session.clearCache();
+    expect(runState(world)).toEqual(pristine);
+    expect(await countRecords(await openSimageDb())).toEqual({ shards: 0, images: 0, thumbs: 0, features: 0, embeddings: 0, models: 0 });
+    expect(world.storage.get('simage.lastShard')).toBeUndefined();
+    expect(get(world.session.storage)).toEqual({ usage: 1000, quota: 10_000, persisted: false });
+  });
+});
