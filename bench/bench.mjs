@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- features|embedding]`: both parts by default.
+// `npm run bench [-- features|embedding|retrieval|rpc]`: every part by default.
 // Part 1, features: feature-extraction throughput of the real app in headless Chromium, every configuration side by
 // side in one run on this machine: WASM with one thread and with all threads, batch 1 and the chosen batch, and
 // WebGPU (whatever adapter this machine has; a software one here) for one image. Each configuration gets a fresh
@@ -12,12 +12,55 @@ import { serve } from '../scripts/serve.mjs';
 import { launch } from '../scripts/browser.mjs';
 import { DEFAULT_BATCH } from './config.mjs';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 
 const parts = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const runFeatures = parts.length === 0 || parts.includes('features');
 const runEmbedding = parts.length === 0 || parts.includes('embedding');
 const runRetrieval = parts.length === 0 || parts.includes('retrieval');
+const runRpc = parts.length === 0 || parts.includes('rpc');
+
+/** Part 4: moving a 100,000 x 768 Float32Array to a worker and back, simage's RPC against Comlink, in Chromium. */
+async function rpcBench() {
+  const dir = join(ROOT, '.cache', 'rpc-bench');
+  mkdirSync(dir, { recursive: true });
+  for (const name of ['page', 'worker']) {
+    const args = [
+      join(ROOT, 'node_modules', 'rolldown', 'bin', 'cli.mjs'),
+      join(ROOT, 'bench', 'rpc', `${name}.ts`),
+      '-o',
+      join(dir, `${name}.js`),
+      '-f',
+      'esm',
+      '-p',
+      'browser',
+    ];
+    if (spawnSync(process.execPath, args, { stdio: ['ignore', 2, 2] }).status !== 0)
+      throw new Error(`bundling bench/rpc/${name}.ts failed`);
+  }
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="./page.js"></script>');
+  const rows = Number(process.env.BENCH_RPC_ROWS ?? 100_000);
+  const rounds = Number(process.env.BENCH_RPC_ROUNDS ?? 7);
+  const server = await serve({ root: dir });
+  const { context } = await launch();
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(`${server.origin}/index.html`);
+    await page.waitForFunction(() => '__rpcBench' in window);
+    const result = await page.evaluate(([n, r]) => window.__rpcBench(n, 768, r), [rows, rounds]);
+    console.log(
+      `\nRPC transfer (${rows.toLocaleString('en')} x 768 float32 = ${((rows * 768 * 4) / 1e6).toFixed(0)} MB, to a worker and back; median of ${rounds} rounds, interleaved):`,
+    );
+    for (const r of result)
+      console.log(
+        `${r.name.padEnd(18)} ${r.round_trip_ms.toFixed(1).padStart(8)} ms round trip (min ${r.min_ms.toFixed(1)}, max ${r.max_ms.toFixed(1)})`,
+      );
+    console.log(JSON.stringify({ rows: result }));
+  } finally {
+    await context.close();
+    await server.close();
+  }
+}
 
 /** Part 2: the label-embedding kernels in Node (same V8 as the browser's workers), bundled from TypeScript. */
 function embeddingBench() {
@@ -214,3 +257,4 @@ async function featuresBench() {
 if (runFeatures) await featuresBench();
 if (runEmbedding) embeddingBench();
 if (runRetrieval) retrievalBench();
+if (runRpc) await rpcBench();

@@ -1,6 +1,6 @@
 // Fault injection, for tests and `npm run pipeline -- --inject`: which faults a run asks for, parsed from the page's
 // `?inject=` (comma-separated). Pure. The faults a worker causes itself travel in its request; the ones only the
-// driver can cause (closing the page in the middle of a stage) stay with the driver (scripts/pipeline.mjs).
+// driver can cause (closing the page in the middle of a stage) stay with the driver (scripts/pipeline.ts).
 //   quota                  the feature worker's IndexedDB writes fail as if the storage quota were reached (after 2 batches)
 //   device-lost            the WebGPU device is destroyed after the first batch (features) or epoch (training)
 //   oom                    WebGPU reports an out-of-memory error after the first batch or epoch

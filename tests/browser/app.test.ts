@@ -1,13 +1,8 @@
 // The real built page, driven like a person: load the demo shard with a click, watch features being computed,
-// browse the gallery, load again (nothing computed), reload mid-extraction (resumes, nothing recomputed), and
-// check the WebGPU path against WASM on two images.
+// browse the gallery, load again (nothing computed), and check the WebGPU path against WASM on two images.
+// (Resuming after a reload mid-extraction: faults.test.ts through a real reload, and the session's Node tests.)
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { makeShardFolder, ROOT } from '../fixtures/make-shard';
 import { openBrowser, reportReady, snapshot, waitFor } from './helpers';
-import { serve } from '../../scripts/serve.mjs';
 
 const origin = inject('origin');
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -91,37 +86,6 @@ describe('demo shard through the UI', () => {
     await page.goto(`${origin}/`);
     const restored = await waitFor(page, (s) => s.images === 506 && s.featureCount === 506, 60_000);
     expect(restored.images).toBe(506);
-  });
-});
-
-describe('reload during extraction', () => {
-  it('resumes where it stopped and computes only what was not stored', async () => {
-    const shard = makeShardFolder(40);
-    const server = await serve({ root: join(ROOT, 'dist'), shard: shard.dir });
-    cleanups.push(() => server.close());
-    const { context, page } = await openBrowser(mkdtempSync(join(tmpdir(), 'simage-resume-')));
-    cleanups.push(() => context.close());
-    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl!)}&backend=wasm&batch=4`);
-    await waitFor(page, (s) => (s.stages.features.progress?.done ?? 0) >= 12, 5 * 60_000);
-    const storedBefore = (await page.evaluate(() => window.__simage.cacheCounts())).features as number;
-    expect(storedBefore).toBeGreaterThanOrEqual(12);
-    expect(storedBefore).toBeLessThan(40);
-    await page.reload();
-    const after = await waitFor(page, reportReady, 8 * 60_000);
-    const r = after.report!;
-    expect(r.shard.images).toBe(40);
-    expect(r.features.cached).toBeGreaterThanOrEqual(storedBefore);
-    expect(r.features.computed + r.features.cached).toBe(40);
-    expect(r.features.computed).toBeLessThanOrEqual(40 - storedBefore);
-    const stored = (await page.evaluate(() => window.__simage.cacheCounts())).features;
-    expect(stored).toBe(40);
-    // The bad items of the fixture are reported with their reasons.
-    const skipped = new Map(r.shard.skipped.map((s) => [s.id, s.reason]));
-    expect(skipped.get('images/not_an_image.png')).toMatch(/does not decode/);
-    expect(skipped.get('images/empty.jpg')).toMatch(/empty/);
-    expect(skipped.get('img_000')).toMatch(/duplicate ImageID/);
-    expect(skipped.get('ghost_image')).toMatch(/not in the shard/);
-    expect([...skipped.values()].some((v) => /bad confidence "abc"/.test(v))).toBe(true);
   });
 });
 

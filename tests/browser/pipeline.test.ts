@@ -11,7 +11,7 @@ function pipeline(args: string[]): Promise<{ code: number; stdout: string; stder
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [join(ROOT, 'scripts', 'pipeline.mjs'), ...args],
+      ['--import', 'tsx', join(ROOT, 'scripts', 'pipeline.ts'), ...args],
       { cwd: ROOT, maxBuffer: 64 << 20 },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );

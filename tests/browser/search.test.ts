@@ -1,17 +1,18 @@
-// Search with the retrieval net on the demo shard, through the UI: train (a few epochs), click an image, results
+// Search with the retrieval net on 120 demo images (60 pairs; the whole demo runs in pipeline.test), through the UI: train (a few epochs), click an image, results
 // shown with shared labels; search with a dropped image that is not in the shard; export the model; then in a
 // browser with an empty cache, load the shard, import the file, and the same query gives the same ranked list.
 // A damaged file is refused with a sentence and changes nothing. Privacy: every request of the whole run (page,
 // workers, model, WASM, shard, thumbnails, search, export) stays on the page's own origin, and the built page's
 // Content Security Policy (no eval) is in force while TensorFlow.js and the workers run under it.
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Page } from 'playwright-core';
 import { openBrowser, reportReady, waitFor } from './helpers';
+import { makeDemoSubset, ROOT } from '../fixtures/make-shard';
+import { serve } from '../../scripts/serve.mjs';
 
-const origin = inject('origin');
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
   for (const c of cleanups) await c();
@@ -23,6 +24,12 @@ const search = (page: Page, id: string) => page.evaluate((i) => window.__simage.
 describe('search with the retrieval net', () => {
   it('trains, answers clicks and dropped images, exports, and an import in an empty browser answers alike', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'simage-export-'));
+    const PAIRS = 60;
+    const K = 20;
+    const server = await serve({ root: join(ROOT, 'dist'), shard: makeDemoSubset(PAIRS).dir });
+    cleanups.push(() => server.close());
+    const { origin } = server;
+    const shardUrl = encodeURIComponent(server.shardUrl!);
     const { context, page } = await openBrowser();
     cleanups.push(() => context.close());
     const requests: string[] = [];
@@ -31,17 +38,17 @@ describe('search with the retrieval net', () => {
     page.on('console', (msg) => {
       if (/Content Security Policy/.test(msg.text())) violations.push(msg.text());
     });
-    const response = await page.goto(`${origin}/?shard=shards/demo-small/&backend=wasm&epochs=6`);
+    const response = await page.goto(`${origin}/?shard=${shardUrl}&backend=wasm&epochs=6&k=${K}`);
     const csp = response!.headers()['content-security-policy'];
     expect(csp).toMatch(/^default-src 'self'; script-src 'self' 'wasm-unsafe-eval' blob:;/);
     expect(csp).not.toMatch(/'unsafe-eval'/);
     expect(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content')).toBe(csp);
     const done = await waitFor(page, reportReady, 12 * 60_000);
     const r = done.report!;
-    expect(r.net).toMatchObject({ head: 'embedding', references: 253 });
+    expect(r.net).toMatchObject({ head: 'embedding', references: PAIRS });
     expect(r.net!.epochs).toBeLessThanOrEqual(6);
     const ev = r.evaluation!;
-    expect(ev).toMatchObject({ k: 100, queries: 253 });
+    expect(ev).toMatchObject({ k: K, queries: PAIRS });
     for (const table of [ev.score!, ev.precision_at_k!, ev.map!])
       for (const m of ['trained', 'feature_knn', 'random', 'oracle'] as const) expect(table[m]).toBeGreaterThanOrEqual(0);
     expect(ev.score!.oracle).toBeGreaterThan(ev.score!.trained);
@@ -56,7 +63,7 @@ describe('search with the retrieval net', () => {
     await cell.click();
     await expect.poll(() => page.getByTestId('selected-id').textContent()).toBe(queryId);
     const items = page.locator('[data-testid=results] button.result');
-    await expect.poll(() => items.count(), { timeout: 30_000 }).toBe(100);
+    await expect.poll(() => items.count(), { timeout: 30_000 }).toBe(K);
     expect(await page.locator('[data-testid=results] .tag.shared').count()).toBeGreaterThan(0);
     const shown = await items.evaluateAll((els) => els.map((e) => e.getAttribute('data-image-id')));
     // Keyboard: arrows move through the results, Enter searches from the focused one.
@@ -87,7 +94,7 @@ describe('search with the retrieval net', () => {
       zone.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
     });
     await expect.poll(() => page.getByTestId('selected-id').textContent()).toBe('my-drawing.png');
-    await expect.poll(() => items.count(), { timeout: 60_000 }).toBe(100);
+    await expect.poll(() => items.count(), { timeout: 60_000 }).toBe(K);
 
     // Export: one file.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
@@ -103,7 +110,7 @@ describe('search with the retrieval net', () => {
     // An empty browser: load the shard (a quick one-epoch model of its own), import the file, same ranked list.
     const fresh = await openBrowser(mkdtempSync(join(tmpdir(), 'simage-import-')));
     cleanups.push(() => fresh.context.close());
-    await fresh.page.goto(`${origin}/?shard=shards/demo-small/&backend=wasm&epochs=1`);
+    await fresh.page.goto(`${origin}/?shard=${shardUrl}&backend=wasm&epochs=1&k=${K}`);
     await waitFor(fresh.page, reportReady, 12 * 60_000);
     const own = await search(fresh.page, queryId);
     // A damaged file is refused with a sentence, and the model in use stays.
@@ -122,7 +129,7 @@ describe('search with the retrieval net', () => {
     // Privacy. The log saw the workers' own fetches (model weights, WASM binary), so it is the whole run's ...
     expect(requests.some((u) => /\/models\/inception-v3\/group1-shard\dof\d\.bin$/.test(u))).toBe(true);
     expect(requests.some((u) => /\/tfjs-wasm\/.*\.wasm$/.test(u))).toBe(true);
-    expect(requests.some((u) => /\/shards\/demo-small\//.test(u))).toBe(true);
+    expect(requests.some((u) => /\/__shard\//.test(u))).toBe(true);
     // ... and none of it left the origin.
     const offOrigin = requests.filter((u) => !(u.startsWith(`${origin}/`) || u.startsWith('blob:') || u.startsWith('data:')));
     expect(offOrigin).toEqual([]);
