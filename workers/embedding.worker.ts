@@ -19,7 +19,7 @@ async function embedLabels(req: EmbedLabelsRequest, job: Job<Embedding['event']>
   if (!shard) throw new ShardError('The shard is no longer in the cache; load it again.');
   const key = embeddingKey(req.settings);
   const stored = await getEmbedding(db, req.shardId, key, shard.labelsHash);
-  if (stored) return { cached: true, ...pick(stored) };
+  if (stored) return { cached: true, ...moved(job, pick(stored)) };
   const images = (await listShardImages(db, req.shardId)).filter((im) => im.labels.length > 0);
   const input: EmbeddingInput = {
     imageIds: images.map((im) => im.imageId),
@@ -39,7 +39,7 @@ async function embedLabels(req: EmbedLabelsRequest, job: Job<Embedding['event']>
     if (step.done) {
       const result = step.value;
       await putEmbedding(db, { shardId: req.shardId, key, labelsHash: shard.labelsHash, settings: req.settings, ...result });
-      return { cached: false, ...pick(result) };
+      return { cached: false, ...moved(job, pick(result)) };
     }
     const e = step.value;
     if (e.stage !== lastStage) {
@@ -61,6 +61,12 @@ async function embedLabels(req: EmbedLabelsRequest, job: Job<Embedding['event']>
       lastYield = Date.now();
     }
   }
+}
+
+/** The result, its arrays moved to the page rather than copied (each buffer once: arrays may share one). */
+function moved(job: Job<Embedding['event']>, r: EmbeddingResult): EmbeddingResult {
+  job.transfer(...new Set([r.layout.buffer, r.trainIndex.buffer, r.similar.buffer, r.svd.buffer] as ArrayBuffer[]));
+  return r;
 }
 
 /** The result fields alone (a stored record also carries its keys). */
