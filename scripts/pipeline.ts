@@ -19,7 +19,7 @@ import { launch } from './browser.mjs';
 import { BACKENDS } from '../src/lib/features/backend';
 import { LAYOUTS } from '../src/lib/embedding/run';
 import { FEATURE_LAYERS, HEADS, TARGET_SPACES } from '../src/lib/retrieval/train-settings';
-import { parseFaults, RELOAD_STAGES, WORKER_FAULTS, type WorkerFault } from '../src/lib/faults';
+import { parseFaults, RELOAD_STAGES, WORKER_FAULTS, workBefore, type WorkerFault } from '../src/lib/faults';
 import type { Snapshot } from '../src/hook';
 import type { Progress } from '../src/lib/progress';
 import type { PipelineReport } from '../src/session/report';
@@ -242,9 +242,7 @@ export async function runPipeline(
     }
     for (const fault of workerFaults.filter((f) => f !== 'quota')) {
       const met = report.faults_met.filter((m) => m.startsWith(`${fault} (`));
-      const fallbacks = report.backend_fallbacks.map(
-        (f) => `${f.stage}: ${f.from} -> ${f.to} after ${f.after} ${f.stage === 'features' ? 'images' : 'epochs'} (${f.reason})`,
-      );
+      const fallbacks = report.backend_fallbacks.map((f) => `${f.stage}: ${f.from} -> ${f.to} after ${workBefore(f)} (${f.reason})`);
       faults.push({
         fault,
         met: met.length > 0,

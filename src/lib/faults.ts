@@ -66,3 +66,9 @@ export interface BackendFallback {
   /** Work already done and kept when it happened (images for features, epochs for training). */
   after: number;
 }
+
+/** The work a fallback kept, in words: "1 image", "12 images", "1 epoch". */
+export function workBefore(f: Pick<BackendFallback, 'stage' | 'after'>): string {
+  const unit = f.stage === 'features' ? 'image' : 'epoch';
+  return `${f.after} ${unit}${f.after === 1 ? '' : 's'}`;
+}

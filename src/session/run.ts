@@ -14,8 +14,8 @@ import type { Session } from './session';
 
 /** Loads a shard and runs every stage; resolves with the report, rejects with a sentence. */
 export async function runShard(s: Session, source: ShardSource): Promise<PipelineReport> {
+  const signal = s.beginJob(); // cancels the run before, whose events stop here
   s.reset();
-  const signal = s.beginJob();
   const settings = get(s.settings);
   s.resume.markActive(source);
   void s.store.requestPersistence();

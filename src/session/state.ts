@@ -1,6 +1,6 @@
 // The page's state as Svelte stores, and the one reset that returns every part of a run to its start. Views only
 // read these; the session's actions write them. Settings and the storage estimate are not run state: reset keeps them.
-import { derived, writable, type Readable } from 'svelte/store';
+import { derived, get, writable, type Readable } from 'svelte/store';
 import type { Progress } from '../lib/progress';
 import type { BackendInfo } from '../lib/features/protocol';
 import type { ModelSummary } from '../lib/retrieval/protocol';
@@ -88,10 +88,9 @@ export class SessionState {
 
   /** Every part of a run back to its start (settings and the storage estimate stay). */
   reset() {
-    let previous: SearchState | null = null;
-    this.search.update((s) => ((previous = s), null));
-    const query = (previous as SearchState | null)?.query;
+    const query = get(this.search)?.query;
     if (query?.kind === 'file') URL.revokeObjectURL(query.url);
+    this.search.set(null);
     this.stages.set(idleStages());
     this.shard.set(null);
     this.images.set([]);

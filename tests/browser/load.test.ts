@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 const COUNT = 10_000;
-const UNIQUE = 300;
+const UNIQUE = 150;
 
 /** One round of what a person does while the app works: scroll the gallery, hover a cell, work the map. */
 async function interact(page: Page, s: Snapshot, round: number, seen: Set<string>) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BackendLostError, FaultSpecError, isBackendLoss, parseFaults } from '../../src/lib/faults';
+import { BackendLostError, FaultSpecError, isBackendLoss, parseFaults, workBefore } from '../../src/lib/faults';
 import { CSP, CSP_DIRECTIVES } from '../../scripts/csp.mjs';
 
 describe('fault plan (?inject=)', () => {
@@ -44,5 +44,14 @@ describe('Content Security Policy', () => {
     expect(CSP_DIRECTIVES['connect-src']).toContain("'self'");
     expect(CSP_DIRECTIVES['object-src']).toEqual(["'none'"]);
     expect(CSP).toMatch(/^default-src 'self'; /);
+  });
+});
+
+describe('fallback wording', () => {
+  it('counts the work kept in images or epochs, singular for one', () => {
+    expect(workBefore({ stage: 'features', after: 1 })).toBe('1 image');
+    expect(workBefore({ stage: 'features', after: 12 })).toBe('12 images');
+    expect(workBefore({ stage: 'train', after: 1 })).toBe('1 epoch');
+    expect(workBefore({ stage: 'train', after: 0 })).toBe('0 epochs');
   });
 });
