@@ -180,8 +180,7 @@ export class WorkerClient<M extends MethodMap<M>> implements Caller<M> {
       this.pending.set(id, {
         resolve: (value) => (settle(), resolve(value as M[K]['result'])),
         reject: (err) => (settle(), reject(err)),
-        // Once the caller has cancelled, it hears no more of the job's events, only its ending.
-        onEvent: (event) => signal?.aborted || onEvent(event as M[K]['event']),
+        onEvent: (event) => onEvent(event as M[K]['event']),
       });
       signal?.addEventListener('abort', onAbort, { once: true });
       worker.postMessage({ rpc: 'call', id, method, body: request } satisfies ToWorker, transfer);

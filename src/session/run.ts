@@ -14,8 +14,9 @@ import type { Session } from './session';
 
 /** Loads a shard and runs every stage; resolves with the report, rejects with a sentence. */
 export async function runShard(s: Session, source: ShardSource): Promise<PipelineReport> {
-  const signal = s.beginJob(); // cancels the run before, whose events stop here
+  const signal = s.beginJob(); // cancels the run before
   s.reset();
+  const live = <E>(handle: (event: E) => void) => whileCurrent(s, signal, handle);
   const settings = get(s.settings);
   s.resume.markActive(source);
   void s.store.requestPersistence();
@@ -24,7 +25,7 @@ export async function runShard(s: Session, source: ShardSource): Promise<Pipelin
     const loaded = await s.env.workers.ingest.call(
       'load',
       { source, thumbnailPx: settings.thumbnailPx },
-      { signal, onEvent: (e) => s.setStage('load', { progress: e.progress }) },
+      { signal, onEvent: live((e) => s.setStage('load', { progress: e.progress })) },
     );
     s.setStage('load', { status: 'done', elapsedMs: loaded.elapsedMs });
     s.resume.markLoaded(loaded.shardId);
@@ -54,7 +55,7 @@ export async function runShard(s: Session, source: ShardSource): Promise<Pipelin
       },
       {
         signal,
-        onEvent: (e) => {
+        onEvent: live((e) => {
           if (e.type === 'plan') {
             cachedAtStart = e.cached;
             s.runInfo.update((i) => ({ ...i, featurePlan: { images: e.images, cached: e.cached, toCompute: e.toCompute } }));
@@ -66,7 +67,7 @@ export async function runShard(s: Session, source: ShardSource): Promise<Pipelin
             const { type: _type, ...info } = e;
             s.backendInfo.set(info);
           }
-        },
+        }),
       },
     );
     s.setStage('features', { status: 'done', elapsedMs: extracted.elapsedMs });
@@ -85,6 +86,14 @@ export async function runShard(s: Session, source: ShardSource): Promise<Pipelin
     s.endJob(signal);
     void s.store.refresh();
   }
+}
+
+/** A job's event handler that stops once a newer job replaced it (a cancelled job still reports the batches it
+ *  stored before it stopped, so the counts shown are what is stored). */
+function whileCurrent<E>(s: Session, signal: AbortSignal, handle: (event: E) => void) {
+  return (event: E) => {
+    if (s.isCurrent(signal)) handle(event);
+  };
 }
 
 /** A failed or cancelled job: the stages that were running say so, and a failure becomes the page's sentence. */
@@ -112,7 +121,7 @@ async function embeddingStage(s: Session, shardId: string, signal: AbortSignal):
     { shardId, settings: embeddingSettingsOf(get(s.settings)) },
     {
       signal,
-      onEvent: (e) => {
+      onEvent: whileCurrent(s, signal, (e) => {
         if (e.type === 'progress') s.setStage('embedding', { progress: e.progress });
         else {
           imageIds = e.imageIds ?? imageIds;
@@ -120,7 +129,7 @@ async function embeddingStage(s: Session, shardId: string, signal: AbortSignal):
           const empty = { trainIndex: new Int32Array(0), similar: new Int32Array(0), k: 0, similarSetScore: null };
           s.embedding.set({ imageIds, layout: e.layout, ...empty, kl: e.kl, final: false });
         }
-      },
+      }),
     },
   );
   s.setStage('embedding', { status: 'done', elapsedMs: result.timingsMs.svd + result.timingsMs.layout + result.timingsMs.sets });
@@ -149,14 +158,14 @@ async function trainStage(s: Session, shardId: string, reuse: boolean, signal: A
     },
     {
       signal,
-      onEvent: (e) => {
+      onEvent: whileCurrent(s, signal, (e) => {
         if (e.type === 'progress') s.setStage('train', { progress: e.progress });
         else if (e.type === 'epoch') s.epochs.update((list) => [...list, e.report]);
         else {
           s.epochs.set([]);
           s.setStage('train', { message: e.reason });
         }
-      },
+      }),
     },
   );
   s.setStage('train', { status: 'done', elapsedMs: result.timingsMs.train + result.timingsMs.evaluate });

@@ -87,12 +87,15 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
       if (todo.length) job.emit({ type: 'backend', backend: 'wasm', reason: 'fake', fallbacks: [], threads: 1, modelId: MODEL_ID });
       let done = 0;
       for (const im of todo) {
-        job.throwIfCancelled();
+        // As the real worker does, the batch in flight when a cancel comes is finished, stored and reported first.
         await putFeatures(db, [{ modelId: MODEL_ID, hash: im.hash, flatten: new ArrayBuffer(8), mixed7: new ArrayBuffer(8) }]);
         done++;
         job.emit({ type: 'progress', progress: { stage: 'features', done, total: todo.length, perSec: 1, etaS: 0 } });
-        // A held extraction stores half its images, then waits for the cancel.
-        if (hold.has('features') && done >= todo.length / 2) await stepUntilCancelled(job as Job<never>, true);
+        job.throwIfCancelled();
+        // A held extraction stores half its images, then works on one more until the cancel comes.
+        if (hold.has('features') && done >= todo.length / 2) {
+          for (let i = 0; i < 5000 && !job.signal.aborted; i++) await new Promise((r) => setTimeout(r, 2));
+        }
         await new Promise((r) => setTimeout(r, 1));
       }
       return {

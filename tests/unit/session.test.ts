@@ -134,6 +134,8 @@ describe('session: cancel', () => {
       expect(s.report).toBeNull();
       expect(world.storage.get('simage.active')).toBeUndefined();
       if (stage === 'features') {
+        // The page shows what is stored, batches written after the cancel was asked for included.
+        expect(s.featureCount).toBe((await countRecords(await openSimageDb())).features);
         // What was stored before the cancel stays, and the next run computes only the rest.
         world.hold.clear();
         const report = await world.session.runShard(URL_SOURCE);
