@@ -20,24 +20,27 @@ const runEmbedding = parts.length === 0 || parts.includes('embedding');
 const runRetrieval = parts.length === 0 || parts.includes('retrieval');
 const runRpc = parts.length === 0 || parts.includes('rpc');
 
+/** Bundles a TypeScript entry of bench/ with rolldown into `out` (ESM), for Node or the browser. */
+function bundle(entry, out, platform, external = []) {
+  const args = [
+    join(ROOT, 'node_modules', 'rolldown', 'bin', 'cli.mjs'),
+    join(ROOT, 'bench', entry),
+    '-o',
+    out,
+    '-f',
+    'esm',
+    '-p',
+    platform,
+  ];
+  for (const name of external) args.push('--external', name);
+  if (spawnSync(process.execPath, args, { stdio: ['ignore', 2, 2] }).status !== 0) throw new Error(`bundling bench/${entry} failed`);
+}
+
 /** Part 4: moving a 100,000 x 768 Float32Array to a worker and back, simage's RPC against Comlink, in Chromium. */
 async function rpcBench() {
   const dir = join(ROOT, '.cache', 'rpc-bench');
   mkdirSync(dir, { recursive: true });
-  for (const name of ['page', 'worker']) {
-    const args = [
-      join(ROOT, 'node_modules', 'rolldown', 'bin', 'cli.mjs'),
-      join(ROOT, 'bench', 'rpc', `${name}.ts`),
-      '-o',
-      join(dir, `${name}.js`),
-      '-f',
-      'esm',
-      '-p',
-      'browser',
-    ];
-    if (spawnSync(process.execPath, args, { stdio: ['ignore', 2, 2] }).status !== 0)
-      throw new Error(`bundling bench/rpc/${name}.ts failed`);
-  }
+  for (const name of ['page', 'worker']) bundle(`rpc/${name}.ts`, join(dir, `${name}.js`), 'browser');
   writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="./page.js"></script>');
   const rows = Number(process.env.BENCH_RPC_ROWS ?? 100_000);
   const rounds = Number(process.env.BENCH_RPC_ROUNDS ?? 7);
@@ -66,21 +69,7 @@ async function rpcBench() {
 function embeddingBench() {
   mkdirSync(join(ROOT, '.cache'), { recursive: true });
   const out = join(ROOT, '.cache', 'bench-embedding.mjs');
-  const build = spawnSync(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules', 'rolldown', 'bin', 'cli.mjs'),
-      join(ROOT, 'bench', 'embedding-bench.ts'),
-      '-o',
-      out,
-      '-f',
-      'esm',
-      '-p',
-      'node',
-    ],
-    { stdio: ['ignore', 2, 2] },
-  );
-  if (build.status !== 0) throw new Error('bundling the embedding benchmark failed');
+  bundle('embedding-bench.ts', out, 'node');
   const run = spawnSync(process.execPath, [out], { stdio: ['ignore', 'pipe', 2], encoding: 'utf8', maxBuffer: 64 << 20 });
   const line = run.stdout.trim().split('\n').pop();
   const { rows } = JSON.parse(line);
@@ -110,25 +99,7 @@ function embeddingBench() {
 function retrievalBench() {
   const out = join(ROOT, '.cache', 'bench-retrieval.mjs');
   mkdirSync(join(ROOT, '.cache'), { recursive: true });
-  const build = spawnSync(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules', 'rolldown', 'bin', 'cli.mjs'),
-      join(ROOT, 'bench', 'retrieval-bench.ts'),
-      '-o',
-      out,
-      '-f',
-      'esm',
-      '-p',
-      'node',
-      '--external',
-      '@tensorflow/tfjs',
-      '--external',
-      '@tensorflow/tfjs-backend-wasm',
-    ],
-    { stdio: ['ignore', 2, 2] },
-  );
-  if (build.status !== 0) throw new Error('bundling the retrieval benchmark failed');
+  bundle('retrieval-bench.ts', out, 'node', ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm']);
   const run = spawnSync(process.execPath, [out], { stdio: ['ignore', 'pipe', 2], encoding: 'utf8', maxBuffer: 64 << 20 });
   const line = run.stdout.trim().split('\n').pop();
   const { rows } = JSON.parse(line);

@@ -78,8 +78,7 @@ async function forwardSurviving(
   n: number,
   onSwitch: (c: BackendSwitch) => void,
 ) {
-  const out = await backends.surviving(req.backend, req.threads, (gpu) => forward(gpu, input, n), { onSwitch, onStart: announce(job) });
-  return { ...out, backend: backends.backend! };
+  return backends.surviving(req.backend, req.threads, (gpu) => forward(gpu, input, n), { onSwitch, onStart: announce(job) });
 }
 
 // ---- jobs ------------------------------------------------------------------------------------------------------------
