@@ -90,3 +90,29 @@ export function embeddingSettingsOf(s: Settings) {
 export function trainSettingsOf(s: Settings) {
   return { ...DEFAULT_TRAIN, head: s.head, layer: s.layer, target: s.target, epochs: s.epochs, k: s.k };
 }
+
+/** What each setting does, in one line, for the settings panel (its default is DEFAULT_SETTINGS'). */
+export const SETTING_INFO: Record<Exclude<keyof Settings, 'threads' | 'thumbnailPx'>, { label: string; help: string }> = {
+  backend: { label: 'Backend', help: 'Where the nets run: auto picks WebGPU on a hardware GPU, else WASM on the CPU.' },
+  batchSize: { label: 'Batch', help: 'Images per forward pass when computing features: larger is faster on a GPU, uses more memory.' },
+  layout: { label: 'Layout', help: 'How labels become the map and the similar sets: t-SNE (as in 2017), UMAP, or cosine in label space.' },
+  perplexity: { label: 'Perplexity', help: 't-SNE only: about how many neighbours each image keeps close on the map.' },
+  iterations: { label: 'Iterations', help: 't-SNE only: more iterations settle the map further and take longer.' },
+  k: { label: 'k', help: 'How many images a query returns, and the size of each image\u2019s "truly similar" set.' },
+  head: { label: 'Head', help: 'embedding (ours) predicts where an image sits in label space; sets is the 2017 net.' },
+  layer: { label: 'Feature layer', help: 'Which Inception v3 output the net reads: mixed7 (768) or flatten_1 (2048).' },
+  target: { label: 'Target', help: 'embedding head only: the 50-d label space (svd) or the 2-D map (layout).' },
+  epochs: { label: 'Epochs', help: 'Most training epochs; training stops earlier once the validation score stops improving.' },
+};
+
+export type RecomputeStage = 'embedding' | 'train';
+
+/** The stages a change of settings makes stale for a loaded shard: the label embedding (and so the net trained on
+ *  it) for layout, k, perplexity and iterations; the net alone for head, layer, target and epochs. Backend and
+ *  batch change how later work runs, not what is stored. */
+export function recomputeFor(before: Settings, after: Settings): RecomputeStage[] {
+  const changed = (keys: (keyof Settings)[]) => keys.some((key) => before[key] !== after[key]);
+  if (changed(['layout', 'k', 'perplexity', 'iterations'])) return ['embedding', 'train'];
+  if (changed(['head', 'layer', 'target', 'epochs'])) return ['train'];
+  return [];
+}

@@ -11,6 +11,11 @@ export const session = new Session({
   storage: localStorage,
   location,
   storageManager: navigator.storage,
+  history,
+  onPopState: (listener) => {
+    addEventListener('popstate', listener);
+    return () => removeEventListener('popstate', listener);
+  },
   featureModelId: () =>
     (modelId ??= fetch(new URL(MODEL_PATH, new URL(import.meta.env.BASE_URL, location.href)))
       .then((r) => r.json())

@@ -64,10 +64,17 @@ export class Resume {
       await this.s.runShard({ kind: 'url', url: new URL(url, location.href).href }).catch(() => undefined);
       return;
     }
-    const last = active?.shardId ?? storage.getItem(KEYS.lastShard);
+    const linked = new URLSearchParams(location.search).get('collection');
+    const last = linked ?? active?.shardId ?? storage.getItem(KEYS.lastShard);
     if (!last) return;
     const shown = await this.s.showShard(last);
-    if (!shown) return;
+    if (!shown) {
+      if (linked)
+        this.s.resumeHint.set(
+          'This link shows a collection from a folder or file on the computer it was made on. Pick that folder or file to open it here.',
+        );
+      return;
+    }
     void this.s.rerunEmbedding();
     void this.s.restoreModel(shown.record.shardId);
     const missing = shown.images.length - shown.withFeatures;

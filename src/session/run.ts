@@ -5,7 +5,7 @@
 import { get } from 'svelte/store';
 import type { ShardSource } from '../lib/ingest/source';
 import { JobError } from '../lib/rpc';
-import { embeddingSettingsOf, trainSettingsOf } from '../lib/settings';
+import { embeddingSettingsOf, recomputeFor, trainSettingsOf, type Settings } from '../lib/settings';
 import type { EmbedLabelsResult } from '../lib/embedding/protocol';
 import type { TrainResult } from '../lib/retrieval/protocol';
 import { buildReport, type PipelineReport } from './report';
@@ -175,8 +175,9 @@ async function trainStage(s: Session, shardId: string, reuse: boolean, signal: A
   return result;
 }
 
-/** Runs one stage for the shard on show, outside a full load: its failure is shown on its bar and as a sentence. */
-async function stageAlone(s: Session, name: StageName, run: (shardId: string, signal: AbortSignal) => Promise<unknown>) {
+/** Runs one stage (or, with `name` undefined, several) for the shard on show, outside a full load: a failure is
+ *  shown on the stage's bar (every running one's) and as a sentence. */
+async function stageAlone(s: Session, name: StageName | undefined, run: (shardId: string, signal: AbortSignal) => Promise<unknown>) {
   const shard = get(s.shard);
   if (!shard) return;
   const signal = s.beginJob();
@@ -195,3 +196,17 @@ export const rerunEmbedding = (s: Session) => stageAlone(s, 'embedding', (shardI
 
 /** Trains again from scratch with the current settings (head, layer, target, epochs). */
 export const retrain = (s: Session) => stageAlone(s, 'train', (shardId, signal) => trainStage(s, shardId, false, signal));
+
+/** Applies new settings to the shard on show: recomputes what they make stale (recomputeFor), the label embedding
+ *  then the net (reused when its settings and inputs are unchanged), or the net alone. */
+export function applySettings(s: Session, next: Settings) {
+  const stale = recomputeFor(get(s.settings), next);
+  s.settings.set(next);
+  if (stale.includes('embedding'))
+    return stageAlone(s, undefined, async (shardId, signal) => {
+      await embeddingStage(s, shardId, signal);
+      await trainStage(s, shardId, true, signal);
+    });
+  if (stale.includes('train')) return retrain(s);
+  return Promise.resolve();
+}

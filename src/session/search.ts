@@ -1,8 +1,25 @@
 // Search with the retrieval net: an image of the shard (the training worker reads its stored features) or an
 // image from outside it (the feature worker computes its features first, not cached). A newer query wins.
-import { get } from 'svelte/store';
+import { derived, get } from 'svelte/store';
 import type { BackendChoice } from '../lib/features/backend';
 import type { Session } from './session';
+
+/** Makes the selected image the query whenever there is a model: a click on the map, in the grid or on a result,
+ *  Back and Forward, and a link that names a query all select an image; a new model asks again. Clearing the
+ *  selection clears an image query. Returns the unsubscriber. */
+export function followSelection(s: Session): () => void {
+  let asked: { id: string; model: unknown } | null = null;
+  return derived([s.selectedImageId, s.model], (pair) => pair).subscribe(([id, model]) => {
+    if (!id) {
+      asked = null;
+      if (get(s.search)?.query.kind === 'image') s.search.set(null);
+      return;
+    }
+    if (!model || (asked?.id === id && asked.model === model)) return;
+    asked = { id, model };
+    void searchImage(s, id);
+  });
+}
 
 /** The k most similar references to an image of the shard, by the current model. */
 export async function searchImage(s: Session, imageId: string) {

@@ -2,7 +2,8 @@
 // so Node tests drive it with fake workers. Nothing happens at construction: `init()` reads the URL and the stored
 // settings, `restore()` resumes what a reload interrupted. Each concern is its own module:
 //   run.ts      the pipeline run and single stages, cancel, and the report (report.ts)
-//   search.ts   queries by image of the shard or by a dropped file
+//   search.ts   queries by image of the shard or by a dropped file; the query follows the selection
+//   url.ts      the address: shard, query, label filter, view; Back and Forward
 //   models.ts   model export, import and restore
 //   resume.ts   what survives a reload (localStorage) and resuming
 //   storage.ts  the storage estimate, persistence, cache counts and clearing
@@ -11,8 +12,10 @@ import type { ShardSource } from '../lib/ingest/source';
 import type { FaultPlan } from '../lib/faults';
 import { SessionState } from './state';
 import type { Workers } from './workers';
-import { rerunEmbedding, retrain, runShard } from './run';
-import { embedImages, searchFile, searchImage } from './search';
+import { applySettings, rerunEmbedding, retrain, runShard } from './run';
+import type { Settings } from '../lib/settings';
+import { embedImages, followSelection, searchFile, searchImage } from './search';
+import { UrlSync, type HistoryLike } from './url';
 import { exportModel, importModel, restoreModel } from './models';
 import { Resume } from './resume';
 import { StoreAdmin } from './storage';
@@ -27,6 +30,9 @@ export interface SessionEnv {
   storageManager?: Partial<Pick<StorageManager, 'estimate' | 'persisted' | 'persist'>>;
   /** The feature model's id, as features are cached under it. */
   featureModelId(): Promise<string>;
+  /** window.history and its popstate event; without them the address is read at start only. */
+  history?: HistoryLike;
+  onPopState?(listener: () => void): () => void;
 }
 
 export class Session extends SessionState {
@@ -34,21 +40,27 @@ export class Session extends SessionState {
   faults: FaultPlan = { worker: [], reloadDuring: [] };
   readonly resume = new Resume(this);
   readonly store = new StoreAdmin(this);
+  readonly url = new UrlSync(this);
   private job: AbortController | null = null;
 
   constructor(readonly env: SessionEnv) {
     super();
   }
 
-  /** Reads the URL and the stored settings; returns the function that stops storing settings. */
+  /** Reads the URL and the stored settings, then keeps settings stored, the address in step and the query
+   *  following the selection; returns the function that stops all three. */
   init() {
-    return this.resume.init();
+    const stops = [this.resume.init(), followSelection(this)];
+    if (this.env.history) stops.push(this.url.start(this.env.history));
+    if (this.env.onPopState) stops.push(this.env.onPopState(() => this.url.popped()));
+    return () => stops.forEach((stop) => stop());
   }
 
   restore = () => this.resume.restore();
   runShard = (source: ShardSource) => runShard(this, source);
   rerunEmbedding = () => rerunEmbedding(this);
   retrain = () => retrain(this);
+  applySettings = (next: Settings) => applySettings(this, next);
   searchImage = (imageId: string) => searchImage(this, imageId);
   searchFile = (file: File) => searchFile(this, file);
   embedImages = (buffers: ArrayBuffer[], backend?: BackendChoice) => embedImages(this, buffers, backend);

@@ -8,9 +8,27 @@ import type { EpochReport } from '../lib/retrieval/train-settings';
 import type { ImageRecord, ShardRecord } from '../lib/store/db';
 import { DEFAULT_SETTINGS, type Settings } from '../lib/settings';
 import type { PipelineReport } from './report';
+import { WorkspaceState } from './workspace';
 
 export type StageName = 'load' | 'features' | 'embedding' | 'train';
 export const STAGES: readonly StageName[] = ['load', 'features', 'embedding', 'train'];
+
+/** `document.documentElement.dataset.stage`: "ready" once a model can answer queries; else the stage that runs,
+ *  "error" after a failure, "loaded" for a shard without a model yet, "empty" before any shard. */
+export type PageStage = 'empty' | 'loaded' | 'ready' | 'error' | StageName;
+
+export function pageStageOf(
+  stages: Record<StageName, StageState>,
+  hasShard: boolean,
+  model: ModelSummary | null,
+  error: string | null,
+): PageStage {
+  const running = STAGES.find((name) => stages[name].status === 'running');
+  if (model && running !== 'train') return 'ready';
+  if (running) return running;
+  if (error) return 'error';
+  return hasShard ? 'loaded' : 'empty';
+}
 
 export interface StageState {
   status: 'idle' | 'running' | 'done' | 'error' | 'cancelled';
@@ -85,6 +103,11 @@ export class SessionState {
   readonly runInfo = writable<RunInfo>(noRunInfo());
 
   readonly running: Readable<boolean> = derived(this.stages, (s) => STAGES.some((name) => s[name].status === 'running'));
+  readonly pageStage: Readable<PageStage> = derived([this.stages, this.shard, this.model, this.errorMessage], ([st, shard, model, error]) =>
+    pageStageOf(st, shard !== null, model, error),
+  );
+  /** The label filter, the map selection and the main view, over the images above. */
+  readonly workspace = new WorkspaceState(this.shard, this.images);
 
   /** Every part of a run back to its start (settings and the storage estimate stay). */
   reset() {
@@ -104,6 +127,7 @@ export class SessionState {
     this.errorMessage.set(null);
     this.resumeHint.set(null);
     this.runInfo.set(noRunInfo());
+    this.workspace.clearWorkspace();
   }
 
   setStage(name: StageName, patch: Partial<StageState>) {

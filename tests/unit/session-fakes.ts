@@ -28,6 +28,8 @@ export interface FakeWorld {
   calls: string[];
   /** The model the fake training worker holds (what `restore` answers). */
   stored: { model: ModelSummary | null };
+  /** The browser's history: its entries (addresses), the one shown, and Back / Forward (which fire popstate). */
+  history: { entries: string[]; at: number; back(): void; forward(): void };
 }
 
 async function stepUntilCancelled(job: Job<never>, hold: boolean, steps = 3) {
@@ -58,7 +60,10 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
         source: source.kind === 'url' ? { kind: 'url', url: source.url } : { kind: 'files' },
         loadedAt: 0,
         summary: summaryOf(images),
-        classes: [],
+        classes: [
+          ['/m/a', 'Apple'],
+          ['/m/b', 'Banana'],
+        ],
         labelsHash: 'labels',
       };
       const list = ids.map((imageId, i) => ({
@@ -68,7 +73,7 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
         width: 1,
         height: 1,
         split: (i % 2 ? 'validation' : 'train') as 'train' | 'validation',
-        labels: [{ labelName: '/m/a', confidence: 1 }],
+        labels: [{ labelName: '/m/a', confidence: 1 }, ...(i % 3 === 0 ? [{ labelName: '/m/b', confidence: 1 }] : [])],
         negatives: [],
       }));
       await putShard(db, record, list);
@@ -194,6 +199,26 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
     Infinity,
   );
 
+  const location = { href: `http://localhost/${search}`, search };
+  const popListeners = new Set<() => void>();
+  const show = (href: string) => {
+    location.href = href;
+    location.search = new URL(href).search;
+  };
+  const history: FakeWorld['history'] = {
+    entries: [location.href],
+    at: 0,
+    back() {
+      if (this.at === 0) return;
+      show(this.entries[--this.at]);
+      popListeners.forEach((l) => l());
+    },
+    forward() {
+      if (this.at === this.entries.length - 1) return;
+      show(this.entries[++this.at]);
+      popListeners.forEach((l) => l());
+    },
+  };
   const env: SessionEnv = {
     workers: { ingest: ingest.client, features: features.client, embedding: embedding.client, train: train.client },
     storage: {
@@ -201,7 +226,21 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
       setItem: (k, v) => void storage.set(k, v),
       removeItem: (k) => void storage.delete(k),
     },
-    location: { href: `http://localhost/${search}`, search },
+    location,
+    history: {
+      pushState: (_data, _unused, href) => {
+        history.entries.splice(++history.at, Infinity, href);
+        show(href);
+      },
+      replaceState: (_data, _unused, href) => {
+        history.entries[history.at] = href;
+        show(href);
+      },
+    },
+    onPopState: (listener) => {
+      popListeners.add(listener);
+      return () => popListeners.delete(listener);
+    },
     storageManager: {
       estimate: async () => ({ usage: 1000, quota: 10_000 }),
       persisted: async () => false,
@@ -210,7 +249,7 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
     featureModelId: async () => MODEL_ID,
   };
   const session = new Session(env);
-  return { session, env, storage, hold, calls, stored };
+  return { session, env, storage, hold, calls, stored, history };
 }
 
 /** Resolves once `stage` runs (with some progress), so a test can cancel it there. */

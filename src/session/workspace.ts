@@ -1,0 +1,53 @@
+// The workspace's state over the run's: the label filter, the selection made on the map, which main view shows,
+// and what follows from them (the label index, the images the grid shows). Views read these;
+// the actions below write them. A selection or filter names images by ImageID, so it survives a re-embedding.
+import { derived, get, writable, type Readable } from 'svelte/store';
+import { buildLabelIndex, imagesWithAll, type LabelIndex } from '../lib/workspace/labels';
+import type { ImageRecord, ShardRecord } from '../lib/store/db';
+
+export type MainView = 'map' | 'grid';
+
+export interface Shown {
+  /** The images the filter and the selection let through, in the shard's order. */
+  images: ImageRecord[];
+  /** Whether anything narrows them (a label filter or a selection). */
+  narrowed: boolean;
+  /** Images carrying every filter label (null: no filter). */
+  matches: number | null;
+}
+
+export class WorkspaceState {
+  /** Chosen labels (LabelNames): an image is shown when it carries every one. */
+  readonly filter = writable<string[]>([]);
+  /** Images selected on the map (box or lasso), by ImageID; null when nothing is selected. */
+  readonly selection = writable<string[] | null>(null);
+  readonly mainView = writable<MainView>('map');
+
+  readonly labelIndex: Readable<LabelIndex>;
+  readonly shown: Readable<Shown>;
+
+  constructor(shard: Readable<ShardRecord | null>, images: Readable<ImageRecord[]>) {
+    this.labelIndex = derived([shard, images], ([$shard, $images]) => buildLabelIndex($images, new Map($shard?.classes ?? [])));
+    this.shown = derived([images, this.labelIndex, this.filter, this.selection], ([$images, index, filter, selection]) => {
+      const hits = imagesWithAll(index, filter);
+      let list = hits ? Array.from(hits, (i) => $images[i]) : $images;
+      if (selection) {
+        const chosen = new Set(selection);
+        list = list.filter((im) => chosen.has(im.imageId));
+      }
+      return { images: list, narrowed: hits !== null || selection !== null, matches: hits ? hits.length : null };
+    });
+  }
+
+  addLabel(name: string) {
+    if (!get(this.filter).includes(name)) this.filter.update((f) => [...f, name]);
+  }
+  removeLabel(name: string) {
+    this.filter.update((f) => f.filter((l) => l !== name));
+  }
+
+  clearWorkspace() {
+    this.filter.set([]);
+    this.selection.set(null);
+  }
+}

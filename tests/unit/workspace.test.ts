@@ -1,0 +1,316 @@
+// The workspace's pure parts (label completion and matching, map geometry and selection, CSV and zip export,
+// which settings recompute what) and its session parts over fake workers: the label filter and the map selection
+// narrow what the grid shows, the query follows the selection, and the address records shard, query and filter so
+// Back and Forward step through queries and a link reopens the view.
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { get } from 'svelte/store';
+import Papa from 'papaparse';
+import { BlobReader, TextWriter, Uint8ArrayWriter, ZipReader } from '@zip.js/zip.js';
+import { buildLabelIndex, completeLabels, imagesWithAll, resolveLabel } from '../../src/lib/workspace/labels';
+import {
+  categoryOf,
+  fitView,
+  PointGrid,
+  pointsInBox,
+  pointsInPolygon,
+  pointsInView,
+  toData,
+  toScreen,
+  zoomAt,
+} from '../../src/lib/map/geometry';
+import { exportCsv, exportZip, zipNamer } from '../../src/lib/workspace/export';
+import { DEFAULT_SETTINGS, recomputeFor } from '../../src/lib/settings';
+import { idleStages, pageStageOf } from '../../src/session/state';
+import { readView, writeView } from '../../src/session/url';
+import { clearAll, openSimageDb } from '../../src/lib/store/db';
+import { fakeWorld, type FakeWorld } from './session-fakes';
+
+const img = (imageId: string, ...labels: string[]) => ({
+  imageId,
+  split: 'train',
+  path: `${imageId}.jpg`,
+  labels: labels.map((labelName) => ({ labelName, confidence: 1 })),
+});
+
+describe('label vocabulary', () => {
+  const images = [img('a', '/m/dog', '/m/snow'), img('b', '/m/dog'), img('c', '/m/snowboard', '/m/snow'), img('d', '/m/hot_dog')];
+  const classes = new Map([
+    ['/m/dog', 'Dog'],
+    ['/m/snow', 'Snow'],
+    ['/m/snowboard', 'Snowboard'],
+    ['/m/hot_dog', 'Hot dog'],
+  ]);
+  const index = buildLabelIndex(images, classes);
+
+  it('counts each label once per image, most frequent first, with display names', () => {
+    expect(index.vocabulary.map((e) => [e.display, e.count])).toEqual([
+      ['Dog', 2],
+      ['Snow', 2],
+      ['Hot dog', 1],
+      ['Snowboard', 1],
+    ]);
+    expect(buildLabelIndex([img('x', '/m/a', '/m/a')], new Map()).vocabulary).toEqual([{ name: '/m/a', display: '/m/a', count: 1 }]);
+  });
+
+  it('completes exact, then prefix, then word prefix, then substring, then the LabelName; leaves out chosen labels', () => {
+    expect(completeLabels(index, 'dog').map((e) => e.display)).toEqual(['Dog', 'Hot dog']);
+    expect(completeLabels(index, 'SNOW').map((e) => e.display)).toEqual(['Snow', 'Snowboard']);
+    expect(completeLabels(index, 'oar').map((e) => e.display)).toEqual(['Snowboard']);
+    expect(completeLabels(index, 'hot_').map((e) => e.display)).toEqual(['Hot dog']);
+    expect(completeLabels(index, 'dog', 8, ['/m/dog']).map((e) => e.display)).toEqual(['Hot dog']);
+    expect(completeLabels(index, '', 2).map((e) => e.display)).toEqual(['Dog', 'Snow']);
+    expect(completeLabels(index, 'cat')).toEqual([]);
+    expect(resolveLabel(index, 'snow')?.name).toBe('/m/snow');
+    expect(resolveLabel(index, '/m/hot_dog')?.name).toBe('/m/hot_dog');
+  });
+
+  it('matches the images carrying every chosen label', () => {
+    expect(imagesWithAll(index, [])).toBeNull();
+    expect(Array.from(imagesWithAll(index, ['/m/dog'])!)).toEqual([0, 1]);
+    expect(Array.from(imagesWithAll(index, ['/m/snow', '/m/dog'])!)).toEqual([0]);
+    expect(Array.from(imagesWithAll(index, ['/m/dog', '/m/snowboard'])!)).toEqual([]);
+    expect(Array.from(imagesWithAll(index, ['/m/unknown'])!)).toEqual([]);
+  });
+});
+
+describe('map geometry', () => {
+  // Five points: the corners of the unit square and its centre.
+  const layout = Float32Array.from([0, 0, 1, 0, 1, 1, 0, 1, 0.5, 0.5]);
+
+  it('fits every point in view; screen and data coordinates round-trip; zoom keeps the point under the cursor', () => {
+    const v = fitView(layout, 200, 100);
+    for (let i = 0; i < 5; i++) {
+      const [sx, sy] = toScreen(v, layout[2 * i], layout[2 * i + 1]);
+      expect(sx).toBeGreaterThanOrEqual(0);
+      expect(sx).toBeLessThanOrEqual(200);
+      expect(sy).toBeGreaterThanOrEqual(0);
+      expect(sy).toBeLessThanOrEqual(100);
+      const [x, y] = toData(v, sx, sy);
+      expect(x).toBeCloseTo(layout[2 * i]);
+      expect(y).toBeCloseTo(layout[2 * i + 1]);
+    }
+    const before = toData(v, 30, 70);
+    const z = zoomAt(v, 3, 30, 70);
+    expect(z.scale).toBeCloseTo(v.scale * 3);
+    const after = toData(z, 30, 70);
+    expect(after[0]).toBeCloseTo(before[0]);
+    expect(after[1]).toBeCloseTo(before[1]);
+  });
+
+  it('selects by box (either corner order), by lasso (even-odd, concave) and by view', () => {
+    expect(Array.from(pointsInBox(layout, 1.1, 1.1, 0.4, 0.4))).toEqual([2, 4]);
+    // A triangle over the lower-left half; a concave "C" that leaves out the centre.
+    expect(Array.from(pointsInPolygon(layout, [-0.1, -0.1, 1.2, -0.1, -0.1, 1.2]))).toEqual([0, 1, 3, 4]);
+    const c = [-0.1, -0.1, 1.1, -0.1, 1.1, 0.2, 0.2, 0.2, 0.2, 0.8, 1.1, 0.8, 1.1, 1.1, -0.1, 1.1];
+    expect(Array.from(pointsInPolygon(layout, c))).toEqual([0, 1, 2, 3]);
+    expect(Array.from(pointsInPolygon(layout, [0, 0, 1, 1]))).toEqual([]);
+    const v = zoomAt(fitView(layout, 100, 100), 4, 0, 0);
+    expect(Array.from(pointsInView(layout, fitView(layout, 100, 100))!)).toEqual([0, 1, 2, 3, 4]);
+    expect(pointsInView(layout, fitView(layout, 100, 100), 0, 3)).toBeNull();
+    expect(pointsInView(layout, v)!.length).toBeLessThan(5);
+  });
+
+  it('finds the nearest point within a radius, and colours by the first chosen label an image carries', () => {
+    const grid = new PointGrid(layout, 0.3);
+    expect(grid.nearest(0.95, 0.9, 0.2)).toBe(2);
+    expect(grid.nearest(0.45, 0.55, 0.2)).toBe(4);
+    expect(grid.nearest(0.25, 0.25, 0.1)).toBe(-1);
+    expect(Array.from(categoryOf([['b', 'a'], ['c'], ['b']], ['a', 'b']))).toEqual([0, -1, 1]);
+  });
+});
+
+describe('export', () => {
+  const classes = new Map([['/m/a', 'A, with comma']]);
+  const rows = [
+    { image: img('one "quoted"', '/m/a', '/m/b'), score: 0.91234567, rank: 1 },
+    { image: { ...img('two'), path: 'sub/dir/two' }, score: 0.5, rank: 2 },
+  ];
+
+  it('writes CSV that parses back to the same IDs, labels and scores; scores only where there are some', () => {
+    const parsed = Papa.parse<string[]>(exportCsv(rows, classes).trim()).data;
+    expect(parsed[0]).toEqual(['ImageID', 'Split', 'Labels', 'LabelNames', 'Rank', 'Score']);
+    expect(parsed[1]).toEqual(['one "quoted"', 'train', 'A, with comma; /m/b', '/m/a; /m/b', '1', '0.912346']);
+    expect(parsed[2]).toEqual(['two', 'train', '', '', '2', '0.5']);
+    const plain = Papa.parse<string[]>(exportCsv([{ image: img('x', '/m/a') }], classes).trim()).data;
+    expect(plain[0]).toEqual(['ImageID', 'Split', 'Labels', 'LabelNames']);
+  });
+
+  it('names zip entries safely and uniquely', () => {
+    const name = zipNamer();
+    expect(name({ imageId: 'a', path: 'x/cat.jpg' }, 'image/jpeg')).toBe('images/cat.jpg');
+    expect(name({ imageId: 'b', path: 'y/CAT.jpg' }, 'image/jpeg')).toBe('images/CAT-2.jpg');
+    expect(name({ imageId: 'c', path: '../..' }, 'image/png')).toBe('images/_.png');
+    expect(name({ imageId: 'd', path: 'e/noext' }, 'image/webp')).toBe('images/noext.webp');
+  });
+
+  it('zips the images it has bytes for and a CSV naming each entry, one missing image listed without a file', async () => {
+    const { zip, written, missing } = await exportZip(
+      rows,
+      classes,
+      async (im) => (im.imageId === 'two' ? null : { bytes: new Uint8Array([1, 2, 3]), type: 'image/jpeg' }),
+      'note',
+    );
+    expect([written, missing]).toEqual([1, 1]);
+    const reader = new ZipReader(new BlobReader(zip));
+    const entries = await reader.getEntries();
+    expect(entries.map((e) => e.filename).sort()).toEqual(['README.txt', 'images.csv', 'images/one _quoted_.jpg']);
+    const csv = await entries.find((e) => e.filename === 'images.csv')!.getData!(new TextWriter());
+    const parsed = Papa.parse<string[]>(csv.trim()).data;
+    expect(parsed.map((r) => r.at(-1))).toEqual(['File', 'images/one _quoted_.jpg', '']);
+    const bytes = await entries.find((e) => e.filename.startsWith('images/'))!.getData!(new Uint8ArrayWriter());
+    expect(Array.from(bytes)).toEqual([1, 2, 3]);
+    await reader.close();
+  });
+});
+
+describe('settings and the page stage', () => {
+  it('says what a change recomputes', () => {
+    const d = DEFAULT_SETTINGS;
+    expect(recomputeFor(d, { ...d, backend: 'wasm', batchSize: 16 })).toEqual([]);
+    expect(recomputeFor(d, { ...d, epochs: 3 })).toEqual(['train']);
+    expect(recomputeFor(d, { ...d, perplexity: 10 })).toEqual(['embedding', 'train']);
+    expect(recomputeFor(d, { ...d, k: 20, head: 'sets' })).toEqual(['embedding', 'train']);
+  });
+
+  it('is "ready" whenever a model can answer, else the running stage, an error, loaded or empty', () => {
+    const st = idleStages();
+    const model = {} as never;
+    expect(pageStageOf(st, false, null, null)).toBe('empty');
+    expect(pageStageOf(st, true, null, null)).toBe('loaded');
+    expect(pageStageOf(st, true, null, 'x')).toBe('error');
+    expect(pageStageOf({ ...st, features: { ...st.features, status: 'running' } }, true, null, null)).toBe('features');
+    expect(pageStageOf({ ...st, embedding: { ...st.embedding, status: 'running' } }, true, model, null)).toBe('ready');
+    expect(pageStageOf({ ...st, train: { ...st.train, status: 'running' } }, true, model, null)).toBe('train');
+    expect(pageStageOf(st, true, model, null)).toBe('ready');
+  });
+});
+
+describe('the address', () => {
+  it('writes shard, query, labels and view and keeps other parameters', () => {
+    const href = writeView('http://h/app/?backend=wasm&q=old', {
+      shard: 'http://h/s/',
+      collection: null,
+      query: 'img 1',
+      labels: ['/m/a', '/m/b'],
+      view: 'grid',
+    });
+    expect(href).toBe('http://h/app/?backend=wasm&shard=http%3A%2F%2Fh%2Fs%2F&q=img+1&label=%2Fm%2Fa&label=%2Fm%2Fb&view=grid');
+    expect(readView(new URL(href).search)).toEqual({
+      shard: 'http://h/s/',
+      collection: null,
+      query: 'img 1',
+      labels: ['/m/a', '/m/b'],
+      view: 'grid',
+    });
+  });
+});
+
+describe('session: the workspace', () => {
+  const URL_SOURCE = { kind: 'url' as const, url: 'http://localhost/shards/fake/' };
+  let world: FakeWorld | null = null;
+  afterEach(async () => {
+    if (world) for (const w of Object.values(world.env.workers)) w.terminate();
+    world = null;
+    const db = await openSimageDb();
+    await clearAll(db);
+    db.close();
+  });
+  const settle = () => new Promise((r) => setTimeout(r, 20));
+
+  it('the label filter and the selection narrow the grid; a new shard clears both', async () => {
+    world = fakeWorld(9);
+    world.session.init();
+    await world.session.runShard(URL_SOURCE);
+    const { workspace } = world.session;
+    expect(get(workspace.shown)).toMatchObject({ narrowed: false, matches: null });
+    expect(get(workspace.shown).images).toHaveLength(9);
+    expect(get(workspace.labelIndex).vocabulary.map((e) => [e.display, e.count])).toEqual([
+      ['Apple', 9],
+      ['Banana', 3],
+    ]);
+    workspace.addLabel('/m/b');
+    expect(get(workspace.shown).images.map((im) => im.imageId)).toEqual(['img0', 'img3', 'img6']);
+    expect(get(workspace.shown).matches).toBe(3);
+    workspace.selection.set(['img3', 'img4']);
+    expect(get(workspace.shown).images.map((im) => im.imageId)).toEqual(['img3']);
+    workspace.removeLabel('/m/b');
+    expect(get(workspace.shown).images.map((im) => im.imageId)).toEqual(['img3', 'img4']);
+    await world.session.runShard(URL_SOURCE);
+    expect([get(workspace.filter), get(workspace.selection)]).toEqual([[], null]);
+  });
+
+  it('a selection becomes the query once a model exists; clearing it clears the results', async () => {
+    world = fakeWorld(8);
+    world.session.init();
+    world.session.selectedImageId.set('img2');
+    await world.session.runShard(URL_SOURCE);
+    world.session.selectedImageId.set('img2');
+    await settle();
+    expect(get(world.session.search)).toMatchObject({ query: { kind: 'image', imageId: 'img2' }, busy: false });
+    expect(get(world.session.search)!.results.length).toBeGreaterThan(0);
+    world.session.selectedImageId.set(null);
+    expect(get(world.session.search)).toBeNull();
+  });
+
+  it('each query and filter is a history entry; Back and Forward show them again; a link reopens the view', async () => {
+    world = fakeWorld(8, '?backend=wasm');
+    world.session.init();
+    await world.session.runShard(URL_SOURCE);
+    const s = world.session;
+    const h = world.history;
+    expect(h.entries).toEqual([`http://localhost/?backend=wasm&shard=${encodeURIComponent(URL_SOURCE.url)}`]);
+    s.selectedImageId.set('img1');
+    s.selectedImageId.set('img4');
+    s.workspace.addLabel('/m/b');
+    s.workspace.mainView.set('grid'); // not a step of its own
+    expect(h.entries).toHaveLength(4);
+    expect(readView(new URL(h.entries[3]).search)).toMatchObject({ query: 'img4', labels: ['/m/b'], view: 'grid' });
+    h.back();
+    expect([get(s.selectedImageId), get(s.workspace.filter)]).toEqual(['img4', []]);
+    h.back();
+    await settle();
+    expect(get(s.selectedImageId)).toBe('img1');
+    expect(get(s.search)?.query).toEqual({ kind: 'image', imageId: 'img1' });
+    h.forward();
+    h.forward();
+    expect([get(s.selectedImageId), get(s.workspace.filter)]).toEqual(['img4', ['/m/b']]);
+    expect(h.entries).toHaveLength(4); // stepping made no entries
+
+    // The link in a fresh page: the same shard, query, filter and view; a label the shard lacks is dropped.
+    const link = new URL(h.entries[3]);
+    link.searchParams.append('label', '/m/zzz');
+    const fresh = fakeWorld(8, link.search);
+    fresh.session.init();
+    await fresh.session.restore();
+    await settle();
+    expect(get(fresh.session.selectedImageId)).toBe('img4');
+    expect(get(fresh.session.workspace.filter)).toEqual(['/m/b']);
+    expect(get(fresh.session.workspace.mainView)).toBe('grid');
+    expect(get(fresh.session.search)?.query).toEqual({ kind: 'image', imageId: 'img4' });
+    for (const w of Object.values(fresh.env.workers)) w.terminate();
+  });
+
+  it('a local collection is named by its cache key; a link to one this browser lacks says to pick it', async () => {
+    world = fakeWorld(4, '?collection=folder%3Aholiday%3A3%3A99&q=img1');
+    world.session.init();
+    await world.session.restore();
+    expect(get(world.session.resumeHint)).toMatch(/Pick that folder or file/);
+    expect(world.history.entries[0]).toContain('collection=folder%3Aholiday');
+  });
+
+  it('applying settings recomputes what they make stale, and nothing for backend or batch', async () => {
+    world = fakeWorld(8);
+    world.session.init();
+    await world.session.runShard(URL_SOURCE);
+    world.calls.length = 0;
+    const s = world.session;
+    await s.applySettings({ ...get(s.settings), batchSize: 4 });
+    expect(world.calls).toEqual([]);
+    await s.applySettings({ ...get(s.settings), epochs: 3 });
+    expect(world.calls).toEqual(['train reuse=false']);
+    await s.applySettings({ ...get(s.settings), perplexity: 12 });
+    expect(world.calls).toEqual(['train reuse=false', 'embedLabels', 'train reuse=true']);
+    expect(get(s.stages).train.status).toBe('done');
+  });
+});
