@@ -4,7 +4,16 @@
 // `hold` keeps stepping until it is cancelled, so a test can cancel it mid-way.
 import { get } from 'svelte/store';
 import { vi } from 'vitest';
-import { cachedFeatureHashes, listShardImages, openForJob, putFeatures, putShard, type ShardRecord } from '../../src/lib/store/db';
+import {
+  cachedFeatureHashes,
+  clearAll,
+  listShardImages,
+  openForJob,
+  openSimageDb,
+  putFeatures,
+  putShard,
+  type ShardRecord,
+} from '../../src/lib/store/db';
 import { sourceKey } from '../../src/lib/ingest/source';
 import type { IngestMethods } from '../../src/lib/ingest/protocol';
 import type { FeaturesMethods } from '../../src/lib/features/protocol';
@@ -261,4 +270,12 @@ export async function whenRunning(session: Session, stage: StageName) {
     },
     { timeout: 5000, interval: 2 },
   );
+}
+
+/** Ends a world: its workers stop and the fake database is emptied for the next test. */
+export async function endWorld(world: FakeWorld | null) {
+  if (world) for (const w of Object.values(world.env.workers)) w.terminate();
+  const db = await openSimageDb();
+  await clearAll(db);
+  db.close();
 }

@@ -4,20 +4,17 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { get } from 'svelte/store';
-import { clearAll, countRecords, openSimageDb } from '../../src/lib/store/db';
+import { countRecords, openSimageDb } from '../../src/lib/store/db';
 import { sourceKey } from '../../src/lib/ingest/source';
 import { idleStages, STAGES, type StageName } from '../../src/session/state';
-import { fakeWorld, whenRunning, type FakeWorld } from './session-fakes';
+import { endWorld, fakeWorld, whenRunning, type FakeWorld } from './session-fakes';
 
 const URL_SOURCE = { kind: 'url' as const, url: 'http://localhost/shards/fake/' };
 let world: FakeWorld | null = null;
 
 afterEach(async () => {
-  if (world) for (const w of Object.values(world.env.workers)) w.terminate();
+  await endWorld(world);
   world = null;
-  const db = await openSimageDb();
-  await clearAll(db);
-  db.close();
 });
 
 /** Every store of the session that belongs to a run, as plain values. */

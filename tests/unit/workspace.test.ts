@@ -6,7 +6,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { get } from 'svelte/store';
 import Papa from 'papaparse';
-import { BlobReader, TextWriter, Uint8ArrayWriter, ZipReader } from '@zip.js/zip.js';
+import { BlobReader, TextWriter, Uint8ArrayWriter, ZipReader, type FileEntry } from '@zip.js/zip.js';
 import { buildLabelIndex, completeLabels, imagesWithAll, resolveLabel } from '../../src/lib/workspace/labels';
 import {
   categoryOf,
@@ -23,8 +23,7 @@ import { exportCsv, exportZip, zipNamer } from '../../src/lib/workspace/export';
 import { DEFAULT_SETTINGS, recomputeFor } from '../../src/lib/settings';
 import { idleStages, pageStageOf } from '../../src/session/state';
 import { readView, writeView } from '../../src/session/url';
-import { clearAll, openSimageDb } from '../../src/lib/store/db';
-import { fakeWorld, type FakeWorld } from './session-fakes';
+import { endWorld, fakeWorld, type FakeWorld } from './session-fakes';
 
 const img = (imageId: string, ...labels: string[]) => ({
   imageId,
@@ -155,10 +154,10 @@ describe('export', () => {
     const reader = new ZipReader(new BlobReader(zip));
     const entries = await reader.getEntries();
     expect(entries.map((e) => e.filename).sort()).toEqual(['README.txt', 'images.csv', 'images/one _quoted_.jpg']);
-    const csv = await entries.find((e) => e.filename === 'images.csv')!.getData!(new TextWriter());
+    const csv = await (entries.find((e) => e.filename === 'images.csv') as FileEntry).getData(new TextWriter());
     const parsed = Papa.parse<string[]>(csv.trim()).data;
     expect(parsed.map((r) => r.at(-1))).toEqual(['File', 'images/one _quoted_.jpg', '']);
-    const bytes = await entries.find((e) => e.filename.startsWith('images/'))!.getData!(new Uint8ArrayWriter());
+    const bytes = await (entries.find((e) => e.filename.startsWith('images/')) as FileEntry).getData(new Uint8ArrayWriter());
     expect(Array.from(bytes)).toEqual([1, 2, 3]);
     await reader.close();
   });
@@ -210,11 +209,8 @@ describe('session: the workspace', () => {
   const URL_SOURCE = { kind: 'url' as const, url: 'http://localhost/shards/fake/' };
   let world: FakeWorld | null = null;
   afterEach(async () => {
-    if (world) for (const w of Object.values(world.env.workers)) w.terminate();
+    await endWorld(world);
     world = null;
-    const db = await openSimageDb();
-    await clearAll(db);
-    db.close();
   });
   const settle = () => new Promise((r) => setTimeout(r, 20));
 
