@@ -44,6 +44,8 @@ export interface MapHook {
   screenOf(imageId: string): { x: number; y: number } | null;
   points(): number;
   imageIdAt(index: number): string | null;
+  /** How many thumbnails the last frame drew (0 until zoomed in far enough). */
+  thumbnailsDrawn(): number;
 }
 
 declare global {

@@ -16,6 +16,7 @@ import { applySettings, rerunEmbedding, retrain, runShard } from './run';
 import type { Settings } from '../lib/settings';
 import { embedImages, followSelection, searchFile, searchImage } from './search';
 import { UrlSync, type HistoryLike } from './url';
+import { exportImages, type ExportFormat, type ExportWhat } from './exports';
 import { exportModel, importModel, restoreModel } from './models';
 import { Resume } from './resume';
 import { StoreAdmin } from './storage';
@@ -42,6 +43,8 @@ export class Session extends SessionState {
   readonly store = new StoreAdmin(this);
   readonly url = new UrlSync(this);
   private job: AbortController | null = null;
+  /** The source of the last run started in this page (a picked folder's files are only here until the next). */
+  lastSource: ShardSource | null = null;
 
   constructor(readonly env: SessionEnv) {
     super();
@@ -57,7 +60,11 @@ export class Session extends SessionState {
   }
 
   restore = () => this.resume.restore();
-  runShard = (source: ShardSource) => runShard(this, source);
+  runShard = (source: ShardSource) => {
+    this.lastSource = source;
+    return runShard(this, source);
+  };
+  exportImages = (what: ExportWhat, format: ExportFormat, signal?: AbortSignal) => exportImages(this, what, format, signal);
   rerunEmbedding = () => rerunEmbedding(this);
   retrain = () => retrain(this);
   applySettings = (next: Settings) => applySettings(this, next);

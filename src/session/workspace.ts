@@ -22,6 +22,10 @@ export class WorkspaceState {
   /** Images selected on the map (box or lasso), by ImageID; null when nothing is selected. */
   readonly selection = writable<string[] | null>(null);
   readonly mainView = writable<MainView>('map');
+  /** The inspector's tab: the query and its results, or the run's full report. */
+  readonly inspectorTab = writable<'results' | 'details'>('results');
+  /** The image under the pointer (map or grid), for the status line. */
+  readonly hovered = writable<ImageRecord | null>(null);
 
   readonly labelIndex: Readable<LabelIndex>;
   readonly shown: Readable<Shown>;

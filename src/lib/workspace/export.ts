@@ -8,6 +8,8 @@ configure({ useWebWorkers: false });
 
 export interface ExportImage {
   imageId: string;
+  /** The content hash (the thumbnail's key). */
+  hash?: string;
   split: string;
   path: string;
   labels: { labelName: string; confidence: number }[];

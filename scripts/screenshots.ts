@@ -1,0 +1,68 @@
+// Remakes the README's screenshots (docs/img/) and the issue's set of views at 1280 x 800, from the built app
+// (`npm run build` first) on a 120-image subset of the demo shard: the first visit, features running, a query with
+// its results, the map zoomed in to thumbnails, a lasso selection, the settings panel.
+// Run: npx tsx scripts/screenshots.ts [out-dir] (default docs/img; the views the README does not show go to
+// out-dir/more/).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { serve } from './serve.mjs';
+import { launch } from './browser.mjs';
+import { makeDemoSubset, ROOT } from '../tests/fixtures/make-shard';
+
+const out = process.argv[2] ?? join(ROOT, 'docs/img');
+const more = join(out, 'more');
+mkdirSync(more, { recursive: true });
+
+const server = await serve({ root: join(ROOT, 'dist'), shard: makeDemoSubset(60).dir });
+const { context } = await launch();
+const page = context.pages()[0] ?? (await context.newPage());
+await page.setViewportSize({ width: 1280, height: 800 });
+try {
+  await page.goto(`${server.origin}/?settings=defaults&backend=wasm`);
+  await page.getByTestId('demo-small').waitFor();
+  await page.screenshot({ path: join(out, 'first-visit.png') });
+
+  await page.goto(`${server.origin}/?settings=defaults&backend=wasm&epochs=8&k=20&shard=${encodeURIComponent(server.shardUrl!)}`);
+  await page.waitForFunction(() => document.documentElement.dataset.stage === 'features', null, { timeout: 120_000 });
+  await page.waitForTimeout(2500);
+  await page.screenshot({ path: join(more, 'features-running.png') });
+
+  await page.waitForFunction(() => document.documentElement.dataset.stage === 'ready', null, { timeout: 600_000 });
+  const id = await page.evaluate(() => window.__simageMap!.imageIdAt(7));
+  const at = await page.evaluate((i) => window.__simageMap!.screenOf(i!), id);
+  await page.mouse.click(at!.x, at!.y);
+  await page.locator('[data-testid=results] [data-image-id]').first().waitFor();
+  await page.waitForTimeout(800);
+  await page.screenshot({ path: join(out, 'query.png') });
+
+  // Zoom in about the query until thumbnails replace the points.
+  const map = page.getByTestId('map-canvas');
+  for (let i = 0; i < 12 && (await page.evaluate(() => window.__simageMap!.thumbnailsDrawn())) < 4; i++) {
+    await page.mouse.move(at!.x, at!.y);
+    await page.mouse.wheel(0, -400);
+    await page.waitForTimeout(400);
+  }
+  await page.waitForTimeout(1200);
+  await page.screenshot({ path: join(out, 'thumbnails.png') });
+
+  // A lasso around the middle of the map.
+  await map.press('0');
+  const box = (await map.boundingBox())!;
+  const cx = box.x + box.width / 2,
+    cy = box.y + box.height / 2;
+  await page.getByTestId('tool-lasso').click();
+  await page.mouse.move(cx - 150, cy - 120);
+  await page.mouse.down();
+  for (let a = 0; a <= 2 * Math.PI; a += Math.PI / 16) await page.mouse.move(cx + 170 * Math.cos(a) - 20, cy + 140 * Math.sin(a));
+  await page.mouse.up();
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: join(more, 'lasso.png') });
+
+  await page.getByTestId('settings-button').click();
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(more, 'settings.png') });
+  console.log(`screenshots in ${out} and ${more}`);
+} finally {
+  await context.close();
+  await server.close();
+}

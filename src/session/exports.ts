@@ -1,0 +1,100 @@
+// Export of what the person is looking at: the images the grid shows (the label filter's matches, narrowed by the
+// map selection) or the current query's results, as CSV or as a zip of the images with that CSV. The zip holds the
+// original files where the page can still read them (a folder shard opened by URL, or the folder or archive
+// picked in this page), else the stored thumbnails, and its README says which.
+import { get } from 'svelte/store';
+import { exportCsv, exportZip, type ExportRow } from '../lib/workspace/export';
+import { openSimageDb } from '../lib/store/db';
+import type { ShardSource } from '../lib/ingest/source';
+import type { Session } from './session';
+
+export type ExportWhat = 'shown' | 'results';
+export type ExportFormat = 'csv' | 'zip';
+
+const slug = (text: string) =>
+  text
+    .replace(/[^\p{L}\p{N}._-]+/gu, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 60) || 'shard';
+
+/** The rows to export: the grid's images, or the results with their rank and score. */
+export function exportRows(s: Session, what: ExportWhat): ExportRow[] {
+  if (what === 'shown') return get(s.workspace.shown).images.map((image) => ({ image }));
+  const byId = new Map(get(s.images).map((im) => [im.imageId, im]));
+  return (get(s.search)?.results ?? []).flatMap((r, i) => {
+    const image = byId.get(r.imageId);
+    return image ? [{ image, score: r.score, rank: i + 1 }] : [];
+  });
+}
+
+/** The file's name: the shard, what it holds, how many. */
+function fileName(s: Session, what: ExportWhat, n: number, ext: string) {
+  const shard = slug(get(s.shard)?.name ?? 'shard');
+  const query = get(s.search)?.query;
+  const part =
+    what === 'results'
+      ? `results-${slug(query?.kind === 'image' ? query.imageId : (query?.name ?? 'query'))}`
+      : get(s.workspace.selection)
+        ? 'selection'
+        : get(s.workspace.filter).length
+          ? 'matches'
+          : 'all';
+  return `${shard}-${part}-${n}.${ext}`;
+}
+
+/** Where the original bytes of an image can still be read, if anywhere. */
+function originals(s: Session, source: ShardSource | null) {
+  const shard = get(s.shard);
+  if (shard?.source.kind === 'url' && !/\.(zip|tar|tgz|gz)([?#].*)?$/i.test(shard.source.url)) {
+    const base = shard.source.url.replace(/manifest\.json([?#].*)?$/, '');
+    return async (path: string) => {
+      const r = await fetch(new URL(path, base.endsWith('/') ? base : `${base}/`));
+      return r.ok ? { bytes: new Uint8Array(await r.arrayBuffer()), type: r.headers.get('content-type') ?? '' } : null;
+    };
+  }
+  if (source?.kind === 'files') {
+    const byPath = new Map(source.files.map((f) => [f.path, f.file]));
+    return async (path: string) => {
+      const file = byPath.get(path) ?? source.files.find((f) => f.path.endsWith(`/${path}`))?.file;
+      return file ? { bytes: new Uint8Array(await file.arrayBuffer()), type: file.type } : null;
+    };
+  }
+  return null;
+}
+
+/** Builds the export file; resolves with it and its name, and how many images the zip lacks. */
+export async function exportImages(s: Session, what: ExportWhat, format: ExportFormat, signal?: AbortSignal) {
+  const rows = exportRows(s, what);
+  const classes = new Map(get(s.shard)?.classes ?? []);
+  if (format === 'csv') {
+    return { file: new Blob([exportCsv(rows, classes)], { type: 'text/csv' }), name: fileName(s, what, rows.length, 'csv'), missing: 0 };
+  }
+  const original = originals(s, s.lastSource);
+  const db = await openSimageDb();
+  let thumbs = 0;
+  try {
+    const { zip, missing } = await exportZip(
+      rows,
+      classes,
+      async (image) => {
+        const found = original ? await original(image.path).catch(() => null) : null;
+        if (found) return found;
+        const t = image.hash ? await db.get('thumbs', image.hash) : undefined;
+        if (!t) return null;
+        thumbs++;
+        return { bytes: new Uint8Array(t.bytes), type: t.type };
+      },
+      [
+        `simage export of "${get(s.shard)?.name ?? ''}": ${rows.length} images (${fileName(s, what, rows.length, 'zip')}).`,
+        'images.csv lists each image (ImageID, split, labels, rank and score for results) and its file in images/.',
+        original
+          ? 'The files are the originals; where one could not be read, its stored thumbnail is there instead.'
+          : 'The files are the stored thumbnails: the originals stay where the shard came from (pick its folder in the page before exporting to include them).',
+      ].join('\n'),
+      signal,
+    );
+    return { file: zip, name: fileName(s, what, rows.length, 'zip'), missing, thumbs };
+  } finally {
+    db.close();
+  }
+}
