@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- features|embedding|retrieval|rpc]`: every part by default.
+// `npm run bench [-- features|embedding|retrieval|rpc|map]`: every part by default.
 // Part 1, features: feature-extraction throughput of the real app in headless Chromium, every configuration side by
 // side in one run on this machine: WASM with one thread and with all threads, batch 1 and the chosen batch, and
 // WebGPU (whatever adapter this machine has; a software one here) for one image. Each configuration gets a fresh
@@ -19,6 +19,7 @@ const runFeatures = parts.length === 0 || parts.includes('features');
 const runEmbedding = parts.length === 0 || parts.includes('embedding');
 const runRetrieval = parts.length === 0 || parts.includes('retrieval');
 const runRpc = parts.length === 0 || parts.includes('rpc');
+const runMap = parts.length === 0 || parts.includes('map');
 
 /** Bundles a TypeScript entry of bench/ with rolldown into `out` (ESM), for Node or the browser. */
 function bundle(entry, out, platform, external = []) {
@@ -34,6 +35,113 @@ function bundle(entry, out, platform, external = []) {
   ];
   for (const name of external) args.push('--external', name);
   if (spawnSync(process.execPath, args, { stdio: ['ignore', 2, 2] }).status !== 0) throw new Error(`bundling bench/${entry} failed`);
+}
+
+/** Part 5, the map: frame times of the WebGL2 renderer against the former Canvas 2D one at 10,000 and 100,000
+ *  points (bench/map/page.ts), then the longest main-thread task of the built app while it runs the whole pipeline
+ *  on the 506-image demo and the test pans and zooms its map. */
+async function mapBench() {
+  const dir = join(ROOT, '.cache', 'map-bench');
+  mkdirSync(dir, { recursive: true });
+  bundle('map/page.ts', join(dir, 'page.js'), 'browser');
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><body style="margin:0"><script type="module" src="./page.js"></script>');
+  const frames = Number(process.env.BENCH_MAP_FRAMES ?? 120);
+  const server = await serve({ root: dir });
+  const { context } = await launch();
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(`${server.origin}/index.html`);
+    await page.waitForFunction(() => '__mapBench' in window);
+    const rows = await page.evaluate(([f]) => window.__mapBench([10_000, 100_000], f), [frames]);
+    const adapter = await page.evaluate(() => {
+      const gl = document.createElement('canvas').getContext('webgl2');
+      const info = gl?.getExtension('WEBGL_debug_renderer_info');
+      return info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : 'unknown';
+    });
+    console.log(`\nMap frames (${frames} frames per gesture, 1000 x 700 canvas; WebGL renderer: ${adapter}):`);
+    console.log(
+      'renderer'.padEnd(30),
+      'points'.padStart(8),
+      'gesture'.padStart(8),
+      'frame median'.padStart(13),
+      'p95'.padStart(8),
+      'draw (main)'.padStart(12),
+    );
+    for (const r of rows)
+      console.log(
+        r.renderer.padEnd(30),
+        r.points.toLocaleString('en').padStart(8),
+        r.gesture.padStart(8),
+        `${r.frame_ms_median.toFixed(1)} ms`.padStart(13),
+        `${r.frame_ms_p95.toFixed(1)}`.padStart(8),
+        `${r.draw_ms_median.toFixed(2)} ms`.padStart(12),
+      );
+    console.log(JSON.stringify({ bench: 'map', rows }));
+  } finally {
+    await context.close();
+    await server.close();
+  }
+  await pipelineLongTasks();
+}
+
+/** The longest main-thread task while the app runs load, features, embedding and training on the 506-image demo,
+ *  with the map panned and zoomed whenever it is on screen. */
+async function pipelineLongTasks() {
+  await buildIfNeeded();
+  const server = await serve({ root: join(ROOT, 'dist') });
+  const { context } = await launch();
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.addInitScript(() => {
+      const w = /** @type {any} */ (window);
+      w.__longTasks = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) w.__longTasks.push(e.duration);
+      }).observe({ type: 'longtask', buffered: true });
+    });
+    await page.goto(`${server.origin}/?settings=defaults&backend=wasm&epochs=5&shard=shards/demo-small/`);
+    const started = Date.now();
+    let gestures = 0;
+    for (;;) {
+      const stage = await page.evaluate(() => document.documentElement.dataset.stage);
+      const s = await page.evaluate(() => window.__simage.snapshot());
+      if (s.error) throw new Error(s.error);
+      if (s.report) break;
+      if (Date.now() - started > 20 * 60_000) throw new Error(`timed out at ${stage}`);
+      const map = page.getByTestId('map-canvas');
+      if (await map.isVisible()) {
+        const box = await map.boundingBox();
+        if (box) {
+          const x = box.x + box.width / 2,
+            y = box.y + box.height / 2;
+          await page.mouse.move(x, y);
+          await page.mouse.wheel(0, gestures % 2 ? -300 : 300);
+          await page.mouse.down();
+          await page.mouse.move(x + 60, y + 30, { steps: 6 });
+          await page.mouse.up();
+          gestures++;
+        }
+      }
+      await page.waitForTimeout(250);
+    }
+    const tasks = await page.evaluate(() => /** @type {any} */ (window).__longTasks);
+    const longest = Math.max(0, ...tasks);
+    console.log(
+      `\nMain thread while the pipeline runs (506-image demo, WASM, 5 epochs, ${gestures} pans and zooms of the map): ${tasks.length} tasks over 50 ms, longest ${longest.toFixed(0)} ms (target: under 100 ms)`,
+    );
+    console.log(
+      JSON.stringify({
+        bench: 'main-thread',
+        tasks_over_50ms: tasks.length,
+        longest_ms: longest,
+        gestures,
+        seconds: (Date.now() - started) / 1000,
+      }),
+    );
+  } finally {
+    await context.close();
+    await server.close();
+  }
 }
 
 /** Part 4: moving a 100,000 x 768 Float32Array to a worker and back, simage's RPC against Comlink, in Chromium. */
@@ -229,3 +337,4 @@ if (runFeatures) await featuresBench();
 if (runEmbedding) embeddingBench();
 if (runRetrieval) retrievalBench();
 if (runRpc) await rpcBench();
+if (runMap) await mapBench();

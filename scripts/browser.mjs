@@ -38,7 +38,7 @@ export async function launch({ profile = null, extraArgs = [] } = {}) {
     executablePath: chromiumPath(),
     headless: true,
     args: [...CHROMIUM_FLAGS, ...extraArgs],
-    viewport: { width: 1280, height: 900 },
+    viewport: { width: 1280, height: 800 },
   });
   return { context, profileDir: dir };
 }

@@ -27,6 +27,8 @@ export interface SimageHook {
   search(imageId: string): Promise<SearchState | null>;
   model(): ModelSummary | null;
   imageIds(): string[];
+  /** An image's labels: each LabelName and its display name. */
+  imageLabels(imageId: string): string[];
   shardSummary(): ShardSummary | null;
   runUrl(url: string): Promise<PipelineReport>;
   cancel(): void;
@@ -46,6 +48,8 @@ export interface MapHook {
   imageIdAt(index: number): string | null;
   /** How many thumbnails the last frame drew (0 until zoomed in far enough). */
   thumbnailsDrawn(): number;
+  /** Draws the points and counts the painted pixels of that frame. */
+  paintedPixels(): number;
 }
 
 declare global {
@@ -73,6 +77,11 @@ export function installHook(session: Session) {
     },
     model: () => get(session.model),
     imageIds: () => get(session.images).map((im) => im.imageId),
+    imageLabels: (imageId) => {
+      const classes = new Map(get(session.shard)?.classes ?? []);
+      const image = get(session.images).find((im) => im.imageId === imageId);
+      return (image?.labels ?? []).flatMap((l) => [l.labelName, classes.get(l.labelName) ?? l.labelName]);
+    },
     shardSummary: () => get(session.shard)?.summary ?? null,
     runUrl: (url) => session.runShard({ kind: 'url', url: new URL(url, location.href).href }),
     cancel: session.cancel,

@@ -1,5 +1,7 @@
-// The real built page, driven like a person: load the demo shard with a click, watch features being computed,
-// browse the gallery, load again (nothing computed), and check the WebGPU path against WASM on two images.
+// The real built page, driven like a person at 1280 x 800: load the demo shard with a click, watch features being
+// computed, browse the grid, use the workspace (map clicks, label filter, lasso, export, Back and Forward, a reload
+// that keeps the view, the settings that ask before recomputing), load again (nothing computed), and check the
+// WebGPU path against WASM on two images.
 // (Resuming after a reload mid-extraction: faults.test.ts through a real reload, and the session's Node tests.)
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openBrowser, reportReady, snapshot, waitFor } from './helpers';
@@ -15,7 +17,9 @@ describe('demo shard through the UI', () => {
     const { context, page } = await openBrowser();
     cleanups.push(() => context.close());
     await page.goto(`${origin}/`);
+    expect(await page.evaluate(() => document.documentElement.dataset.stage)).toBe('empty');
     await page.getByTestId('demo-small').click();
+    await page.waitForFunction(() => document.documentElement.dataset.stage === 'features');
     const first = await waitFor(page, reportReady, 12 * 60_000);
     expect(first.report!.shard.images).toBe(506);
     expect(first.report!.shard.labelled).toBe(506);
@@ -24,7 +28,29 @@ describe('demo shard through the UI', () => {
     expect(first.report!.backend).toBe('wasm'); // auto mode on a machine whose WebGPU adapter is software
     await expect.poll(() => page.getByTestId('count-features').textContent()).toBe('506');
 
-    // The gallery is virtualized: far fewer cells in the DOM than images, and thumbnails render.
+    expect(await page.evaluate(() => document.documentElement.dataset.stage)).toBe('ready');
+    // The window never scrolls: nothing reaches below it, and it is not scrolled (the offenders are listed).
+    const pageOverflow = () =>
+      page.evaluate(() => {
+        const out = [...document.querySelectorAll('body *')]
+          .filter((e) => {
+            if (e.getBoundingClientRect().bottom <= innerHeight + 1 || e.closest('dialog:not([open])')) return false;
+            // Clipped by a panel that scrolls on its own (the grid, the results): not the window's overflow.
+            for (let a = e.parentElement; a && a !== document.body; a = a.parentElement)
+              if (getComputedStyle(a).overflowY !== 'visible' && a.getBoundingClientRect().bottom <= innerHeight + 1) return false;
+            return true;
+          })
+          .slice(0, 5)
+          .map((e) => `${e.tagName.toLowerCase()}.${e.className} ends at ${Math.round(e.getBoundingClientRect().bottom)}`);
+        if (scrollY !== 0 || document.scrollingElement!.scrollHeight > innerHeight)
+          out.push(`scrolled ${scrollY}, height ${document.scrollingElement!.scrollHeight}`);
+        return out;
+      });
+    expect(await pageOverflow()).toEqual([]);
+
+    // The grid is virtualized: far fewer cells in the DOM than images, and thumbnails render.
+    await page.getByTestId('view-grid').click();
+    await expect.poll(() => page.getByTestId('gallery-count').textContent()).toBe('506 images');
     const cells = page.locator('[data-testid=gallery] button.cell');
     const inDom = await cells.count();
     expect(inDom).toBeGreaterThan(10);
@@ -50,30 +76,111 @@ describe('demo shard through the UI', () => {
     expect(first.report!.timings_s.svd).toBeGreaterThan(0);
     expect(first.report!.timings_s.tsne).toBeGreaterThan(0);
     expect(await page.evaluate(() => window.__simageMap!.points())).toBe(506);
+    await page.getByTestId('view-map').click();
     await expect
       .poll(() => page.getByTestId('similar-set-score').textContent())
       .toBe(first.report!.evaluation!.similar_set_score.toFixed(4));
     const canvas = page.getByTestId('map-canvas');
-    await canvas.scrollIntoViewIfNeeded();
-    // A pixel of the map is painted where a point is (not the white background).
-    const painted = await canvas.evaluate((c: HTMLCanvasElement) => {
-      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-      let n = 0;
-      for (let i = 0; i < d.length; i += 4) if (d[i] < 250 || d[i + 1] < 250 || d[i + 2] < 250) n++;
-      return n;
-    });
-    expect(painted).toBeGreaterThan(506);
+    expect(await page.evaluate(() => window.__simageMap!.paintedPixels())).toBeGreaterThan(506);
+    const queries: string[] = [];
     for (const index of [17, 300]) {
       const target = await page.evaluate((i) => window.__simageMap!.imageIdAt(i), index);
       const pos = (await page.evaluate((id) => window.__simageMap!.screenOf(id!), target))!;
       await page.mouse.click(pos.x, pos.y);
-      const picked = await page.getByTestId('selected-id').textContent();
+      await expect.poll(() => page.getByTestId('results').locator('[data-image-id]').count()).toBeGreaterThan(0);
+      const picked = (await page.getByTestId('selected-id').textContent())!;
+      queries.push(picked);
       // Several images can share a position (identical labels: a Google emoji and its Twitter twin): then the
       // picked one must be drawn at the same spot.
       const pickedPos = (await page.evaluate((id) => window.__simageMap!.screenOf(id!), picked))!;
       expect(Math.hypot(pickedPos.x - pos.x, pickedPos.y - pos.y)).toBeLessThan(1.5);
+      expect(new URL(page.url()).searchParams.get('q')).toBe(picked);
     }
+    // The results are beside the query, in view without scrolling, each an image with its ID.
+    const result = page.getByTestId('results').locator('[data-image-id]').first();
+    const box = (await result.boundingBox())!;
+    expect(box.y + box.height).toBeLessThan(800);
+    expect(await page.getByTestId('results').locator('[data-image-id]').count()).toBe(first.report!.evaluation!.k);
 
+    // Find by label: completion from the vocabulary, Enter applies it; the map dims the rest, the grid shows only
+    // the matches, and the count says how many.
+    const filter = page.getByTestId('label-filter');
+    await filter.fill('flag');
+    await expect.poll(() => page.getByRole('option').count()).toBeGreaterThan(0);
+    await filter.press('Enter');
+    const count = async () => Number((await page.getByTestId('gallery-count').textContent())!.split(' ')[0]);
+    await expect.poll(count).toBeLessThan(506);
+    const matches = await count();
+    expect(matches).toBeGreaterThan(0);
+    await page.getByTestId('view-grid').click();
+    const shownIds = await page
+      .locator('[data-testid=gallery] [data-image-id]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-image-id')));
+    expect(shownIds.length).toBe(Math.min(matches, shownIds.length));
+    const labelled = await page.evaluate((ids) => ids.map((id) => window.__simage.imageLabels(id!).some((l) => /flag/i.test(l))), shownIds);
+    expect(labelled.every(Boolean)).toBe(true);
+    expect(new URL(page.url()).searchParams.getAll('label')).toHaveLength(1);
+
+    // Back steps to the query before the filter, and before that the first query; Forward returns.
+    await page.goBack();
+    await expect.poll(() => page.getByTestId('gallery-count').textContent()).toBe('506 images');
+    expect(await page.getByTestId('selected-id').textContent()).toBe(queries[1]);
+    await page.goBack();
+    await expect.poll(() => page.getByTestId('selected-id').textContent()).toBe(queries[0]);
+    await page.goForward();
+    await page.goForward();
+    await expect.poll(count).toBe(matches);
+    expect(await page.getByTestId('selected-id').textContent()).toBe(queries[1]);
+
+    // Lasso on the map: the selection narrows the grid and exports as CSV with exactly those images.
+    await page.getByTestId('label-filter').focus();
+    await page.keyboard.press('Backspace'); // the empty box's Backspace removes the last label
+    await expect.poll(() => page.getByTestId('gallery-count').textContent()).toBe('506 images');
+    await page.getByTestId('view-map').click();
+    await canvas.focus();
+    await page.keyboard.press('l');
+    const area = (await canvas.boundingBox())!;
+    const cx = area.x + area.width / 2,
+      cy = area.y + area.height / 2;
+    await page.mouse.move(cx, cy - 150);
+    await page.mouse.down();
+    for (let a = 0; a <= 2 * Math.PI + 0.01; a += Math.PI / 12) await page.mouse.move(cx + 150 * Math.sin(a), cy - 150 * Math.cos(a));
+    await page.mouse.up();
+    const selected = async () => Number((await page.getByTestId('selection-count').textContent())!.split(' ')[0]);
+    await expect.poll(selected).toBeGreaterThan(0);
+    const n = await selected();
+    expect(n).toBeLessThan(506);
+    await expect.poll(count).toBe(n);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-selection').click()]);
+    const csv = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      download
+        .createReadStream()
+        .then((stream) => stream.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks).toString())))
+        .catch(reject);
+    });
+    const lines = csv.trim().split('\n');
+    expect(lines[0]).toBe('ImageID,Split,Labels,LabelNames');
+    expect(lines).toHaveLength(n + 1);
+    await page.keyboard.press('Escape');
+    await expect.poll(selected).toBe(0);
+
+    // The settings panel: one line per setting with its default; a change that recomputes says so and asks first.
+    await page.getByTestId('settings-button').click();
+    await page.locator('#setting-perplexity').fill('12');
+    await page.locator('#setting-perplexity').dispatchEvent('change');
+    await page.getByTestId('settings-apply').click();
+    await expect.poll(() => page.getByTestId('settings-confirm').textContent()).toMatch(/recomputes the label embedding of 506 images/);
+    await page.keyboard.press('Escape');
+    expect(await page.evaluate(() => document.documentElement.dataset.stage)).toBe('ready');
+    expect(await pageOverflow()).toEqual([]);
+
+    // A reload keeps the view: the same query (and its results) from the address.
+    await page.reload();
+    await expect.poll(() => page.getByTestId('selected-id').textContent(), { timeout: 60_000 }).toBe(queries[1]);
+    await expect.poll(() => page.getByTestId('results').locator('[data-image-id]').count(), { timeout: 60_000 }).toBeGreaterThan(0);
+
+    await page.getByTestId('open-shard').click();
     await page.getByTestId('demo-small').click();
     const again = await waitFor(page, (s) => reportReady(s) && s.stages.load.status === 'done', 5 * 60_000);
     expect(again.report!.features).toMatchObject({ computed: 0, cached: 506 });

@@ -78,6 +78,7 @@ describe('a shard full of bad input', () => {
     for (const e of extra) expect(e.reason).toMatch(/skipped \(see its file\)|not in the shard/);
 
     // The hostile strings are shown as text: the markup ID and its label in the selection panel.
+    await page.getByTestId('view-grid').click();
     const cell = page.locator(`[data-testid=gallery] button.cell[data-image-id="${HOSTILE.xssId.replace(/"/g, '\\"')}"]`);
     await cell.scrollIntoViewIfNeeded();
     await cell.hover();
@@ -88,6 +89,7 @@ describe('a shard full of bad input', () => {
     expect(results.results.length).toBeGreaterThan(0);
     await page.getByTestId('results').locator('button.result').first().waitFor();
     // The skipped list opened, with its markup-laden ids.
+    await page.getByTestId('tab-details').click();
     await page.getByRole('button', { name: /skipped item/ }).click();
     await expect.poll(() => page.getByTestId('skipped').textContent()).toContain(HOSTILE.traversalId);
     await checkNoScriptRan(page, dialogs);
@@ -151,6 +153,7 @@ describe('a shard full of bad input', () => {
     expect(before.results.length).toBeGreaterThan(0);
     const summary = await page.getByTestId('model-summary').textContent();
     const dir = mkdtempSync(join(tmpdir(), 'simage-badmodel-'));
+    await page.getByTestId('tab-details').click();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
     const good = join(dir, 'good.zip');
     await download.saveAs(good);
@@ -226,6 +229,7 @@ describe('storage', () => {
     await expect
       .poll(() => page.getByTestId('storage').textContent())
       .toMatch(new RegExp(`^[\\d.]+ K?M?G?B stored of ${formatBytes(est.quota).replace('.', '\\.')}$`));
+    await page.getByTestId('settings-button').click();
     if (est.persisted) {
       expect(await page.getByTestId('persisted').isVisible()).toBe(true);
     } else {

@@ -95,6 +95,7 @@ describe('a 10,000-image shard', () => {
     // After the run: the map coloured by a label, then searches by clicking gallery cells.
     await page.getByTestId('colour-by').selectOption({ index: 1 });
     for (let round = 0; round < 4; round++) await interact(page, last, round, seen);
+    await page.getByTestId('view-grid').click();
     const gallery = page.getByTestId('gallery');
     await gallery.scrollIntoViewIfNeeded();
     for (let i = 0; i < 5; i++) {

@@ -58,6 +58,7 @@ describe('search with the retrieval net', () => {
     await expect.poll(() => page.locator('[data-testid=train] svg polyline').count()).toBe(2); // live curves
 
     // Click an image in the gallery: ranked results with scores, shared labels highlighted.
+    await page.getByTestId('view-grid').click();
     const cell = page.locator('[data-testid=gallery] button.cell').nth(3);
     const queryId = (await cell.getAttribute('data-image-id'))!;
     await cell.click();
@@ -97,6 +98,7 @@ describe('search with the retrieval net', () => {
     await expect.poll(() => items.count(), { timeout: 60_000 }).toBe(K);
 
     // Export: one file.
+    await page.getByTestId('tab-details').click();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
     const file = join(dir, download.suggestedFilename());
     await download.saveAs(file);

@@ -121,6 +121,17 @@ export class GlPoints {
     gl.drawArrays(gl.POINTS, 0, this.count);
   }
 
+  /** Draws a frame and counts its painted pixels (for tests: the frame is read back in the task that drew it). */
+  paintedPixels(view: View, pointPx: number, ratio: number): number {
+    this.draw(view, pointPx, ratio);
+    const gl = this.gl;
+    const pixels = new Uint8Array(this.canvas.width * this.canvas.height * 4);
+    gl.readPixels(0, 0, this.canvas.width, this.canvas.height, gl.RGBA, gl.UNSIGNED_BYTE, pixels);
+    let n = 0;
+    for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) n++;
+    return n;
+  }
+
   /** Frees the GPU's copies (the canvas is going away). */
   dispose() {
     const gl = this.gl;
