@@ -1,7 +1,10 @@
-// Vite build for the app and its module workers. The dev server and the preview server send the headers that make
+// Vite build for the app and its module workers, with a web app manifest and a service worker (vite-plugin-pwa,
+// Workbox) that precaches the app, its workers, the model weights and the WASM binaries, so after one visit the
+// app opens and computes with the network off. The demo shards are cached as they are used, not up front. The dev server and the preview server send the headers that make
 // the page cross-origin isolated (COOP + COEP), which the WASM backend needs for threads.
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { VitePWA } from 'vite-plugin-pwa';
 import { CSP } from './scripts/csp.mjs';
 
 export const isolationHeaders = {
@@ -21,6 +24,44 @@ export default defineConfig({
         { tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP }, injectTo: 'head-prepend' },
       ],
     },
+    VitePWA({
+      registerType: 'autoUpdate',
+      // The manifest's icons are in the glob below already.
+      includeManifestIcons: false,
+      // A deferred same-origin script (registerSW.js): the CSP allows no inline script.
+      injectRegister: 'script-defer',
+      manifest: {
+        name: 'simage: similar-image search in your browser',
+        short_name: 'simage',
+        description: 'Private, in-browser similar-image search over your labelled images.',
+        start_url: './',
+        scope: './',
+        display: 'standalone',
+        background_color: '#f8fafc',
+        theme_color: '#1d4ed8',
+        icons: [
+          { src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: 'icons/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,css,html,wasm,json,bin,png}'],
+        globIgnores: ['shards/**'],
+        // The Inception v3 weights come in 4 MB shards, about 90 MB in all; the WASM binaries are up to 10 MB each.
+        maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
+        navigateFallback: 'index.html',
+        // Local shards mounted by the CLI and the tests (/__shard/) are never cached.
+        navigateFallbackDenylist: [/\/__shard\//],
+        runtimeCaching: [
+          {
+            urlPattern: ({ url, sameOrigin }) => sameOrigin && /\/shards\/demo(-small)?\//.test(url.pathname),
+            handler: 'CacheFirst',
+            options: { cacheName: 'simage-demo-shards' },
+          },
+        ],
+      },
+    }),
   ],
   worker: { format: 'es' },
   // Identifier mangling breaks the WASM backend's threads: its pthread workers are made from the emscripten

@@ -4,6 +4,7 @@
 //   public/shards/demo-small/     ~500 emoji images (Google + Twitter), labels.csv, classes.csv, split.csv, manifest.json
 //   public/shards/demo/           all ~7,500 emoji images of both vendors, same files
 //   public/tfjs-wasm/             the tfjs WASM backend binaries, served beside the app
+//   public/icons/                 the web app manifest's icons (scripts/icons.mjs draws them)
 // Invariant: every output is a pure function of the installed package versions; a stamp file records them, so a
 // second install with the same versions does nothing. Nothing of nsfwjs's code is copied: its model modules are
 // evaluated as data (model topology + base64 weight strings) and re-emitted as the standard TF.js layers format.
@@ -11,6 +12,7 @@ import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync, readFileSync, existsSync, rmSync, copyFileSync, readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeIcons } from './icons.mjs';
 
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -212,6 +214,7 @@ try {
   prepareModel();
   prepareShards();
   prepareWasm();
+  writeIcons(join(pub, 'icons'));
 } catch (err) {
   log(`failed: ${err.stack ?? err}`);
   process.exit(1);

@@ -2,6 +2,7 @@
 // On page open, `restore` resumes an unfinished URL job (or opens ?shard=URL), else shows the last shard from the
 // cache with its embedding and stored model, and says what to pick again when a local shard's features were not
 // finished.
+import { get } from 'svelte/store';
 import { sourceKey, type ShardSource } from '../lib/ingest/source';
 import { parseFaults } from '../lib/faults';
 import { DEFAULT_SETTINGS, validateSettings } from '../lib/settings';
@@ -55,19 +56,37 @@ export class Resume {
     this.clearActive();
   }
 
+  /** Shows a shard from the cache with its stored embedding and model; null when it is not stored. */
+  private async openStored(shardId: string) {
+    const shown = await this.s.showShard(shardId);
+    if (!shown) return null;
+    this.s.setStage('load', { status: 'done', message: null });
+    void this.s.rerunEmbedding();
+    void this.s.restoreModel(shown.record.shardId);
+    return shown;
+  }
+
   async restore() {
     void this.s.store.refresh();
     const { storage, location } = this.s.env;
     const active = readJson<{ shardId: string; url: string | null } | null>(storage, KEYS.active, null);
     const url = new URLSearchParams(location.search).get('shard') ?? active?.url ?? null;
     if (url) {
-      await this.s.runShard({ kind: 'url', url: new URL(url, location.href).href }).catch(() => undefined);
+      const source = { kind: 'url' as const, url: new URL(url, location.href).href };
+      await this.s.runShard(source).catch(() => undefined);
+      // Unreachable (offline, or the host is down) but stored in this browser: show the stored copy.
+      if (get(this.s.stages).load.status === 'error' && (await this.openStored(sourceKey(source)))) {
+        this.s.errorMessage.set(null);
+        this.s.resumeHint.set(
+          `The shard's address could not be reached, so this is the copy stored in this browser. Reload to try the address again.`,
+        );
+      }
       return;
     }
     const linked = new URLSearchParams(location.search).get('collection');
     const last = linked ?? active?.shardId ?? storage.getItem(KEYS.lastShard);
     if (!last) return;
-    const shown = await this.s.showShard(last);
+    const shown = await this.openStored(last);
     if (!shown) {
       if (linked)
         this.s.resumeHint.set(
@@ -75,8 +94,6 @@ export class Resume {
         );
       return;
     }
-    void this.s.rerunEmbedding();
-    void this.s.restoreModel(shown.record.shardId);
     const missing = shown.images.length - shown.withFeatures;
     if (missing > 0 && shown.record.source.kind !== 'url') {
       const what = shown.record.source.kind === 'files' ? 'folder' : 'file';

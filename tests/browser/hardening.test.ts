@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Page } from 'playwright-core';
-import { makeShardFolder, ROOT } from '../fixtures/make-shard';
+import { makeShardFolder, packZip, ROOT } from '../fixtures/make-shard';
 import { json, rewrite } from '../fixtures/model-files';
 import { packModelFile, unpackModelFile } from '../../src/lib/retrieval/modelfile';
 import { formatBytes } from '../../src/lib/progress';
@@ -238,5 +238,53 @@ describe('storage', () => {
       await page.getByTestId('persist').click();
       await expect.poll(() => page.evaluate(() => (window as unknown as { __persistCalls: number }).__persistCalls)).toBe(before + 1);
     }
+  });
+});
+
+describe('installable and offline', () => {
+  it('has a manifest and a service worker; after one visit it opens, loads a local shard and computes with the network off', async () => {
+    const { context, page } = await openBrowser();
+    cleanups.push(() => context.close());
+    const shard = makeShardFolder(4, { withBad: false, offset: 540 });
+    const server = await serve({ root: join(ROOT, 'dist'), shard: shard.dir });
+    cleanups.push(() => server.close());
+    await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl!)}&backend=wasm&epochs=1&k=3`);
+    await waitFor(page, reportReady, 5 * 60_000);
+    const manifest = await page.evaluate(async () => {
+      const link = document.querySelector<HTMLLinkElement>('link[rel=manifest]');
+      return link ? ((await (await fetch(link.href)).json()) as { short_name: string; display: string; icons: { sizes: string }[] }) : null;
+    });
+    expect(manifest).toMatchObject({ short_name: 'simage', display: 'standalone' });
+    expect(manifest!.icons.map((i) => i.sizes)).toEqual(expect.arrayContaining(['192x192', '512x512']));
+    // The service worker is active once it has precached the app, its workers, the model and the WASM binaries.
+    const cached = await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+      const urls: string[] = [];
+      for (const name of await caches.keys())
+        for (const req of await (await caches.open(name)).keys()) urls.push(new URL(req.url).pathname);
+      return urls;
+    });
+    expect(cached.some((u) => /\/models\/inception-v3\/model\.json$/.test(u))).toBe(true);
+    expect(cached.some((u) => /\/tfjs-wasm\/.*\.wasm$/.test(u))).toBe(true);
+    expect(cached.some((u) => /\.worker-[\w-]+\.js$/.test(u))).toBe(true);
+
+    // Network off: the app opens from the cache with the shard it had, then loads a new local shard (a zip picked
+    // from disk) and computes its features, embedding and net.
+    await context.setOffline(true);
+    await page.reload();
+    await page.waitForFunction(() => document.documentElement.dataset.stage === 'ready', null, { timeout: 60_000 });
+    const other = makeShardFolder(3, { withBad: false, offset: 560 });
+    const zip = join(mkdtempSync(join(tmpdir(), 'simage-offline-')), 'offline-shard.zip');
+    writeFileSync(zip, await packZip(other.dir));
+    await page.getByTestId('open-shard').click();
+    await page.getByTestId('pick-archive').setInputFiles(zip);
+    const done = await waitFor(page, (s) => s.report?.shard.images === 3, 5 * 60_000);
+    expect(done.report!.features).toMatchObject({ computed: 3, cached: 0 });
+    // Served from the cache, the page is still cross-origin isolated: WASM runs with threads.
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    expect(done.backend).toMatchObject({ backend: 'wasm' });
+    expect(done.backend!.threads).toBeGreaterThan(1);
+    await page.waitForFunction(() => document.documentElement.dataset.stage === 'ready', null, { timeout: 60_000 });
+    await context.setOffline(false);
   });
 });

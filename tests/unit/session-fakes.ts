@@ -37,6 +37,8 @@ export interface FakeWorld {
   calls: string[];
   /** The model the fake training worker holds (what `restore` answers). */
   stored: { model: ModelSummary | null };
+  /** Loads fail as they do with the network off. */
+  offline: boolean;
   /** The browser's history: its entries (addresses), the one shown, and Back / Forward (which fire popstate). */
   history: { entries: string[]; at: number; back(): void; forward(): void };
 }
@@ -55,10 +57,12 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
   const calls: string[] = [];
   const stored: FakeWorld['stored'] = { model: null };
   const ids = Array.from({ length: images }, (_, i) => `img${i}`);
+  const world = { storage, hold, calls, stored, offline: false } as FakeWorld;
 
   const ingest = fakeWorker<IngestMethods>({
     load: async ({ source }, job) => {
       calls.push('load');
+      if (world.offline) throw new (await import('../../src/lib/errors')).ShardError('The shard could not be fetched: the network is off.');
       job.emit({ type: 'progress', progress: { stage: 'load', done: 1, total: images, perSec: 1, etaS: 1 } });
       await stepUntilCancelled(job as Job<never>, hold.has('load'));
       const shardId = sourceKey(source);
@@ -214,7 +218,7 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
     location.href = href;
     location.search = new URL(href).search;
   };
-  const history: FakeWorld['history'] = {
+  const history: FakeWorld['history'] = (world.history = {
     entries: [location.href],
     at: 0,
     back() {
@@ -227,7 +231,7 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
       show(this.entries[++this.at]);
       popListeners.forEach((l) => l());
     },
-  };
+  });
   const env: SessionEnv = {
     workers: { ingest: ingest.client, features: features.client, embedding: embedding.client, train: train.client },
     storage: {
@@ -258,7 +262,9 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
     featureModelId: async () => MODEL_ID,
   };
   const session = new Session(env);
-  return { session, env, storage, hold, calls, stored, history };
+  world.session = session;
+  world.env = env;
+  return world;
 }
 
 /** Resolves once `stage` runs (with some progress), so a test can cancel it there. */

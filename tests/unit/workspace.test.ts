@@ -295,6 +295,25 @@ describe('session: the workspace', () => {
     expect(world.history.entries[0]).toContain('collection=folder%3Aholiday');
   });
 
+  it('a URL shard that cannot be reached (offline) opens from the cache, with a sentence saying so', async () => {
+    world = fakeWorld(6);
+    world.session.init();
+    await world.session.runShard(URL_SOURCE);
+    const offline = fakeWorld(6, `?shard=${encodeURIComponent(URL_SOURCE.url)}`);
+    offline.offline = true;
+    offline.stored.model = world.stored.model; // the fake training worker keeps its model in memory, not in IndexedDB
+    offline.session.init();
+    await offline.session.restore();
+    await settle();
+    const s = offline.session;
+    expect(get(s.images)).toHaveLength(6);
+    expect(get(s.errorMessage)).toBeNull();
+    expect(get(s.resumeHint)).toMatch(/could not be reached, so this is the copy stored in this browser/);
+    expect(get(s.stages).load.status).toBe('done');
+    await expect.poll(() => get(s.pageStage)).toBe('ready');
+    await endWorld(offline);
+  });
+
   it('applying settings recomputes what they make stale, and nothing for backend or batch', async () => {
     world = fakeWorld(8);
     world.session.init();
