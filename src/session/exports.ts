@@ -5,7 +5,7 @@
 import { get } from 'svelte/store';
 import { exportCsv, exportZip, type ExportRow } from '../lib/workspace/export';
 import { openSimageDb } from '../lib/store/db';
-import type { ShardSource } from '../lib/ingest/source';
+import { sourceKey } from '../lib/ingest/source';
 import type { Session } from './session';
 
 export type ExportWhat = 'shown' | 'results';
@@ -42,22 +42,21 @@ function fileName(s: Session, what: ExportWhat, n: number, ext: string) {
   return `${shard}-${part}-${n}.${ext}`;
 }
 
-/** Where the original bytes of an image can still be read, if anywhere. */
-function originals(s: Session, source: ShardSource | null) {
+/** Where the original file of an image can still be read in this page, if anywhere: a folder shard opened by URL
+ *  (fetched beside its manifest), or the folder picked in this page. Archives are not reopened. */
+export function originalReader(s: Session): ((path: string) => Promise<Blob | null>) | null {
   const shard = get(s.shard);
+  const source = s.lastSource;
   if (shard?.source.kind === 'url' && !/\.(zip|tar|tgz|gz)([?#].*)?$/i.test(shard.source.url)) {
     const base = shard.source.url.replace(/manifest\.json([?#].*)?$/, '');
     return async (path: string) => {
       const r = await fetch(new URL(path, base.endsWith('/') ? base : `${base}/`));
-      return r.ok ? { bytes: new Uint8Array(await r.arrayBuffer()), type: r.headers.get('content-type') ?? '' } : null;
+      return r.ok ? r.blob() : null;
     };
   }
-  if (source?.kind === 'files') {
+  if (source?.kind === 'files' && shard && shard.shardId === sourceKey(source)) {
     const byPath = new Map(source.files.map((f) => [f.path, f.file]));
-    return async (path: string) => {
-      const file = byPath.get(path) ?? source.files.find((f) => f.path.endsWith(`/${path}`))?.file;
-      return file ? { bytes: new Uint8Array(await file.arrayBuffer()), type: file.type } : null;
-    };
+    return async (path: string) => byPath.get(path) ?? source.files.find((f) => f.path.endsWith(`/${path}`))?.file ?? null;
   }
   return null;
 }
@@ -69,7 +68,7 @@ export async function exportImages(s: Session, what: ExportWhat, format: ExportF
   if (format === 'csv') {
     return { file: new Blob([exportCsv(rows, classes)], { type: 'text/csv' }), name: fileName(s, what, rows.length, 'csv'), missing: 0 };
   }
-  const original = originals(s, s.lastSource);
+  const original = originalReader(s);
   const db = await openSimageDb();
   let thumbs = 0;
   try {
@@ -77,8 +76,8 @@ export async function exportImages(s: Session, what: ExportWhat, format: ExportF
       rows,
       classes,
       async (image) => {
-        const found = original ? await original(image.path).catch(() => null) : null;
-        if (found) return found;
+        const blob = original ? await original(image.path).catch(() => null) : null;
+        if (blob) return { bytes: new Uint8Array(await blob.arrayBuffer()), type: blob.type };
         const t = image.hash ? await db.get('thumbs', image.hash) : undefined;
         if (!t) return null;
         thumbs++;

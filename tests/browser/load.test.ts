@@ -20,8 +20,10 @@ const UNIQUE = 150;
 /** One round of what a person does while the app works: scroll the gallery, hover a cell, work the map. */
 async function interact(page: Page, s: Snapshot, round: number, seen: Set<string>) {
   const gallery = page.getByTestId('gallery');
-  if (await gallery.isVisible()) {
-    const box = (await gallery.boundingBox())!;
+  // (The grid gives way to the map when the embedding starts, so either may vanish between two steps.)
+  const galleryBox = (await gallery.isVisible()) ? await gallery.boundingBox({ timeout: 1000 }).catch(() => null) : null;
+  if (galleryBox) {
+    const box = galleryBox;
     await page.mouse.move(box.x + box.width / 2, box.y + Math.min(box.height / 2, 200));
     await page.mouse.wheel(0, round % 6 < 3 ? 2400 : -1800);
     seen.add('gallery scroll');
@@ -33,9 +35,9 @@ async function interact(page: Page, s: Snapshot, round: number, seen: Set<string
       );
   }
   const map = page.getByTestId('map-canvas');
-  if (await map.isVisible()) {
-    await map.scrollIntoViewIfNeeded();
-    const box = (await map.boundingBox())!;
+  const mapBox = (await map.isVisible()) ? await map.boundingBox({ timeout: 1000 }).catch(() => null) : null;
+  if (mapBox) {
+    const box = mapBox;
     const cx = box.x + box.width / 2;
     const cy = box.y + box.height / 2;
     await page.mouse.move(cx, cy);
