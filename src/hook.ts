@@ -48,6 +48,8 @@ export interface MapHook {
   imageIdAt(index: number): string | null;
   /** How many thumbnails the last frame drew (0 until zoomed in far enough). */
   thumbnailsDrawn(): number;
+  /** Which renderer draws the points: WebGL2 on a GPU, Canvas 2D where WebGL is software. */
+  renderer(): 'webgl2' | 'canvas2d' | null;
   /** Draws the points and counts the painted pixels of that frame. */
   paintedPixels(): number;
 }

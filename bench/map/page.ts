@@ -1,14 +1,14 @@
-// The map's frame-time benchmark, in the browser (bench.mjs part "map"): the app's WebGL2 point renderer
-// (src/views/map/gl-points.ts) against a Canvas 2D baseline that fills one ImageData per frame (how the map drew
-// before the workspace), at 10,000 and 100,000 points, panning and zooming for a fixed number of frames each.
+// The map's frame-time benchmark, in the browser (bench.mjs part "map"): the app's two point renderers, WebGL2
+// (src/views/map/gl-points.ts) and Canvas 2D (canvas-points.ts, one ImageData per frame), at 10,000 and 100,000
+// points, panning and zooming for a fixed number of frames each, and which one the app picks on this machine.
 // Reported per case: the median and 95th-percentile interval between frames (what a person sees), and the median
 // main-thread time the frame's drawing took. Points are Gaussian clusters, coloured from the app's palette.
-import { GlPoints } from '../../src/views/map/gl-points';
+import { createPointRenderer } from '../../src/views/map/gl-points';
 import { fitView, panBy, PALETTE, zoomAt, type View } from '../../src/lib/map/geometry';
 
 declare global {
   interface Window {
-    __mapBench(points: number[], frames: number): Promise<MapBenchRow[]>;
+    __mapBench(points: number[], frames: number): Promise<{ picked: string; rows: MapBenchRow[] }>;
   }
 }
 
@@ -35,39 +35,6 @@ function layoutOf(n: number): { layout: Float32Array; rgba: Uint8Array; style: U
     rgba.set([r, g, b, 255], 4 * i);
   }
   return { layout, rgba, style: new Uint8Array(n).fill(1) };
-}
-
-/** The former renderer: every point plotted into one ImageData per frame on the main thread. */
-class Canvas2dPoints {
-  private readonly ctx: CanvasRenderingContext2D;
-  constructor(
-    private readonly canvas: HTMLCanvasElement,
-    private readonly layout: Float32Array,
-    private readonly rgba: Uint8Array,
-  ) {
-    this.ctx = canvas.getContext('2d')!;
-  }
-  draw(v: View) {
-    const w = this.canvas.width,
-      h = this.canvas.height;
-    const frame = this.ctx.createImageData(w, h);
-    const pixels = new Uint32Array(frame.data.buffer);
-    pixels.fill(0xffffffff);
-    const colours = new Uint32Array(this.rgba.buffer);
-    for (let i = 0; i < this.layout.length / 2; i++) {
-      const x0 = Math.round((this.layout[2 * i] - v.cx) * v.scale + w / 2);
-      const y0 = Math.round((this.layout[2 * i + 1] - v.cy) * v.scale + h / 2);
-      for (let dy = 0; dy < 3; dy++) {
-        const y = y0 + dy;
-        if (y < 0 || y >= h) continue;
-        for (let dx = 0; dx < 3; dx++) {
-          const x = x0 + dx;
-          if (x >= 0 && x < w) pixels[y * w + x] = colours[i];
-        }
-      }
-    }
-    this.ctx.putImageData(frame, 0, 0);
-  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -102,25 +69,19 @@ window.__mapBench = async (sizes, frames) => {
   for (const n of sizes) {
     const { layout, rgba, style } = layoutOf(n);
     const start = fitView(layout, width, height);
-    for (const renderer of ['webgl2 (simage)', 'canvas 2d ImageData (before)']) {
+    for (const renderer of ['webgl2', 'canvas2d'] as const) {
       const canvas = document.createElement('canvas');
       canvas.width = width;
       canvas.height = height;
       document.body.replaceChildren(canvas);
-      let draw: (v: View) => void;
-      if (renderer.startsWith('webgl2')) {
-        const gl = new GlPoints(canvas);
-        gl.setPositions(layout);
-        gl.setColours(rgba, style);
-        draw = (v) => gl.draw(v, 4, 1);
-      } else {
-        const c2d = new Canvas2dPoints(canvas, layout, rgba);
-        draw = (v) => c2d.draw(v);
-      }
+      const points = createPointRenderer(canvas, renderer);
+      points.setPositions(layout);
+      points.setColours(rgba, style);
+      const draw = (v: View) => points.draw(v, 4, 1);
       await run(draw, start, 'pan', 10); // warm-up
       for (const gesture of ['pan', 'zoom'] as const)
         rows.push({ renderer, points: n, gesture, ...(await run(draw, start, gesture, frames)) });
     }
   }
-  return rows;
+  return { picked: createPointRenderer(document.createElement('canvas')).kind, rows };
 };

@@ -20,6 +20,7 @@ import {
   zoomAt,
 } from '../../src/lib/map/geometry';
 import { exportCsv, exportZip, zipNamer } from '../../src/lib/workspace/export';
+import { colourPoints, coverLabels } from '../../src/lib/map/colours';
 import { DEFAULT_SETTINGS, recomputeFor } from '../../src/lib/settings';
 import { idleStages, pageStageOf } from '../../src/session/state';
 import { readView, writeView } from '../../src/session/url';
@@ -327,5 +328,28 @@ describe('session: the workspace', () => {
     await s.applySettings({ ...get(s.settings), perplexity: 12 });
     expect(world.calls).toEqual(['train reuse=false', 'embedLabels', 'train reuse=true']);
     expect(get(s.stages).train.status).toBe('done');
+  });
+});
+
+describe('map colours', () => {
+  it('covers the map greedily: the most frequent label, then the one most frequent among the images left', () => {
+    const vocabulary = ['people', 'man', 'flag', 'food'].map((name) => ({ name }));
+    const labels = [['people', 'man'], ['people', 'man'], ['people'], ['flag'], ['flag'], ['food']];
+    expect(coverLabels(labels, vocabulary, 10).map((v) => v.name)).toEqual(['people', 'flag', 'food']);
+    expect(coverLabels(labels, vocabulary, 2).map((v) => v.name)).toEqual(['people', 'flag']);
+    const { style, legend, rgba } = colourPoints(
+      { labels, splits: ['train', 'train', 'train', 'validation', 'validation', 'train'] },
+      'labels',
+      coverLabels(labels, vocabulary, 10).map((v) => ({ ...v, display: v.name.toUpperCase() })),
+      Uint8Array.from([1, 1, 0, 0, 0, 0]),
+      null,
+    );
+    expect(legend.map((e) => [e.label, e.count])).toEqual([
+      ['PEOPLE', 3],
+      ['FLAG', 2],
+      ['FOOD', 1],
+    ]);
+    expect(Array.from(style)).toEqual([2, 2, 0, 0, 0, 0]); // the filter's matches highlighted, the rest dimmed
+    expect(rgba[3]).toBe(255);
   });
 });

@@ -26,30 +26,32 @@ const SPLITS: Record<string, [number, number, number]> = { train: [37, 99, 235],
 const css = ([r, g, b]: readonly number[]) => `rgb(${r} ${g} ${b})`;
 
 /** The labels to colour by: greedily, the label carried by the most points not yet coloured, up to `max`, so the
- *  colours split the map (the most frequent labels alone often all sit on the same images). */
-export function coverLabels<T extends { name: string }>(
-  pointLabels: readonly (readonly string[])[],
-  vocabulary: readonly T[],
-  max: number,
-): T[] {
-  const byName = new Map(vocabulary.map((v) => [v.name, v]));
+ *  colours split the map (the most frequent labels alone often all sit on the same images). Labels as integer ids
+ *  and counts in a typed array: at 10,000 points of 8 labels each, 12 rounds take a few milliseconds. */
+export function coverLabels<T extends { name: string }>(pointLabels: readonly (readonly string[])[], vocabulary: readonly T[], max: number): T[] {
+  const idOf = new Map(vocabulary.map((v, i) => [v.name, i]));
+  const offsets = new Int32Array(pointLabels.length + 1);
+  pointLabels.forEach((list, p) => (offsets[p + 1] = offsets[p] + list.length));
+  const ids = new Int32Array(offsets[pointLabels.length]);
+  pointLabels.forEach((list, p) => list.forEach((l, j) => (ids[offsets[p] + j] = idOf.get(l) ?? -1)));
   const covered = new Uint8Array(pointLabels.length);
+  const counts = new Int32Array(vocabulary.length);
   const chosen: T[] = [];
   while (chosen.length < max) {
-    const counts = new Map<string, number>();
-    pointLabels.forEach((list, p) => {
-      if (covered[p]) return;
-      for (const l of list) counts.set(l, (counts.get(l) ?? 0) + 1);
-    });
-    let best: string | null = null;
-    let bestCount = 0;
-    for (const [l, c] of counts) if (c > bestCount || (c === bestCount && best !== null && l < best)) [best, bestCount] = [l, c];
-    const entry = best === null ? undefined : byName.get(best);
-    if (!entry) break;
-    chosen.push(entry);
-    pointLabels.forEach((list, p) => {
-      if (list.includes(best!)) covered[p] = 1;
-    });
+    counts.fill(0);
+    for (let p = 0; p < pointLabels.length; p++) {
+      if (covered[p]) continue;
+      for (let j = offsets[p]; j < offsets[p + 1]; j++) if (ids[j] >= 0) counts[ids[j]]++;
+    }
+    // Ties go to the earlier label of the vocabulary (the more frequent one overall).
+    let best = -1;
+    for (let v = 0; v < counts.length; v++) if (counts[v] > (best < 0 ? 0 : counts[best])) best = v;
+    if (best < 0) break;
+    chosen.push(vocabulary[best]);
+    for (let p = 0; p < pointLabels.length; p++) {
+      if (covered[p]) continue;
+      for (let j = offsets[p]; j < offsets[p + 1]; j++) if (ids[j] === best) covered[p] = 1;
+    }
   }
   return chosen;
 }
