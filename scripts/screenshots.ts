@@ -1,8 +1,9 @@
 // Remakes the README's screenshots (docs/img/) and the issue's set of views at 1280 x 800, from the built app
-// (`npm run build` first) on a 120-image subset of the demo shard: the first visit, features running, a query with
-// its results, the map zoomed in to thumbnails, a lasso selection, the settings panel.
+// (`npm run build` first) on a 300-image subset of the demo shard: the first visit, features running, a query with
+// its results, the map zoomed in to thumbnails, a lasso selection, the settings panel, and the grid with a label
+// filter at 1920 x 1080.
 // Run: npx tsx scripts/screenshots.ts [out-dir] (default docs/img; the views the README does not show go to
-// out-dir/more/).
+// out-dir/more/, which git ignores).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { serve } from './serve.mjs';
@@ -13,7 +14,7 @@ const out = process.argv[2] ?? join(ROOT, 'docs/img');
 const more = join(out, 'more');
 mkdirSync(more, { recursive: true });
 
-const server = await serve({ root: join(ROOT, 'dist'), shard: makeDemoSubset(60).dir });
+const server = await serve({ root: join(ROOT, 'dist'), shard: makeDemoSubset(150).dir });
 const { context } = await launch();
 const page = context.pages()[0] ?? (await context.newPage());
 await page.setViewportSize({ width: 1280, height: 800 });
@@ -32,16 +33,18 @@ try {
   const at = await page.evaluate((i) => window.__simageMap!.screenOf(i!), id);
   await page.mouse.click(at!.x, at!.y);
   await page.locator('[data-testid=results] [data-image-id]').first().waitFor();
+  await page.mouse.move(5, 790); // off the map, so no hover card covers it
   await page.waitForTimeout(800);
   await page.screenshot({ path: join(out, 'query.png') });
 
   // Zoom in about the query until thumbnails replace the points.
   const map = page.getByTestId('map-canvas');
-  for (let i = 0; i < 12 && (await page.evaluate(() => window.__simageMap!.thumbnailsDrawn())) < 4; i++) {
+  for (let i = 0; i < 14 && (i < 3 || (await page.evaluate(() => window.__simageMap!.thumbnailsDrawn())) < 4); i++) {
     await page.mouse.move(at!.x, at!.y);
     await page.mouse.wheel(0, -400);
     await page.waitForTimeout(400);
   }
+  await page.mouse.move(5, 790);
   await page.waitForTimeout(1200);
   await page.screenshot({ path: join(out, 'thumbnails.png') });
 
@@ -61,6 +64,16 @@ try {
   await page.getByTestId('settings-button').click();
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(more, 'settings.png') });
+  await page.keyboard.press('Escape');
+
+  // The same workspace on a large screen, in the grid with a label filter.
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await page.keyboard.press('Escape');
+  await page.getByTestId('label-filter').fill('people');
+  await page.getByTestId('label-filter').press('Enter');
+  await page.getByTestId('view-grid').click();
+  await page.waitForTimeout(1200);
+  await page.screenshot({ path: join(more, 'grid-1920x1080.png') });
   console.log(`screenshots in ${out} and ${more}`);
 } finally {
   await context.close();

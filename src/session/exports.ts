@@ -1,11 +1,12 @@
-// Export of what the person is looking at: the images the grid shows (the label filter's matches, narrowed by the
+// Export of what the person is looking at (loaded on first use: zip.js and Papa Parse stay out of the page's
+// first bundle): the images the grid shows (the label filter's matches, narrowed by the
 // map selection) or the current query's results, as CSV or as a zip of the images with that CSV. The zip holds the
 // original files where the page can still read them (a folder shard opened by URL, or the folder or archive
 // picked in this page), else the stored thumbnails, and its README says which.
 import { get } from 'svelte/store';
 import { exportCsv, exportZip, type ExportRow } from '../lib/workspace/export';
 import { openSimageDb } from '../lib/store/db';
-import { sourceKey } from '../lib/ingest/source';
+import { originalReader } from './originals';
 import type { Session } from './session';
 
 export type ExportWhat = 'shown' | 'results';
@@ -40,25 +41,6 @@ function fileName(s: Session, what: ExportWhat, n: number, ext: string) {
           ? 'matches'
           : 'all';
   return `${shard}-${part}-${n}.${ext}`;
-}
-
-/** Where the original file of an image can still be read in this page, if anywhere: a folder shard opened by URL
- *  (fetched beside its manifest), or the folder picked in this page. Archives are not reopened. */
-export function originalReader(s: Session): ((path: string) => Promise<Blob | null>) | null {
-  const shard = get(s.shard);
-  const source = s.lastSource;
-  if (shard?.source.kind === 'url' && !/\.(zip|tar|tgz|gz)([?#].*)?$/i.test(shard.source.url)) {
-    const base = shard.source.url.replace(/manifest\.json([?#].*)?$/, '');
-    return async (path: string) => {
-      const r = await fetch(new URL(path, base.endsWith('/') ? base : `${base}/`));
-      return r.ok ? r.blob() : null;
-    };
-  }
-  if (source?.kind === 'files' && shard && shard.shardId === sourceKey(source)) {
-    const byPath = new Map(source.files.map((f) => [f.path, f.file]));
-    return async (path: string) => byPath.get(path) ?? source.files.find((f) => f.path.endsWith(`/${path}`))?.file ?? null;
-  }
-  return null;
 }
 
 /** Builds the export file; resolves with it and its name, and how many images the zip lacks. */

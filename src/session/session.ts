@@ -16,7 +16,7 @@ import { applySettings, rerunEmbedding, retrain, runShard } from './run';
 import type { Settings } from '../lib/settings';
 import { embedImages, followSelection, searchFile, searchImage } from './search';
 import { UrlSync, type HistoryLike } from './url';
-import { exportImages, type ExportFormat, type ExportWhat } from './exports';
+import type { ExportFormat, ExportWhat } from './exports';
 import { exportModel, importModel, restoreModel } from './models';
 import { Resume } from './resume';
 import { StoreAdmin } from './storage';
@@ -64,7 +64,8 @@ export class Session extends SessionState {
     this.lastSource = source;
     return runShard(this, source);
   };
-  exportImages = (what: ExportWhat, format: ExportFormat, signal?: AbortSignal) => exportImages(this, what, format, signal);
+  exportImages = async (what: ExportWhat, format: ExportFormat, signal?: AbortSignal) =>
+    (await import('./exports')).exportImages(this, what, format, signal);
   rerunEmbedding = () => rerunEmbedding(this);
   retrain = () => retrain(this);
   applySettings = (next: Settings) => applySettings(this, next);

@@ -28,7 +28,11 @@ const css = ([r, g, b]: readonly number[]) => `rgb(${r} ${g} ${b})`;
 /** The labels to colour by: greedily, the label carried by the most points not yet coloured, up to `max`, so the
  *  colours split the map (the most frequent labels alone often all sit on the same images). Labels as integer ids
  *  and counts in a typed array: at 10,000 points of 8 labels each, 12 rounds take a few milliseconds. */
-export function coverLabels<T extends { name: string }>(pointLabels: readonly (readonly string[])[], vocabulary: readonly T[], max: number): T[] {
+export function coverLabels<T extends { name: string }>(
+  pointLabels: readonly (readonly string[])[],
+  vocabulary: readonly T[],
+  max: number,
+): T[] {
   const idOf = new Map(vocabulary.map((v, i) => [v.name, i]));
   const offsets = new Int32Array(pointLabels.length + 1);
   pointLabels.forEach((list, p) => (offsets[p + 1] = offsets[p] + list.length));

@@ -1,9 +1,10 @@
-// Thumbnails on the map once it is zoomed in far enough: for the points in view only (at most `MAX_IN_VIEW`), read
+// Thumbnails on the map once it is zoomed in far enough: for the points in view only (at most `THUMBS_IN_VIEW`), read
 // from the thumbnail store through the gallery's batched reader (session/thumbs.ts), decoded once and kept in a
 // bounded cache. A read that the view has moved away from is dropped before it reaches IndexedDB.
 import { thumbUrl } from '../../session/thumbs';
 
-export const MAX_IN_VIEW = 600;
+/** Points in view at most for thumbnails to replace them (more would cover one another). */
+export const THUMBS_IN_VIEW = 150;
 const CACHE = 1200;
 
 export class ThumbLayer {
