@@ -1,7 +1,7 @@
 // Where the original file of an image can still be read in this page: the inspector shows the query from it, and
 // the zip export packs it.
 import { get } from 'svelte/store';
-import { sourceKey } from '../lib/ingest/source';
+import { sourceKey } from '../lib/ingest/source-key';
 import type { Session } from './session';
 
 /** Where the original file of an image can still be read in this page, if anywhere: a folder shard opened by URL

@@ -3,7 +3,8 @@
 // cache with its embedding and stored model, and says what to pick again when a local shard's features were not
 // finished.
 import { get } from 'svelte/store';
-import { sourceKey, type ShardSource } from '../lib/ingest/source';
+import { sourceKey } from '../lib/ingest/source-key';
+import type { ShardSource } from '../lib/ingest/source';
 import { parseFaults } from '../lib/faults';
 import { DEFAULT_SETTINGS, validateSettings } from '../lib/settings';
 import type { Session } from './session';

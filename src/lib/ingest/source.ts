@@ -39,16 +39,8 @@ export interface OpenedShard {
   bytesRead(): number;
 }
 
-/** A stable identity for a source, used as the shard's key in the cache. */
-export function sourceKey(source: ShardSource): string {
-  if (source.kind === 'url') return `url:${source.url}`;
-  if (source.kind === 'archive') {
-    const f = source.blob as Blob & { lastModified?: number };
-    return `archive:${source.name}:${source.blob.size}:${f.lastModified ?? 0}`;
-  }
-  const bytes = source.files.reduce((a, f) => a + f.file.size, 0);
-  return `folder:${source.name}:${source.files.length}:${bytes}`;
-}
+// (In its own module, so the page's first bundle can name shards without the archive readers.)
+export { sourceKey } from './source-key';
 
 export function sourceName(source: ShardSource): string {
   if (source.kind !== 'url') return source.name;
