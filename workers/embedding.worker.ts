@@ -65,7 +65,7 @@ async function embedLabels(req: EmbedLabelsRequest, job: Job<Embedding['event']>
 
 /** The result, its arrays moved to the page rather than copied (each buffer once: arrays may share one). */
 function moved(job: Job<Embedding['event']>, r: EmbeddingResult): EmbeddingResult {
-  job.transfer(...new Set([r.layout.buffer, r.trainIndex.buffer, r.similar.buffer, r.svd.buffer] as ArrayBuffer[]));
+  job.transfer(...new Set([r.layout.buffer, r.trainIndex.buffer, r.similar.buffer, r.svd.buffer, r.basis.buffer] as ArrayBuffer[]));
   return r;
 }
 
@@ -80,6 +80,8 @@ function pick(r: EmbeddingResult): EmbeddingResult {
     similarSetScore: r.similarSetScore,
     svd: r.svd,
     components: r.components,
+    vocabulary: r.vocabulary,
+    basis: r.basis,
     kl: r.kl,
     uniqueRows: r.uniqueRows,
     timingsMs: r.timingsMs,

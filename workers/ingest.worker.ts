@@ -18,7 +18,8 @@ import { openShard, sourceKey } from '../src/lib/ingest/source';
 import { contentHash } from '../src/lib/hash';
 import { measureProgress, throttle } from '../src/lib/progress';
 import { serve, type Job } from '../src/lib/rpc';
-import { getThumb, openForJob, putShard, putThumbs, type ThumbRecord } from '../src/lib/store/db';
+import { getThumb, openForJob, putLabelFiles, putShard, putThumbs, type ThumbRecord } from '../src/lib/store/db';
+import type { LabelFile } from '../src/lib/ingest/review';
 import { DecodeError, makeThumbnail } from './pixels';
 
 async function load(req: LoadRequest, job: Job<IngestMethods['load']['event']>): Promise<IngestMethods['load']['result']> {
@@ -31,6 +32,7 @@ async function load(req: LoadRequest, job: Job<IngestMethods['load']['event']>):
   const firstPath = new Map<string, string>();
   const skipped: Skipped[] = [];
   const labelRows: LabelRow[] = [];
+  const labelFiles: LabelFile[] = [];
   let splits: Map<string, Split> | null = null;
   const classes = new Map<string, string>();
   let pendingThumbs: ThumbRecord[] = [];
@@ -100,7 +102,9 @@ async function load(req: LoadRequest, job: Job<IngestMethods['load']['event']>):
       }
       case 'labels-csv':
       case 'labels-txt': {
-        const parsed = (kind.kind === 'labels-csv' ? parseLabelsCsv : parseLabelsTxt)(text(await entry.read()), path);
+        const raw = text(await entry.read());
+        labelFiles.push({ path, kind: kind.kind, text: raw });
+        const parsed = (kind.kind === 'labels-csv' ? parseLabelsCsv : parseLabelsTxt)(raw, path);
         for (const r of parsed.rows) labelRows.push(r);
         skipped.push(...parsed.skipped);
         break;
@@ -132,6 +136,7 @@ async function load(req: LoadRequest, job: Job<IngestMethods['load']['event']>):
   const used = new Set(images.flatMap((im) => im.labels.map((l) => l.labelName)));
   const shardId = sourceKey(req.source);
   const labelsHash = await contentHash(new TextEncoder().encode(JSON.stringify(images.map((im) => [im.imageId, im.split, im.labels]))));
+  await putLabelFiles(db, { shardId, files: labelFiles });
   await putShard(
     db,
     {

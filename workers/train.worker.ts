@@ -6,10 +6,31 @@ import { FLATTEN_DIM, MIXED7_DIM } from '../src/lib/features/model';
 import { embeddingKey } from '../src/lib/embedding/run';
 import { assembleTask } from '../src/lib/retrieval/data';
 import { evaluateRetrieval } from '../src/lib/retrieval/evaluate';
-import { maxSetsReferences, rank, trainHead, type FeatureLayer, type Retriever, type TrainOutcome } from '../src/lib/retrieval/heads';
+import {
+  maxSetsReferences,
+  predictVectors,
+  rank,
+  setReferences,
+  trainHead,
+  type FeatureLayer,
+  type Retriever,
+  type TrainOutcome,
+} from '../src/lib/retrieval/heads';
+import { evaluateLabels, remapSpace } from '../src/lib/retrieval/label-eval';
+import { LabelIndex, type Found } from '../src/lib/retrieval/label-index';
+import { composeQuery, VOTE_KS, type Suggestion } from '../src/lib/retrieval/tagging';
 import { incompatibility, unpackModelFile, ModelFileError } from '../src/lib/retrieval/modelfile';
 import type { ImportRequest, QueryRequest, RestoreRequest, TrainMethods, TrainRequest } from '../src/lib/retrieval/protocol';
-import { exportFile, importedRecord, retrieverFrom, summaryOf, trainedRecord, type StoredModel } from '../src/lib/retrieval/stored-model';
+import {
+  exportFile,
+  importedRecord,
+  labelSpaceOf,
+  retrieverFrom,
+  summaryOf,
+  trainedRecord,
+  DEFAULT_TAGGER,
+  type StoredModel,
+} from '../src/lib/retrieval/stored-model';
 import { ShardError, CancelledError } from '../src/lib/errors';
 import { measureProgress } from '../src/lib/progress';
 import { serve, type Job } from '../src/lib/rpc';
@@ -35,6 +56,9 @@ interface Current {
   shardId: string;
   retriever: Retriever;
   record: StoredModel;
+  /** The collection in label space (built on first use: it reads every image's features once). */
+  index: Promise<LabelIndex> | null;
+  review: Promise<{ suggestions: Suggestion[]; images: number }> | null;
 }
 let current: Current | null = null;
 
@@ -43,7 +67,7 @@ function setCurrent(record: StoredModel, retriever: Retriever) {
     current.retriever.model.dispose();
     current.retriever.refs?.dispose();
   }
-  current = { shardId: record.shardId, retriever, record };
+  current = { shardId: record.shardId, retriever, record, index: null, review: null };
 }
 
 const dimOf = (layer: FeatureLayer) => (layer === 'flatten' ? FLATTEN_DIM : MIXED7_DIM);
@@ -90,7 +114,7 @@ async function train(req: TrainRequest, job: Job<TrainMethods['train']['event']>
     images.map((im) => im.hash),
     req.train.layer,
   );
-  const task = assembleTask(images, emb, features, dim, req.train.target);
+  const task = assembleTask(images, emb, features, dim, req.train.target, { head: req.train.head, seed: req.train.seed });
   const r = task.refIds.length;
   const limit = maxSetsReferences(dim);
   if (req.train.head === 'sets' && r > limit) {
@@ -101,7 +125,7 @@ async function train(req: TrainRequest, job: Job<TrainMethods['train']['event']>
   if (r < 2) throw new ShardError('Training needs at least 2 training images with features and labels.');
   if (task.queryIds.length === 0) {
     throw new ShardError(
-      'Training needs labelled validation images (to choose the best epoch and to evaluate); this shard has none with features.',
+      'Training needs labelled validation images (to evaluate the model on images it never saw); this shard has none with features.',
     );
   }
   const settings = { ...req.train, k: Math.min(req.train.k, r) };
@@ -142,7 +166,13 @@ async function train(req: TrainRequest, job: Job<TrainMethods['train']['event']>
   if (outcome.cancelled && !outcome.best) throw new CancelledError();
   const trainMs = Date.now() - started;
   const t1 = Date.now();
-  const evaluation = await evaluateRetrieval(task.data, outcome.retriever, settings.k, settings.seed);
+  // The finished model ranks every reference, the hold-out included (its images are placed by their own labels).
+  setReferences(outcome.retriever, task.refTargets, task.data.targetDim);
+  const { evaluation, perQuery } = await evaluateRetrieval(task.evaluation, outcome.retriever, settings.k, settings.seed);
+  const space = remapSpace(task.vocabulary, emb);
+  const labels = await evaluateLabels(task, outcome.retriever, space, perQuery);
+  evaluation.tagging = labels.tagging;
+  evaluation.label_query = labels.labelQuery;
   const record = await trainedRecord({
     shard,
     trainKey,
@@ -156,6 +186,9 @@ async function train(req: TrainRequest, job: Job<TrainMethods['train']['event']>
     outcome,
     evaluation,
     timingsMs: { train: trainMs, evaluate: Date.now() - t1 },
+    labelSpace: space,
+    tagger: labels.tagger,
+    quality: labels.quality,
   });
   await putModel(db, record);
   setCurrent(record, outcome.retriever);
@@ -171,25 +204,193 @@ async function restore(req: RestoreRequest, job: Job<never>): Promise<TrainMetho
   return summaryOf(stored, false, backends.backend);
 }
 
+/** The features (of the model's layer) of images, read in batches; `fn` gets each batch's images and features. */
+async function inBatches<T extends { hash: string }>(
+  db: Db,
+  record: StoredModel,
+  images: T[],
+  fn: (batch: T[], x: Float32Array) => Promise<void>,
+  batch = 512,
+) {
+  const layer = record.manifest.layer;
+  const dim = record.manifest.featureDim;
+  for (let start = 0; start < images.length; start += batch) {
+    const part = images.slice(start, start + batch);
+    const features = await readFeatures(db, record.manifest.featureModelId, part.map((im) => im.hash), layer);
+    const have = part.filter((im) => features.has(im.hash));
+    const x = new Float32Array(have.length * dim);
+    have.forEach((im, i) => x.set(features.get(im.hash)!, i * dim));
+    if (have.length) await fn(have, x);
+  }
+}
+
+/** The current model's collection index: references by their labels, every other image by its prediction. */
+function indexOf(model: Current, job: Job<unknown>): Promise<LabelIndex> {
+  model.index ??= (async () => {
+    const db = await openForJob(job);
+    const images = await listShardImages(db, model.shardId);
+    const m = model.record.manifest;
+    const refVectors = m.head === 'embedding' && model.record.references ? new Float32Array(model.record.references) : null;
+    const index = new LabelIndex(
+      m.references,
+      m.vocabulary,
+      images,
+      m.head === 'sets' ? 'sets' : m.target,
+      refVectors,
+      m.targetDim,
+      labelSpaceOf(model.record),
+      model.record.tagger ?? DEFAULT_TAGGER,
+    );
+    if (m.head === 'embedding') {
+      const ids: string[] = [];
+      const parts: Float32Array[] = [];
+      await inBatches(db, model.record, index.unindexed(), async (batch, x) => {
+        ids.push(...batch.map((im) => im.imageId));
+        parts.push(await predictVectors(model.retriever, x, batch.length));
+      });
+      const vectors = new Float32Array(ids.length * m.targetDim);
+      parts.reduce((o, p) => (vectors.set(p, o), o + p.length), 0);
+      index.setPredicted(ids, vectors);
+    }
+    return index;
+  })();
+  model.index.catch(() => {
+    if (current?.index && current === model) model.index = null; // a failed build is tried again next time
+  });
+  return model.index;
+}
+
+function currentFor(shardId: string): Current {
+  const model = current;
+  if (!model || model.shardId !== shardId) throw new ShardError('No trained model for this shard yet: train one or import a model file.');
+  return model;
+}
+
+/** Label names to vocabulary columns; a name no reference carries is refused with a sentence. */
+function columnsOf(index: LabelIndex, names: string[] | undefined): number[] {
+  return (names ?? []).map((name) => {
+    const col = index.colOf.get(name);
+    if (col === undefined) throw new ShardError(`No training image carries the label "${name}", so the model cannot place it; choose a label from the list.`);
+    return col;
+  });
+}
+
 async function query(req: QueryRequest, job: Job<never>): Promise<TrainMethods['query']['result']> {
   const t0 = performance.now();
-  const model = current;
-  if (!model || model.shardId !== req.shardId)
-    throw new ShardError('No trained model for this shard yet: train one or import a model file.');
-  const layer = model.record.manifest.layer;
+  const model = currentFor(req.shardId);
+  const index = await indexOf(model, job);
+  const m = model.record.manifest;
+  const plus = columnsOf(index, req.plus);
+  const minus = columnsOf(index, req.minus);
+  const withWords = plus.length + minus.length > 0;
+  if ((withWords || req.query.kind === 'labels') && !(index.space && m.head === 'embedding' && m.target === 'svd'))
+    throw new ShardError("Searching by label words needs a model trained with the 'embedding' head on the 'svd' target; change the head in Settings and train again.");
+  const includeHeldOut = req.includeHeldOut ?? false;
+  if (req.query.kind === 'labels') {
+    if (!withWords) throw new ShardError('Name at least one label to search for.');
+    const q = composeQuery(index.space!, null, plus, minus);
+    return { results: index.search(q, req.k, includeHeldOut), tags: [], ms: performance.now() - t0 };
+  }
   let x: Float32Array;
-  if (req.query.kind === 'features') x = layer === 'flatten' ? req.query.flatten : req.query.mixed7;
+  let imageId: string | null = null;
+  if (req.query.kind === 'features') x = m.layer === 'flatten' ? req.query.flatten : req.query.mixed7;
   else {
+    imageId = req.query.imageId;
     const db = await openForJob(job);
-    const image = await db.get('images', [req.shardId, req.query.imageId]);
-    const f = image ? await getFeature(db, model.record.manifest.featureModelId, image.hash) : undefined;
+    const image = await db.get('images', [req.shardId, imageId]);
+    const f = image ? await getFeature(db, m.featureModelId, image.hash) : undefined;
     if (!f) throw new ShardError('This image has no features yet; wait for the feature stage to finish.');
-    x = new Float32Array(layer === 'flatten' ? f.flatten : f.mixed7);
+    x = new Float32Array(m.layer === 'flatten' ? f.flatten : f.mixed7);
   }
   const scores: Float32Array[] = [];
-  const [top] = await rank(model.retriever, x, 1, req.k, 1, scores);
-  const results = Array.from(top, (j, i) => ({ imageId: model.record.manifest.references[j], score: scores[0][i] }));
-  return { results, ms: performance.now() - t0 };
+  const [top] = await rank(model.retriever, x, 1, Math.max(req.k, Math.max(...VOTE_KS)) + 1, 1, scores);
+  const vector = m.head === 'embedding' ? await predictVectors(model.retriever, x, 1) : null;
+  const tags = index.tags(top, scores[0], vector, imageId);
+  let results: Found[];
+  if (withWords) results = index.search(composeQuery(index.space!, vector, plus, minus), req.k, includeHeldOut, imageId ?? undefined);
+  else {
+    const refs = Array.from(top, (j, i) => ({ imageId: m.references[j], score: scores[0][i] }));
+    results = index.withPredicted(refs, vector, req.k, includeHeldOut, imageId ?? undefined);
+  }
+  return { results, tags, ms: performance.now() - t0 };
+}
+
+/** Dense predicted scores of images (features in batches), each reference left out of its own vote. */
+async function scoreAll(
+  model: Current,
+  index: LabelIndex,
+  images: { imageId: string; hash: string }[],
+  job: Job<TrainMethods['review']['event']>,
+  what: string,
+  fn: (imageId: string, scores: Float64Array) => void,
+) {
+  const db = await openForJob(job);
+  const started = Date.now();
+  let done = 0;
+  const k = Math.max(...VOTE_KS) + 1;
+  await inBatches(db, model.record, images, async (batch, x) => {
+    job.throwIfCancelled();
+    const scores: Float32Array[] = [];
+    const lists = await rank(model.retriever, x, batch.length, k, 256, scores);
+    const vectors = model.record.manifest.head === 'embedding' ? await predictVectors(model.retriever, x, batch.length) : null;
+    const w = vectors ? vectors.length / batch.length : 0;
+    batch.forEach((im, i) => fn(im.imageId, index.denseTags(lists[i], scores[i], vectors ? vectors.subarray(i * w, (i + 1) * w) : null, im.imageId)));
+    done += batch.length;
+    job.emit({ type: 'progress', progress: measureProgress(what, done, images.length, started, Date.now()) });
+    await new Promise((res) => setTimeout(res, 0)); // let a cancel in
+  });
+}
+
+async function review(req: { shardId: string }, job: Job<TrainMethods['review']['event']>): Promise<TrainMethods['review']['result']> {
+  const model = currentFor(req.shardId);
+  model.review ??= (async () => {
+    const index = await indexOf(model, job);
+    const db = await openForJob(job);
+    const labelled = (await listShardImages(db, req.shardId)).filter((im) => im.labels.some((l) => l.confidence > 0));
+    const scored: { imageId: string; scores: Float64Array }[] = [];
+    const sparse = (imageId: string, scores: Float64Array) => {
+      // Keep only what a suggestion can come from: the image's own labels and strong predictions.
+      const keep = new Float64Array(scores.length);
+      const im = index.byId.get(imageId)!;
+      for (const l of im.labels) {
+        const col = index.colOf.get(l.labelName);
+        if (col !== undefined) keep[col] = scores[col];
+      }
+      for (let c = 0; c < scores.length; c++) if (scores[c] >= 0.5) keep[c] = scores[c];
+      scored.push({ imageId, scores: keep });
+    };
+    await scoreAll(model, index, labelled, job, 'review', sparse);
+    return { suggestions: index.suggestions(scored), images: scored.length };
+  })();
+  try {
+    return await model.review;
+  } catch (err) {
+    model.review = null;
+    throw err;
+  }
+}
+
+async function predictedLabels(
+  req: { shardId: string; max?: number; min?: number },
+  job: Job<TrainMethods['predictedLabels']['event']>,
+): Promise<TrainMethods['predictedLabels']['result']> {
+  const model = currentFor(req.shardId);
+  const index = await indexOf(model, job);
+  const db = await openForJob(job);
+  const images = await listShardImages(db, req.shardId);
+  const max = req.max ?? 10;
+  const min = req.min ?? 0.1;
+  const rows: [string, string, number][] = [];
+  let count = 0;
+  await scoreAll(model, index, images, job, 'predicted labels', (imageId, scores) => {
+    count++;
+    const order = Array.from(scores.keys())
+      .filter((c) => scores[c] >= min)
+      .sort((a, b) => scores[b] - scores[a] || a - b)
+      .slice(0, max);
+    for (const c of order) rows.push([imageId, index.vocabulary[c], Math.round(scores[c] * 1e4) / 1e4]);
+  });
+  return { rows, images: count };
 }
 
 async function exportModel(req: { shardId: string }, job: Job<never>): Promise<TrainMethods['export']['result']> {
@@ -221,8 +422,10 @@ async function importModel(req: ImportRequest, job: Job<never>): Promise<TrainMe
 }
 
 serve<TrainMethods>(
-  { train, restore, query, export: exportModel, import: importModel },
+  { train, restore, query, export: exportModel, import: importModel, review, predictedLabels },
   {
+    review: 'Reviewing the labels failed',
+    predictedLabels: 'Predicting labels failed',
     train: 'Training failed',
     restore: 'The stored model could not be loaded',
     query: 'The search failed',

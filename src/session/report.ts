@@ -38,6 +38,11 @@ export interface PipelineReport {
     best_epoch: number;
     reused: boolean;
     backend: string | null;
+    /** What the epoch and the tagger were chosen on: a seeded hold-out of the training images, or the validation
+     *  split (when the shard has a test split, which is then what `evaluation` reports on). */
+    selection: 'holdout' | 'validation' | null;
+    /** Queries in that selection set. */
+    selection_size: number;
   };
   evaluation?: Partial<RetrievalEvaluation> & { similar_set_score: number };
   /** Backends given up in the middle of a stage (WebGPU device lost, out of memory) and where the work went on. */
@@ -110,6 +115,8 @@ export function buildReport({ loaded, extracted, embedded, trained, backend, lay
       best_epoch: bestEpoch(trained.history),
       reused: !trained.trained,
       backend: trained.backend,
+      selection: trained.selection?.kind ?? null,
+      selection_size: trained.selection?.size ?? 0,
     },
     evaluation: { ...(trained.evaluation ?? {}), similar_set_score: embedded.similarSetScore },
   };

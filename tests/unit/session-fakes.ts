@@ -154,6 +154,8 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
         similarSetScore: 0.5,
         svd: new Float32Array(0),
         components: 2,
+        vocabulary: ['/m/a', '/m/b'],
+        basis: Float32Array.from([1, 0, 0, 1]),
         kl: 0.9,
         uniqueRows: 1,
         timingsMs: { svd: 1, layout: 2, sets: 3 },
@@ -192,18 +194,38 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
           trained: !reused,
           fallbacks: [],
           faultsMet: [],
+          selection: { kind: 'holdout', size: 2 },
+          tagger: { method: 'vote', k: 10 },
+          labelQueries: true,
+          quality: [],
         };
         stored.model = result;
         return result;
       },
       restore: async () => stored.model && { ...stored.model, trained: false },
-      query: async ({ query, k }) => ({
-        results: ids
-          .filter((id) => query.kind !== 'image' || id !== query.imageId)
-          .slice(0, k)
-          .map((imageId, i) => ({ imageId, score: 1 - i / 10 })),
-        ms: 1,
+      query: async ({ query, k, plus, minus }) => {
+        calls.push(`query ${query.kind}${plus?.length ? ` +${plus.join('+')}` : ''}${minus?.length ? ` -${minus.join('-')}` : ''}`);
+        return {
+          results: ids
+            .filter((id) => query.kind !== 'image' || id !== query.imageId)
+            .slice(0, k)
+            .map((imageId, i) => ({ imageId, score: 1 - i / 10, by: i % 2 ? ('prediction' as const) : ('labels' as const) })),
+          tags: query.kind === 'labels' ? [] : [{ labelName: '/m/a', score: 0.9, given: true }],
+          ms: 1,
+        };
+      },
+      review: async () => ({
+        suggestions: ids.slice(0, 4).map((imageId, i) => ({
+          imageId,
+          labelName: i % 2 ? '/m/b' : '/m/a',
+          kind: i % 2 ? ('add' as const) : ('remove' as const),
+          given: i % 2 ? 0 : 1,
+          predicted: i % 2 ? 0.9 : 0.1,
+          disagreement: 0.9 - i / 10,
+        })),
+        images: ids.length,
       }),
+      predictedLabels: async () => ({ rows: ids.map((id) => [id, '/m/a', 0.9] as [string, string, number]), images: ids.length }),
       export: async () => ({ file: new Blob(['zip']), name: 'fake.simage-model.zip' }),
       import: async () => {
         throw new (await import('../../src/lib/retrieval/modelfile')).ModelFileError('The model file is damaged.');

@@ -41,7 +41,7 @@ export const DEFAULT_EMBEDDING: EmbeddingSettings = {
 
 /** A stable key of the settings that change the result (the cache key beside the shard id). */
 export function embeddingKey(s: EmbeddingSettings): string {
-  const parts = [`v2`, s.layout, `k${s.k}`, `c${s.components}`, `seed${s.seed}`];
+  const parts = [`v3`, s.layout, `k${s.k}`, `c${s.components}`, `seed${s.seed}`];
   if (s.layout === 'tsne') parts.push(`p${s.perplexity}`, `it${s.iterations}`);
   if (s.layout === 'umap') parts.push(`nn${s.umapNeighbours}`);
   return parts.join('/');
@@ -76,6 +76,10 @@ export interface EmbeddingResult {
   /** n x components: each image's row in the SVD space (the 'embedding' head's target). */
   svd: Float32Array;
   components: number;
+  /** The label space's columns (LabelName, in label-matrix order) and each one's row of V (vocabulary x
+   *  components): an image's SVD row is its label vector times V, and V^T maps a row back to labels. */
+  vocabulary: string[];
+  basis: Float32Array;
   kl: number | null;
   uniqueRows: number;
   timingsMs: { svd: number; layout: number; sets: number };
@@ -118,7 +122,7 @@ export function* runEmbedding(
 ): Generator<EmbeddingEvent, EmbeddingResult> {
   const n = input.imageIds.length;
   if (n < 3) throw new Error('The label embedding needs at least 3 labelled images.');
-  const { matrix } = buildLabelMatrix(input);
+  const { matrix, vocabulary } = buildLabelMatrix(input);
   const { unique, groupOf } = dedupeRows(matrix);
   const u = unique.rows;
 
@@ -205,6 +209,8 @@ export function* runEmbedding(
     similarSetScore,
     svd: expand(svd.embedding, groupOf, dim),
     components: dim,
+    vocabulary,
+    basis: Float32Array.from(svd.v),
     kl,
     uniqueRows: u,
     timingsMs: { svd: svdMs, layout: layoutMs, sets: setsMs },

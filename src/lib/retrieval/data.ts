@@ -1,8 +1,17 @@
 // Turns a shard's cached records into the retrieval task and training data. Pure.
-// References are the training images of the label embedding that have features (the 2017 net's R outputs);
-// validation queries are the labelled validation images that have features.
+// References are the training images of the label embedding that have features (the 2017 net's R outputs).
+// Honest model selection: the epoch (and the tagger, tagging.ts) is chosen on queries that the reported figures
+// never use. When the shard has labelled `test` images, selection uses the `validation` split and the report the
+// `test` split. Otherwise a seeded hold-out of the training images is kept out of training and chosen on, and the
+// report uses the `validation` split. The hold-out images stay references of the finished 'embedding' model (they
+// are indexed by their own labels, which the net never needed); the 'sets' head has one output per trained image,
+// so its references are the trained images alone.
 import { buildLabelMatrix } from '../embedding/run';
+import type { CsrMatrix } from '../embedding/sparse';
+import { seededRandom } from '../random';
 import { embeddingTargets, type TargetSpace, type TrainData } from './heads';
+import type { RetrievalTask } from './metrics';
+import type { HeadKind } from './train-settings';
 
 export interface TaskImage {
   imageId: string;
@@ -21,13 +30,60 @@ export interface TaskEmbedding {
   layout: Float32Array;
 }
 
+export type SelectionKind = 'holdout' | 'validation';
+
+/** What the reported evaluation runs on: the final references and the queries no choice was made on. */
+export interface EvaluationData {
+  dim: number;
+  refX: Float32Array;
+  queryX: Float32Array;
+  task: RetrievalTask;
+}
+
 export interface AssembledTask {
+  /** Training data; its `valX`/`task` are the selection queries against the trained references. */
   data: TrainData;
+  /** The finished model's references (trained images, then the hold-out for the 'embedding' head). */
   refIds: string[];
+  /** The reported queries (labelled `validation` images, or `test` when the shard has them). */
   queryIds: string[];
+  querySplit: 'validation' | 'test';
   vocabulary: string[];
-  /** Raw label-embedding vectors of the references (what references.bin holds, before target scaling). */
+  /** Raw label-embedding vectors of the final references (what references.bin holds, before target scaling). */
   refVectors: Float32Array;
+  /** The final references' targets (unit SVD rows or scaled layout), as the finished 'embedding' model ranks them. */
+  refTargets: Float32Array;
+  evaluation: EvaluationData;
+  selection: { kind: SelectionKind; size: number; ids: string[] };
+  /** One label matrix over every image above: trained references, hold-out, reported queries, selection queries. */
+  labels: CsrMatrix;
+  /** Row in `labels` of each final reference. */
+  refRows: Int32Array;
+}
+
+export interface AssembleOptions {
+  head?: HeadKind;
+  seed?: number;
+  /** Hold-out size; default: holdoutSize(references). */
+  holdout?: number;
+}
+
+/** The hold-out for selection: a tenth of the references, at least 25 (but at most a third), at most 2,000; none
+ *  below 6 references. */
+export function holdoutSize(references: number): number {
+  if (references < 6) return 0;
+  return Math.min(2000, Math.max(Math.round(references / 10), Math.min(25, Math.floor(references / 3))));
+}
+
+/** A seeded choice of `h` of `n` positions (sorted). */
+export function choosePositions(n: number, h: number, seed: number): Set<number> {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  const random = seededRandom(seed * 7919 + 13);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return new Set(Array.from(order.subarray(0, h)));
 }
 
 export function assembleTask(
@@ -36,55 +92,99 @@ export function assembleTask(
   features: Map<string, Float32Array>,
   dim: number,
   target: TargetSpace,
+  options: AssembleOptions = {},
 ): AssembledTask {
+  const head = options.head ?? 'embedding';
+  const seed = options.seed ?? 1;
   const byId = new Map(images.map((im) => [im.imageId, im]));
-  const refRowsInEmb: number[] = [];
-  const refPosOfRow = new Map<number, number>();
+  const labelled = (split: string) =>
+    images.filter((im) => im.split === split && im.labels.some((l) => l.confidence > 0) && features.has(im.hash));
+  // Candidate references: embedding training rows with features.
+  const candidates: number[] = [];
   for (const row of emb.trainIndex) {
     const im = byId.get(emb.imageIds[row]);
-    if (!im || !features.has(im.hash)) continue;
-    refPosOfRow.set(row, refRowsInEmb.length);
-    refRowsInEmb.push(row);
+    if (im && features.has(im.hash)) candidates.push(row);
   }
-  const r = refRowsInEmb.length;
-  const trainX = new Float32Array(r * dim);
-  refRowsInEmb.forEach((row, j) => trainX.set(features.get(byId.get(emb.imageIds[row])!.hash)!, j * dim));
-  // Similar sets, as reference positions (-1 where a similar image has no features).
+  const tests = labelled('test');
+  const validation = labelled('validation');
+  const useTest = tests.length > 0 && validation.length > 0;
+  const h = useTest ? 0 : Math.min(options.holdout ?? holdoutSize(candidates.length), Math.max(candidates.length - 2, 0));
+  const held = choosePositions(candidates.length, h, seed);
+  const fitRows = candidates.filter((_, i) => !held.has(i));
+  const holdRows = candidates.filter((_, i) => held.has(i));
+  const f = fitRows.length;
+  const finalRows = head === 'sets' ? fitRows : [...fitRows, ...holdRows];
+
+  const featuresOf = (ims: TaskImage[]) => {
+    const x = new Float32Array(ims.length * dim);
+    ims.forEach((im, i) => x.set(features.get(im.hash)!, i * dim));
+    return x;
+  };
+  const imageOfRow = (row: number) => byId.get(emb.imageIds[row])!;
+  const fitImages = fitRows.map(imageOfRow);
+  const holdImages = holdRows.map(imageOfRow);
+  const queries = useTest ? tests : validation;
+  const selectionQueries = useTest ? validation : h > 0 ? holdImages : validation;
+  const selectionKind: SelectionKind = useTest || h === 0 ? 'validation' : 'holdout';
+
+  // Similar sets, as positions among the trained references (-1 where a similar image is not one of them).
+  const fitPosOfRow = new Map(fitRows.map((row, j) => [row, j]));
   const setOfRow = new Map<number, number>();
   emb.trainIndex.forEach((row, j) => setOfRow.set(row, j));
-  const sets = new Int32Array(r * emb.k).fill(-1);
-  refRowsInEmb.forEach((row, j) => {
+  const sets = new Int32Array(f * emb.k).fill(-1);
+  fitRows.forEach((row, j) => {
     const s = setOfRow.get(row)!;
-    for (let t = 0; t < emb.k; t++) sets[j * emb.k + t] = refPosOfRow.get(emb.similar[s * emb.k + t]) ?? -1;
+    for (let t = 0; t < emb.k; t++) sets[j * emb.k + t] = fitPosOfRow.get(emb.similar[s * emb.k + t]) ?? -1;
   });
   const vdim = target === 'svd' ? emb.components : 2;
   const source = target === 'svd' ? emb.svd : emb.layout;
-  const refVectors = new Float32Array(r * vdim);
-  refRowsInEmb.forEach((row, j) => refVectors.set(source.subarray(row * vdim, (row + 1) * vdim), j * vdim));
-  const queries = images.filter((im) => im.split === 'validation' && im.labels.some((l) => l.confidence > 0) && features.has(im.hash));
-  const valX = new Float32Array(queries.length * dim);
-  queries.forEach((im, q) => valX.set(features.get(im.hash)!, q * dim));
-  // One label matrix over references then queries.
-  const refImages = refRowsInEmb.map((row) => byId.get(emb.imageIds[row])!);
-  const both = [...refImages, ...queries];
+  const vectorsOf = (rows: number[]) => {
+    const v = new Float32Array(rows.length * vdim);
+    rows.forEach((row, j) => v.set(source.subarray(row * vdim, (row + 1) * vdim), j * vdim));
+    return v;
+  };
+  const finalVectors = vectorsOf(finalRows);
+  const finalTargets = embeddingTargets(finalVectors, vdim, target);
+  // 'layout' targets are scaled over the reference set; the trained part uses the same scaling as the whole.
+  const fitTargets = finalTargets.slice(0, f * vdim);
+
+  // One label matrix: trained references, hold-out, reported queries, then selection queries if they differ.
+  const rowsImages = [...fitImages, ...holdImages, ...queries, ...(selectionKind === 'validation' && useTest ? validation : [])];
   const { matrix: labels, vocabulary } = buildLabelMatrix({
-    imageIds: both.map((im) => im.imageId),
-    labels: both.map((im) => im.labels),
+    imageIds: rowsImages.map((im) => im.imageId),
+    labels: rowsImages.map((im) => im.labels),
     train: [],
   });
+  const range = (start: number, n: number) => Int32Array.from({ length: n }, (_, i) => start + i);
+  const holdStart = f;
+  const queryStart = f + holdImages.length;
+  const selStart = queryStart + queries.length;
+  const selectionQueryRows =
+    selectionKind === 'holdout' ? range(holdStart, holdImages.length) : useTest ? range(selStart, validation.length) : range(queryStart, queries.length);
+  const refRows = range(0, finalRows.length);
+
   const data: TrainData = {
     dim,
-    trainX,
+    trainX: featuresOf(fitImages),
     sets,
     setK: emb.k,
-    targets: embeddingTargets(refVectors, vdim, target),
+    targets: fitTargets,
     targetDim: vdim,
-    valX,
-    task: {
-      labels,
-      refRows: Int32Array.from({ length: r }, (_, i) => i),
-      queryRows: Int32Array.from({ length: queries.length }, (_, i) => r + i),
-    },
+    valX: featuresOf(selectionQueries),
+    task: { labels, refRows: range(0, f), queryRows: selectionQueryRows },
   };
-  return { data, refIds: refImages.map((im) => im.imageId), queryIds: queries.map((im) => im.imageId), vocabulary, refVectors };
+  const finalImages = finalRows.map(imageOfRow);
+  return {
+    data,
+    refIds: finalImages.map((im) => im.imageId),
+    queryIds: queries.map((im) => im.imageId),
+    querySplit: useTest ? 'test' : 'validation',
+    vocabulary,
+    refVectors: finalVectors,
+    refTargets: finalTargets,
+    evaluation: { dim, refX: featuresOf(finalImages), queryX: featuresOf(queries), task: { labels, refRows, queryRows: range(queryStart, queries.length) } },
+    selection: { kind: selectionKind, size: selectionQueries.length, ids: selectionQueries.map((im) => im.imageId) },
+    labels,
+    refRows,
+  };
 }

@@ -164,8 +164,46 @@ export async function rank(
   return out;
 }
 
+/** The 'embedding' head's label-space vectors for n queries (row-major, n x targetDim), unit length for the 'svd'
+ *  target (what its cosine ranking compares). */
+export async function predictVectors(retriever: Retriever, x: Float32Array, n: number, batch = 256): Promise<Float32Array> {
+  if (retriever.head !== 'embedding') throw new Error("Only the 'embedding' head predicts label-space vectors.");
+  const dim = x.length / Math.max(n, 1);
+  const parts: Float32Array[] = [];
+  for (let start = 0; start < n; start += batch) {
+    const m = Math.min(batch, n - start);
+    const pred = tf.tidy(() => {
+      const p = retriever.model.predict(tf.tensor2d(x.subarray(start * dim, (start + m) * dim), [m, dim])) as tf.Tensor2D;
+      return retriever.target === 'svd' ? p.div(p.norm('euclidean', 1, true).add(1e-8)) : p;
+    });
+    parts.push((await pred.data()) as Float32Array);
+    pred.dispose();
+  }
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Makes `targets` (R x dim) the references an 'embedding' head ranks (the finished model's full set). */
+export function setReferences(retriever: Retriever, targets: Float32Array, dim: number): void {
+  if (retriever.head !== 'embedding') return;
+  retriever.refs?.dispose();
+  retriever.refs = tf.tensor2d(targets, [targets.length / dim, dim]);
+}
+
 /** The feature_knn baseline: references ranked by cosine similarity of raw features (no training). */
-export async function featureKnn(refX: Float32Array, queryX: Float32Array, dim: number, k: number, batch = 256): Promise<Int32Array[]> {
+export async function featureKnn(
+  refX: Float32Array,
+  queryX: Float32Array,
+  dim: number,
+  k: number,
+  batch = 256,
+  scoresOut?: Float32Array[],
+): Promise<Int32Array[]> {
   const refs = tf.tensor2d(normalizeRows(refX, dim), [refX.length / dim, dim]);
   try {
     const q = normalizeRows(queryX, dim);
@@ -177,7 +215,12 @@ export async function featureKnn(refX: Float32Array, queryX: Float32Array, dim: 
       const data = (await scores.data()) as Float32Array;
       const r = refs.shape[0];
       scores.dispose();
-      for (let i = 0; i < m; i++) out.push(topK(data.subarray(i * r, (i + 1) * r), k));
+      for (let i = 0; i < m; i++) {
+        const row = data.subarray(i * r, (i + 1) * r);
+        const top = topK(row, k);
+        out.push(top);
+        scoresOut?.push(Float32Array.from(top, (j) => row[j]));
+      }
     }
     return out;
   } finally {

@@ -95,7 +95,7 @@ export function randomRankings(task: RetrievalTask, k: number, random: Random): 
 }
 
 /** Evaluates one ranking per query (reference positions, best first; only the first k are used). */
-export function evaluateRankings(task: RetrievalTask, lists: ArrayLike<number>[], k: number): Metrics {
+export function evaluateRankings(task: RetrievalTask, lists: ArrayLike<number>[], k: number, perQueryPrecision?: Float64Array): Metrics {
   const { labels, refRows, queryRows } = task;
   if (queryRows.length === 0) return { score: 0, precisionAtK: 0, map: 0 };
   const dense = new Float64Array(labels.cols);
@@ -125,7 +125,9 @@ export function evaluateRankings(task: RetrievalTask, lists: ArrayLike<number>[]
         ap += hits / (i + 1);
       }
     });
-    precision += list.length ? hits / list.length : 0;
+    const p = list.length ? hits / list.length : 0;
+    if (perQueryPrecision) perQueryPrecision[q] = p;
+    precision += p;
     map += relevantTotal ? ap / Math.min(k, relevantTotal) : 0;
   }
   const n = queryRows.length;

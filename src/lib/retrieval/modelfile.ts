@@ -2,7 +2,9 @@
 //   manifest.json   what the model is for (ModelManifest below), with a SHA-256 of every other file;
 //   model.json      the net in TensorFlow.js layers format (topology and weight specs);
 //   weights.bin     its weights, float32, in weight-spec order;
-//   references.bin  for the 'embedding' head: the references' label-embedding vectors (R x targetDim, float32 LE).
+//   references.bin  for the 'embedding' head: the references' label-embedding vectors (R x targetDim, float32 LE);
+//   label-space.bin optional: each vocabulary label's row of the SVD's V (vocabulary x components, float32 LE), for
+//                   label queries and decoded tags.
 // Pure (no DOM): the app and Node read and write it alike. Validation is strict, so a damaged, foreign or hostile
 // file is refused with a sentence and changes nothing.
 import { BlobReader, BlobWriter, TextReader, Uint8ArrayReader, Uint8ArrayWriter, ZipReader, ZipWriter, configure } from '@zip.js/zip.js';
@@ -37,6 +39,12 @@ export interface ModelManifest {
   training: { epochs: number; bestEpoch: number; validationScore: number; settings: Record<string, unknown> };
   files: Record<string, string>;
   createdAt: string;
+  /** Present when label-space.bin is: its width. */
+  labelSpace?: { components: number };
+  /** How the model tags images (tagging.ts), chosen on the selection queries. */
+  tagger?: { method: 'vote' | 'decode' | 'mix'; k: number };
+  /** What the epoch was chosen on. */
+  selection?: { kind: 'holdout' | 'validation'; size: number };
 }
 
 export interface ModelFileParts {
@@ -50,6 +58,7 @@ export interface ModelFileParts {
   };
   weights: Uint8Array;
   references: Uint8Array | null;
+  labelSpace?: Uint8Array | null;
 }
 
 export class ModelFileError extends UserError {
@@ -69,12 +78,14 @@ export async function packModelFile(parts: Omit<ModelFileParts, 'manifest'> & { 
     'weights.bin': await contentHash(parts.weights),
   };
   if (parts.references) files['references.bin'] = await contentHash(parts.references);
+  if (parts.labelSpace) files['label-space.bin'] = await contentHash(parts.labelSpace);
   const manifest: ModelManifest = { ...parts.manifest, files };
   const writer = new ZipWriter(new BlobWriter('application/zip'));
   await writer.add('manifest.json', new TextReader(JSON.stringify(manifest, null, 1)));
   await writer.add('model.json', new Uint8ArrayReader(modelJsonBytes));
   await writer.add('weights.bin', new Uint8ArrayReader(parts.weights), { level: 0 });
   if (parts.references) await writer.add('references.bin', new Uint8ArrayReader(parts.references), { level: 0 });
+  if (parts.labelSpace) await writer.add('label-space.bin', new Uint8ArrayReader(parts.labelSpace), { level: 0 });
   return writer.close();
 }
 
@@ -162,6 +173,13 @@ export async function unpackModelFile(file: Blob): Promise<ModelFileParts> {
   await check('model.json', modelJsonBytes);
   await check('weights.bin', weights);
   if (references) await check('references.bin', references);
+  const labelSpace = isString(manifest.files['label-space.bin'], 64) ? await entryBytes(byName, 'label-space.bin', true) : null;
+  if (labelSpace) {
+    await check('label-space.bin', labelSpace);
+    const c = manifest.labelSpace?.components;
+    if (!isCount(c, 4096) || labelSpace.length !== 4 * manifest.vocabulary.length * (c as number))
+      throw new ModelFileError('This is not a usable simage model file: label-space.bin does not hold one row per label.');
+  }
   let modelJson: ModelFileParts['modelJson'];
   try {
     modelJson = JSON.parse(new TextDecoder().decode(modelJsonBytes));
@@ -192,7 +210,7 @@ export async function unpackModelFile(file: Blob): Promise<ModelFileParts> {
   if (references && references.length !== 4 * manifest.references.length * manifest.targetDim) {
     throw new ModelFileError('This is not a usable simage model file: references.bin does not hold one vector per reference.');
   }
-  return { manifest, modelJson, weights, references };
+  return { manifest, modelJson, weights, references, labelSpace };
 }
 
 /** Why a (valid) model cannot serve the current shard and features, or null when it can. */

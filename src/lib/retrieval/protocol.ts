@@ -5,6 +5,37 @@ import type { BackendChoice, BackendName } from '../features/backend';
 import type { EmbeddingSettings } from '../embedding/run';
 import type { EpochReport, TrainSettings } from './train-settings';
 import type { BackendFallback, WorkerFault } from '../faults';
+import type { Suggestion, TagMetrics, Tagger } from './tagging';
+import type { Found, PredictedTag } from './label-index';
+
+/** Tagging measured on the reported queries treated as unlabelled (report key evaluation.tagging). */
+export interface TaggingEvaluation extends TagMetrics {
+  queries: number;
+  /** The tagger chosen on the selection queries. */
+  method: Tagger['method'];
+  k: number;
+  /** Confidence-weighted vote of the k nearest training images by raw-feature cosine. */
+  baseline: TagMetrics;
+}
+
+/** Frequent labels as queries over the reported queries, indexed by prediction only (evaluation.label_query). */
+export interface LabelQueryEvaluation {
+  queries: number;
+  k: number;
+  precision_at_k: number;
+  /** Raw-feature cosine to the mean feature of the training images carrying the label. */
+  baseline_precision_at_k: number;
+}
+
+/** One row of the per-label quality table: queries carrying the label, their mean precision@k. */
+export interface QualityRow {
+  labelName: string;
+  queries: number;
+  trained: number;
+  feature_knn: number;
+  /** Its worst queries by the trained ranking, worst first. */
+  worst: { imageId: string; precision: number }[];
+}
 
 /** The rankings the evaluation compares: the net, raw-feature cosine kNN, random lists and the oracle. */
 export type RankingMethod = 'trained' | 'feature_knn' | 'random' | 'oracle';
@@ -18,6 +49,8 @@ export interface RetrievalEvaluation {
   score: Record<RankingMethod, number>;
   precision_at_k: Record<RankingMethod, number>;
   map: Record<RankingMethod, number>;
+  tagging?: TaggingEvaluation;
+  label_query?: LabelQueryEvaluation | null;
 }
 
 export interface TrainRequest {
@@ -40,12 +73,20 @@ export interface RestoreRequest {
   threads: number;
 }
 
-export type QueryInput = { kind: 'image'; imageId: string } | { kind: 'features'; flatten: Float32Array; mixed7: Float32Array };
+export type QueryInput =
+  | { kind: 'image'; imageId: string }
+  | { kind: 'features'; flatten: Float32Array; mixed7: Float32Array }
+  | { kind: 'labels' };
 
 export interface QueryRequest {
   shardId: string;
   query: QueryInput;
   k: number;
+  /** Label words added to or taken from the query (LabelName): "like this one, plus snow, minus dog". */
+  plus?: string[];
+  minus?: string[];
+  /** Also rank validation and test images (by their predicted vectors). Unlabelled images always take part. */
+  includeHeldOut?: boolean;
 }
 
 export interface ImportRequest {
@@ -81,6 +122,12 @@ export interface ModelSummary {
   timingsMs: { train: number; evaluate: number };
   /** Trained now (false: a stored model was reused). */
   trained: boolean;
+  /** What the epoch was chosen on (null for an imported model that does not say). */
+  selection: { kind: 'holdout' | 'validation'; size: number } | null;
+  tagger: Tagger;
+  /** Queries by label words work (the 'embedding' head on the 'svd' target, with its label space). */
+  labelQueries: boolean;
+  quality: QualityRow[];
 }
 
 export interface TrainResult extends ModelSummary {
@@ -91,9 +138,24 @@ export interface TrainResult extends ModelSummary {
 }
 
 export interface QueryResult {
-  /** Ranked references, best first, with the head's score (sigmoid output, cosine, or minus squared distance). */
-  results: { imageId: string; score: number }[];
+  /** Ranked images, best first, with the head's score (sigmoid output, cosine, or minus squared distance) and how
+   *  each was placed: by its own labels (a reference) or by the net's prediction (unlabelled or held out). */
+  results: Found[];
+  /** The query image's predicted labels (none for a query by label words alone). */
+  tags: PredictedTag[];
   ms: number;
+}
+
+export interface ReviewResult {
+  suggestions: Suggestion[];
+  /** Labelled images looked at. */
+  images: number;
+}
+
+export interface PredictedLabelsResult {
+  /** ImageID, LabelName, Confidence: every image's predicted labels (score at least `min`, at most `max` each). */
+  rows: [string, string, number][];
+  images: number;
 }
 
 export interface ExportResult {
@@ -108,4 +170,8 @@ export type TrainMethods = {
   query: Method<QueryRequest, never, QueryResult>;
   export: Method<{ shardId: string }, never, ExportResult>;
   import: Method<ImportRequest, never, ModelSummary>;
+  /** The labels the model disagrees with, over every labelled image, strongest first. */
+  review: Method<{ shardId: string }, ProgressEvent, ReviewResult>;
+  /** Every image's predicted labels (for predicted-labels.csv). */
+  predictedLabels: Method<{ shardId: string; max?: number; min?: number }, ProgressEvent, PredictedLabelsResult>;
 };

@@ -6,7 +6,8 @@ import type { EmbeddingSettings } from '../embedding/run';
 import type { AssembledTask } from './data';
 import type { Retriever, TrainOutcome } from './heads';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, ModelFileError, packModelFile, type ModelFileParts, type ModelManifest } from './modelfile';
-import type { ModelSummary, RetrievalEvaluation } from './protocol';
+import type { ModelSummary, QualityRow, RetrievalEvaluation } from './protocol';
+import type { LabelSpace, Tagger } from './tagging';
 import type { EpochReport, TrainSettings } from './train-settings';
 import type { BackendName } from '../features/backend';
 
@@ -24,7 +25,13 @@ export interface StoredModel {
   timingsMs: { train: number; evaluate: number };
   imported: boolean;
   savedAt: number;
+  /** Each vocabulary label's row of V (manifest.vocabulary order), for label queries and decoded tags. */
+  labelSpace?: { basis: ArrayBuffer; components: number } | null;
+  tagger?: Tagger;
+  quality?: QualityRow[];
 }
+
+export const DEFAULT_TAGGER: Tagger = { method: 'vote', k: 10 };
 
 /** What a finished training adds to the task: the shard it read, the net's artifacts, the evaluation. */
 export interface TrainedModelParts {
@@ -40,6 +47,9 @@ export interface TrainedModelParts {
   outcome: TrainOutcome;
   evaluation: RetrievalEvaluation;
   timingsMs: { train: number; evaluate: number };
+  labelSpace: LabelSpace | null;
+  tagger: Tagger;
+  quality: QualityRow[];
 }
 
 /** The net's topology and weights, as tf.io saves them (in memory). */
@@ -102,14 +112,20 @@ export async function trainedRecord(p: TrainedModelParts): Promise<StoredModel> 
         settings: { ...settings, backend: p.backend },
       },
       createdAt: new Date().toISOString(),
+      ...(p.labelSpace ? { labelSpace: { components: p.labelSpace.components } } : {}),
+      tagger: p.tagger,
+      selection: { kind: task.selection.kind, size: task.selection.size },
     },
     ...(await saveArtifacts(outcome.retriever.model)),
-    references: settings.head === 'embedding' ? task.data.targets.slice().buffer : null,
+    references: settings.head === 'embedding' ? task.refTargets.slice().buffer : null,
     history: outcome.history,
     evaluation: p.evaluation,
     timingsMs: p.timingsMs,
     imported: false,
     savedAt: Date.now(),
+    labelSpace: p.labelSpace ? { basis: p.labelSpace.basis.slice().buffer, components: p.labelSpace.components } : null,
+    tagger: p.tagger,
+    quality: p.quality,
   };
 }
 
@@ -128,7 +144,19 @@ export function importedRecord(shardId: string, parts: ModelFileParts): StoredMo
     timingsMs: { train: 0, evaluate: 0 },
     imported: true,
     savedAt: Date.now(),
+    labelSpace:
+      parts.labelSpace && parts.manifest.labelSpace
+        ? { basis: parts.labelSpace.slice().buffer, components: parts.manifest.labelSpace.components }
+        : null,
+    tagger: parts.manifest.tagger ?? DEFAULT_TAGGER,
+    quality: [],
   };
+}
+
+/** The label space of a stored record, or null when it has none. */
+export function labelSpaceOf(record: StoredModel): LabelSpace | null {
+  const ls = record.labelSpace;
+  return ls ? { vocabulary: record.manifest.vocabulary, basis: new Float32Array(ls.basis), components: ls.components } : null;
 }
 
 /** A stored record back into a net that ranks references (on the current tf backend). */
@@ -161,6 +189,7 @@ export async function exportFile(record: StoredModel): Promise<{ file: Blob; nam
     modelJson: record.modelJson,
     weights: new Uint8Array(record.weights),
     references: record.references ? new Uint8Array(record.references) : null,
+    labelSpace: record.labelSpace ? new Uint8Array(record.labelSpace.basis) : null,
   });
   const safe = record.manifest.shard.name.replace(/[^\w.-]+/g, '_').slice(0, 60) || 'shard';
   return { file, name: `${safe}.${record.manifest.head}.simage-model.zip` };
@@ -181,5 +210,9 @@ export function summaryOf(record: StoredModel, trained: boolean, backend: Backen
     evaluation: record.evaluation,
     timingsMs: record.timingsMs,
     trained,
+    selection: m.selection ?? null,
+    tagger: record.tagger ?? DEFAULT_TAGGER,
+    labelQueries: m.head === 'embedding' && m.target === 'svd' && !!record.labelSpace,
+    quality: record.quality ?? [],
   };
 }

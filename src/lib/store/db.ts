@@ -6,10 +6,11 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { ShardImage, ShardSummary } from '../ingest/assemble';
 import type { EmbeddingResult } from '../embedding/run';
 import type { StoredModel } from '../retrieval/stored-model';
+import type { LabelFile } from '../ingest/review';
 import { UserError } from '../errors';
 
 export const DB_NAME = 'simage';
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 export interface ShardRecord {
   shardId: string;
@@ -63,6 +64,21 @@ interface SimageDb extends DBSchema {
   features: { key: [string, string]; value: FeatureRecord };
   embeddings: { key: [string, string]; value: EmbeddingRecord };
   models: { key: string; value: StoredModel };
+  labelFiles: { key: string; value: LabelFilesRecord };
+  reviews: { key: string; value: ReviewRecord };
+}
+
+/** The shard's label files as read (so a review can export them with only its changes made). */
+export interface LabelFilesRecord {
+  shardId: string;
+  files: LabelFile[];
+}
+
+/** A label review's decisions: key `${ImageID}\u0000${LabelName}\u0000${kind}` -> accepted or rejected. */
+export interface ReviewRecord {
+  shardId: string;
+  decisions: [string, 'accept' | 'reject'][];
+  updatedAt: number;
 }
 
 export type Db = IDBPDatabase<SimageDb>;
@@ -86,6 +102,10 @@ export function openSimageDb(name = DB_NAME): Promise<Db> {
       if (oldVersion < 2) db.createObjectStore('embeddings', { keyPath: ['shardId', 'key'] });
       // One model per shard: the last one trained or imported for it.
       if (oldVersion < 3) db.createObjectStore('models', { keyPath: 'shardId' });
+      if (oldVersion < 4) {
+        db.createObjectStore('labelFiles', { keyPath: 'shardId' });
+        db.createObjectStore('reviews', { keyPath: 'shardId' });
+      }
     },
   });
 }
@@ -211,6 +231,22 @@ export function getModel(db: Db, shardId: string) {
   return db.get('models', shardId);
 }
 
+export async function putLabelFiles(db: Db, record: LabelFilesRecord): Promise<void> {
+  await guardedWrite(() => db.put('labelFiles', record));
+}
+
+export function getLabelFiles(db: Db, shardId: string) {
+  return db.get('labelFiles', shardId);
+}
+
+export async function putReview(db: Db, record: ReviewRecord): Promise<void> {
+  await guardedWrite(() => db.put('reviews', record));
+}
+
+export function getReview(db: Db, shardId: string) {
+  return db.get('reviews', shardId);
+}
+
 export async function countRecords(db: Db) {
   return {
     shards: await db.count('shards'),
@@ -223,8 +259,10 @@ export async function countRecords(db: Db) {
 }
 
 export async function clearAll(db: Db): Promise<void> {
-  const tx = db.transaction(['shards', 'images', 'thumbs', 'features', 'embeddings', 'models'], 'readwrite');
+  const tx = db.transaction(['shards', 'images', 'thumbs', 'features', 'embeddings', 'models', 'labelFiles', 'reviews'], 'readwrite');
   await Promise.all([
+    tx.objectStore('labelFiles').clear(),
+    tx.objectStore('reviews').clear(),
     tx.objectStore('embeddings').clear(),
     tx.objectStore('models').clear(),
     tx.objectStore('shards').clear(),

@@ -1,0 +1,154 @@
+// After training: the tagger chosen on the selection queries, then tagging, label queries and the per-label
+// quality table measured on the reported queries (which chose nothing). Runs the net through heads.ts (any
+// TensorFlow.js backend) and scores with tagging.ts. No DOM.
+import type { CsrMatrix } from '../embedding/sparse';
+import type { AssembledTask } from './data';
+import { featureKnn, predictVectors, rank, type Retriever } from './heads';
+import { voteWeights } from './label-index';
+import type { LabelQueryEvaluation, QualityRow, TaggingEvaluation } from './protocol';
+import {
+  VOTE_KS,
+  chooseTagger,
+  cosineTop,
+  evaluateTagger,
+  labelQuality,
+  meanRow,
+  precisionAt,
+  projectLabels,
+  type LabelSpace,
+  type TagInput,
+  type Tagger,
+} from './tagging';
+
+/** The rows of a CSR matrix, in the given order, as a new matrix. */
+export function subRows(m: CsrMatrix, rows: ArrayLike<number>): CsrMatrix {
+  const rowPtr = new Int32Array(rows.length + 1);
+  for (let i = 0; i < rows.length; i++) rowPtr[i + 1] = rowPtr[i] + (m.rowPtr[rows[i] + 1] - m.rowPtr[rows[i]]);
+  const colIdx = new Int32Array(rowPtr[rows.length]);
+  const values = new Float32Array(rowPtr[rows.length]);
+  for (let i = 0; i < rows.length; i++) {
+    const a = m.rowPtr[rows[i]];
+    const b = m.rowPtr[rows[i] + 1];
+    colIdx.set(m.colIdx.subarray(a, b), rowPtr[i]);
+    values.set(m.values.subarray(a, b), rowPtr[i]);
+  }
+  return { rows: rows.length, cols: m.cols, rowPtr, colIdx, values };
+}
+
+/** The embedding's label space re-ordered to another vocabulary (labels it does not know get zero rows). */
+export function remapSpace(vocabulary: string[], from: { vocabulary: string[]; basis: Float32Array; components: number }): LabelSpace {
+  const c = from.components;
+  const at = new Map(from.vocabulary.map((l, i) => [l, i]));
+  const basis = new Float32Array(vocabulary.length * c);
+  vocabulary.forEach((l, i) => {
+    const j = at.get(l);
+    if (j !== undefined) basis.set(from.basis.subarray(j * c, (j + 1) * c), i * c);
+  });
+  return { vocabulary, basis, components: c };
+}
+
+const truthOf = (m: CsrMatrix, row: number) => {
+  const cols = new Set<number>();
+  for (let p = m.rowPtr[row]; p < m.rowPtr[row + 1]; p++) if (m.values[p] > 0) cols.add(m.colIdx[p]);
+  return { cols, count: cols.size };
+};
+
+const MAX_K = Math.max(...VOTE_KS);
+
+/** Tag inputs for n queries (features row-major): the net's neighbours among the references and its vectors. */
+async function tagInputs(retriever: Retriever, x: Float32Array, n: number, selfOf: (q: number) => number, withVectors: boolean): Promise<TagInput[]> {
+  const scores: Float32Array[] = [];
+  const lists = await rank(retriever, x, n, MAX_K + 1, 256, scores);
+  const vectors = withVectors && retriever.head === 'embedding' ? await predictVectors(retriever, x, n) : null;
+  const width = vectors ? vectors.length / Math.max(n, 1) : 0;
+  return lists.map((neighbours, q) => ({
+    neighbours,
+    weights: voteWeights(retriever.head === 'sets' ? 'sets' : retriever.target, scores[q]),
+    vector: vectors ? vectors.subarray(q * width, (q + 1) * width) : null,
+    self: selfOf(q),
+  }));
+}
+
+export interface LabelEvaluation {
+  tagger: Tagger;
+  tagging: TaggingEvaluation;
+  labelQuery: LabelQueryEvaluation | null;
+  quality: QualityRow[];
+}
+
+/** Up to this many of the most frequent labels are asked as queries (evaluation.label_query). */
+export const LABEL_QUERIES = 100;
+/** Results per label query. */
+export const LABEL_QUERY_K = 10;
+
+export async function evaluateLabels(
+  task: AssembledTask,
+  retriever: Retriever,
+  space: LabelSpace | null,
+  perQuery: { trained: ArrayLike<number>; feature_knn: ArrayLike<number> },
+): Promise<LabelEvaluation> {
+  const refLabels = subRows(task.labels, task.refRows);
+  const refPos = new Map(task.refIds.map((id, i) => [id, i]));
+  const usesSpace = retriever.head === 'embedding' && retriever.target === 'svd' && space !== null;
+  const dim = task.data.dim;
+
+  // 1. The tagger, chosen on the selection queries (hold-out images are references of the finished model: each is
+  //    left out of its own vote).
+  const sel = task.data;
+  const selN = sel.task.queryRows.length;
+  const selInputs = await tagInputs(retriever, sel.valX, selN, (q) => refPos.get(task.selection.ids[q]) ?? -1, usesSpace);
+  const selTruths = Array.from(sel.task.queryRows, (row) => truthOf(task.labels, row));
+  const { tagger } = chooseTagger(refLabels, usesSpace ? space : null, selInputs, selTruths);
+
+  // 2. Tagging on the reported queries, against the raw-feature vote.
+  const ev = task.evaluation;
+  const n = ev.task.queryRows.length;
+  const inputs = await tagInputs(retriever, ev.queryX, n, () => -1, usesSpace);
+  const truths = Array.from(ev.task.queryRows, (row) => truthOf(task.labels, row));
+  const trained = evaluateTagger(refLabels, usesSpace ? space : null, tagger, inputs, truths);
+  const knnScores: Float32Array[] = [];
+  const knnLists = await featureKnn(ev.refX, ev.queryX, dim, tagger.k, 256, knnScores);
+  const baselineInputs: TagInput[] = knnLists.map((neighbours, q) => ({ neighbours, weights: knnScores[q], vector: null, self: -1 }));
+  const baseline = evaluateTagger(refLabels, null, { method: 'vote', k: tagger.k }, baselineInputs, truths);
+  const tagging: TaggingEvaluation = { queries: n, ...trained, method: tagger.method, k: tagger.k, baseline };
+
+  // 3. Label queries over the reported queries, indexed by their predicted vectors only.
+  let labelQuery: LabelQueryEvaluation | null = null;
+  if (usesSpace && n > 0) {
+    const vectors = await predictVectors(retriever, ev.queryX, n);
+    const c = vectors.length / n;
+    const carriers = new Map<number, number[]>();
+    for (let r = 0; r < refLabels.rows; r++)
+      for (let p = refLabels.rowPtr[r]; p < refLabels.rowPtr[r + 1]; p++) {
+        const list = carriers.get(refLabels.colIdx[p]) ?? [];
+        list.push(r);
+        carriers.set(refLabels.colIdx[p], list);
+      }
+    const inQueries = new Set(truths.flatMap((t) => [...t.cols]));
+    const labels = [...carriers.entries()]
+      .filter(([col]) => inQueries.has(col))
+      .sort((a, b) => b[1].length - a[1].length || a[0] - b[0])
+      .slice(0, LABEL_QUERIES);
+    const k = Math.min(LABEL_QUERY_K, n);
+    let trainedSum = 0;
+    let baselineSum = 0;
+    for (const [col, refs] of labels) {
+      const carries = (q: number) => truths[q].cols.has(col);
+      trainedSum += precisionAt(cosineTop(vectors, c, projectLabels(space!, [{ col, weight: 1 }]), k), k, carries);
+      baselineSum += precisionAt(cosineTop(ev.queryX, dim, meanRow(ev.refX, dim, refs), k), k, carries);
+    }
+    const m = Math.max(labels.length, 1);
+    labelQuery = { queries: labels.length, k, precision_at_k: trainedSum / m, baseline_precision_at_k: baselineSum / m };
+  }
+
+  // 4. Per-label quality: the reported queries' precision@k grouped by the labels they carry.
+  const queryLabels = truths.map((t) => [...t.cols].map((col) => task.vocabulary[col]));
+  const quality = labelQuality(queryLabels, perQuery.trained, perQuery.feature_knn).map((row) => ({
+    labelName: row.labelName,
+    queries: row.queries,
+    trained: row.trained,
+    feature_knn: row.featureKnn,
+    worst: row.worst.map((q) => ({ imageId: task.queryIds[q], precision: perQuery.trained[q] })),
+  }));
+  return { tagger, tagging, labelQuery, quality };
+}

@@ -1,0 +1,163 @@
+// The collection in label space, for one trained model: the references indexed by their own labels (their
+// label-embedding vectors) and every other image with features indexed by the vector the net predicts for it
+// (unlabelled images always; validation and test images when the person asks). It ranks a query vector over both,
+// tags images from their neighbours, and finds the labels the model disagrees with. Pure: the training worker
+// computes the net's outputs (TensorFlow.js) and hands them here.
+import { csrFromRows, type CsrMatrix } from '../embedding/sparse';
+import { topK } from './metrics';
+import { rankTags, sortSuggestions, suggestFor, tagScores, type LabelSpace, type Suggestion, type Tagger } from './tagging';
+import type { TargetSpace } from './train-settings';
+
+export interface IndexImage {
+  imageId: string;
+  hash: string;
+  split: string;
+  labels: { labelName: string; confidence: number }[];
+  negatives?: string[];
+}
+
+export interface Found {
+  imageId: string;
+  score: number;
+  /** 'labels': a reference, placed by its own labels; 'prediction': placed by the net's prediction. */
+  by: 'labels' | 'prediction';
+}
+
+export interface PredictedTag {
+  labelName: string;
+  score: number;
+  /** The image carries this label (Confidence > 0). */
+  given: boolean;
+}
+
+/** Similarity of a query vector to a row: cosine for the 'svd' target (unit rows), minus squared distance else. */
+export function similarity(target: TargetSpace, q: ArrayLike<number>, rows: Float32Array, row: number, dim: number): number {
+  let s = 0;
+  const o = row * dim;
+  if (target === 'svd') {
+    for (let d = 0; d < dim; d++) s += q[d] * rows[o + d];
+    return s;
+  }
+  for (let d = 0; d < dim; d++) s -= (q[d] - rows[o + d]) ** 2;
+  return s;
+}
+
+/** Vote weights from ranking scores: the cosine for the 'svd' target, else equal weights. */
+export function voteWeights(target: TargetSpace | 'sets', scores: ArrayLike<number>): Float64Array {
+  return Float64Array.from({ length: scores.length }, (_, i) => (target === 'svd' ? scores[i] : 1));
+}
+
+export class LabelIndex {
+  readonly refLabels: CsrMatrix;
+  readonly colOf: Map<string, number>;
+  readonly refPos: Map<string, number>;
+  readonly byId: Map<string, IndexImage>;
+  predicted: { ids: string[]; vectors: Float32Array; heldOut: Uint8Array } | null = null;
+
+  constructor(
+    readonly references: string[],
+    readonly vocabulary: string[],
+    images: IndexImage[],
+    readonly target: TargetSpace | 'sets',
+    /** The references' vectors as the model ranks them (unit SVD rows, scaled layout); null for 'sets'. */
+    readonly refVectors: Float32Array | null,
+    readonly dim: number,
+    readonly space: LabelSpace | null,
+    readonly tagger: Tagger,
+  ) {
+    this.byId = new Map(images.map((im) => [im.imageId, im]));
+    this.colOf = new Map(vocabulary.map((l, i) => [l, i]));
+    this.refPos = new Map(references.map((id, i) => [id, i]));
+    this.refLabels = csrFromRows(
+      references.map((id) =>
+        (this.byId.get(id)?.labels ?? []).flatMap((l) => {
+          const col = this.colOf.get(l.labelName);
+          return col === undefined ? [] : [{ col, value: l.confidence }];
+        }),
+      ),
+      vocabulary.length,
+    );
+  }
+
+  /** Images that are not references: what the net's predictions index (unlabelled, validation, test). */
+  unindexed(): IndexImage[] {
+    return [...this.byId.values()].filter((im) => !this.refPos.has(im.imageId));
+  }
+
+  setPredicted(ids: string[], vectors: Float32Array) {
+    const heldOut = Uint8Array.from(ids, (id) => {
+      const im = this.byId.get(id);
+      return im && im.split !== 'train' && im.labels.some((l) => l.confidence > 0) ? 1 : 0;
+    });
+    this.predicted = { ids, vectors, heldOut };
+  }
+
+  /** The best k over references (their label vectors) and predicted images, for a query vector in label space. */
+  search(q: ArrayLike<number>, k: number, includeHeldOut: boolean, exclude?: string): Found[] {
+    const found: Found[] = [];
+    if (this.refVectors) {
+      const n = this.references.length;
+      const scores = new Float32Array(n);
+      for (let r = 0; r < n; r++) scores[r] = similarity(this.target as TargetSpace, q, this.refVectors, r, this.dim);
+      for (const r of topK(scores, k + 1)) found.push({ imageId: this.references[r], score: scores[r], by: 'labels' });
+    }
+    const p = this.predicted;
+    if (p && this.target !== 'sets') {
+      const n = p.ids.length;
+      const scores = new Float32Array(n);
+      for (let i = 0; i < n; i++)
+        scores[i] = p.heldOut[i] && !includeHeldOut ? -Infinity : similarity(this.target, q, p.vectors, i, this.dim);
+      for (const i of topK(scores, k + 1)) if (scores[i] > -Infinity) found.push({ imageId: p.ids[i], score: scores[i], by: 'prediction' });
+    }
+    return found
+      .filter((f) => f.imageId !== exclude)
+      .sort((a, b) => b.score - a.score || (a.by === b.by ? 0 : a.by === 'labels' ? -1 : 1))
+      .slice(0, k);
+  }
+
+  /** Adds predicted images to a ranking of references (the net's own ranking), keeping the best k. */
+  withPredicted(refs: { imageId: string; score: number }[], q: ArrayLike<number> | null, k: number, includeHeldOut: boolean, exclude?: string): Found[] {
+    const fromRefs: Found[] = refs.map((r) => ({ ...r, by: 'labels' }));
+    if (!q || !this.predicted || this.target === 'sets') return fromRefs.filter((f) => f.imageId !== exclude).slice(0, k);
+    const fromPred = this.search(q, k, includeHeldOut, exclude).filter((f) => f.by === 'prediction');
+    return [...fromRefs.filter((f) => f.imageId !== exclude), ...fromPred].sort((a, b) => b.score - a.score).slice(0, k);
+  }
+
+  /** Predicted labels of an image from its neighbours (reference positions, best first, with ranking scores) and
+   *  its predicted vector; `imageId` names it when it is in the shard (its own labels are marked, and a
+   *  reference never votes for itself). */
+  tags(neighbours: ArrayLike<number>, scores: ArrayLike<number>, vector: Float32Array | null, imageId: string | null, max = 12): PredictedTag[] {
+    const self = imageId !== null ? (this.refPos.get(imageId) ?? -1) : -1;
+    const dense = tagScores(this.refLabels, this.space, this.tagger, {
+      neighbours,
+      weights: voteWeights(this.target, scores),
+      vector,
+      self,
+    });
+    const given = new Set((imageId ? (this.byId.get(imageId)?.labels ?? []) : []).filter((l) => l.confidence > 0).map((l) => l.labelName));
+    return rankTags(dense, max).map((t) => ({ labelName: this.vocabulary[t.col], score: t.score, given: given.has(this.vocabulary[t.col]) }));
+  }
+
+  /** Dense tag scores of an image (the vocabulary's order), for the review and the export. */
+  denseTags(neighbours: ArrayLike<number>, scores: ArrayLike<number>, vector: Float32Array | null, imageId: string): Float64Array {
+    return tagScores(this.refLabels, this.space, this.tagger, {
+      neighbours,
+      weights: voteWeights(this.target, scores),
+      vector,
+      self: this.refPos.get(imageId) ?? -1,
+    });
+  }
+
+  /** The review list: over labelled images (dense scores given per image), strongest disagreement first. */
+  suggestions(scored: { imageId: string; scores: Float64Array }[]): Suggestion[] {
+    const all: Suggestion[] = [];
+    for (const { imageId, scores } of scored) {
+      const im = this.byId.get(imageId);
+      if (!im) continue;
+      const given = im.labels.filter((l) => l.confidence > 0);
+      if (given.length === 0) continue;
+      all.push(...suggestFor(imageId, given, new Set(im.negatives ?? []), this.vocabulary, this.colOf, scores));
+    }
+    return sortSuggestions(all);
+  }
+}
