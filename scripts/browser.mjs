@@ -30,15 +30,18 @@ export function chromiumPath() {
 
 /**
  * A persistent context (its own profile folder, temporary unless `profile` is given).
- * @param {{ profile?: string | null; extraArgs?: string[] }} [options]
+ * `serviceWorkers: 'block'` keeps the app's offline cache out (the CLI: a profile kept between runs would otherwise
+ * serve the previous build's precached app on the first run after an update).
+ * @param {{ profile?: string | null; extraArgs?: string[]; serviceWorkers?: 'allow' | 'block' }} [options]
  */
-export async function launch({ profile = null, extraArgs = [] } = {}) {
+export async function launch({ profile = null, extraArgs = [], serviceWorkers = 'allow' } = {}) {
   const dir = profile ?? mkdtempSync(join(tmpdir(), 'simage-profile-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: chromiumPath(),
     headless: true,
     args: [...CHROMIUM_FLAGS, ...extraArgs],
     viewport: { width: 1280, height: 800 },
+    serviceWorkers,
   });
   return { context, profileDir: dir };
 }

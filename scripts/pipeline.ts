@@ -159,7 +159,7 @@ export async function runPipeline(
       );
     },
   );
-  const { context } = await launch({ profile: opts.profile });
+  const { context } = await launch({ profile: opts.profile, serviceWorkers: 'block' });
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (err) => onProgress(`[page error] ${err.message}`));

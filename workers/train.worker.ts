@@ -8,6 +8,8 @@ import { assembleTask } from '../src/lib/retrieval/data';
 import { evaluateRetrieval } from '../src/lib/retrieval/evaluate';
 import {
   maxSetsReferences,
+  cosineRank,
+  featureReferences,
   predictVectors,
   rank,
   setReferences,
@@ -17,7 +19,7 @@ import {
   type TrainOutcome,
 } from '../src/lib/retrieval/heads';
 import { evaluateLabels, remapSpace } from '../src/lib/retrieval/label-eval';
-import { LabelIndex, type Found } from '../src/lib/retrieval/label-index';
+import { LabelIndex, type Found, type Neighbourhood } from '../src/lib/retrieval/label-index';
 import { composeQuery, VOTE_KS, type Suggestion } from '../src/lib/retrieval/tagging';
 import { incompatibility, unpackModelFile, ModelFileError } from '../src/lib/retrieval/modelfile';
 import type { ImportRequest, QueryRequest, RestoreRequest, TrainMethods, TrainRequest } from '../src/lib/retrieval/protocol';
@@ -58,6 +60,8 @@ interface Current {
   record: StoredModel;
   /** The collection in label space (built on first use: it reads every image's features once). */
   index: Promise<LabelIndex> | null;
+  /** The references' raw features as unit rows (the hybrid tagger's second neighbourhood), built with the index. */
+  refFeatures: ReturnType<typeof featureReferences> | null;
   review: Promise<{ suggestions: Suggestion[]; images: number }> | null;
 }
 let current: Current | null = null;
@@ -67,7 +71,8 @@ function setCurrent(record: StoredModel, retriever: Retriever) {
     current.retriever.model.dispose();
     current.retriever.refs?.dispose();
   }
-  current = { shardId: record.shardId, retriever, record, index: null, review: null };
+  current?.refFeatures?.dispose();
+  current = { shardId: record.shardId, retriever, record, index: null, refFeatures: null, review: null };
 }
 
 const dimOf = (layer: FeatureLayer) => (layer === 'flatten' ? FLATTEN_DIM : MIXED7_DIM);
@@ -95,7 +100,7 @@ async function train(req: TrainRequest, job: Job<TrainMethods['train']['event']>
   if (!shard) throw new ShardError('The shard is no longer in the cache; load it again.');
   const embKey = embeddingKey(req.embedding);
   const trainKey = await contentHash(
-    new TextEncoder().encode(JSON.stringify({ v: 1, model: req.featureModelId, labels: shard.labelsHash, embKey, train: req.train })),
+    new TextEncoder().encode(JSON.stringify({ v: 4, model: req.featureModelId, labels: shard.labelsHash, embKey, train: req.train })),
   );
   if (req.reuse) {
     const stored = await getModel(db, req.shardId);
@@ -216,7 +221,12 @@ async function inBatches<T extends { hash: string }>(
   const dim = record.manifest.featureDim;
   for (let start = 0; start < images.length; start += batch) {
     const part = images.slice(start, start + batch);
-    const features = await readFeatures(db, record.manifest.featureModelId, part.map((im) => im.hash), layer);
+    const features = await readFeatures(
+      db,
+      record.manifest.featureModelId,
+      part.map((im) => im.hash),
+      layer,
+    );
     const have = part.filter((im) => features.has(im.hash));
     const x = new Float32Array(have.length * dim);
     have.forEach((im, i) => x.set(features.get(im.hash)!, i * dim));
@@ -241,6 +251,17 @@ function indexOf(model: Current, job: Job<unknown>): Promise<LabelIndex> {
       labelSpaceOf(model.record),
       model.record.tagger ?? DEFAULT_TAGGER,
     );
+    // The references' raw features, in reference order.
+    const refImages = m.references.map((id) => index.byId.get(id)).filter((im) => im !== undefined);
+    if (refImages.length === m.references.length) {
+      const refX = new Float32Array(refImages.length * m.featureDim);
+      let filled = 0;
+      await inBatches(db, model.record, refImages, async (batch, x) => {
+        refX.set(x, filled * m.featureDim);
+        filled += batch.length;
+      });
+      if (filled === refImages.length) model.refFeatures = featureReferences(refX, m.featureDim);
+    }
     if (m.head === 'embedding') {
       const ids: string[] = [];
       const parts: Float32Array[] = [];
@@ -270,7 +291,8 @@ function currentFor(shardId: string): Current {
 function columnsOf(index: LabelIndex, names: string[] | undefined): number[] {
   return (names ?? []).map((name) => {
     const col = index.colOf.get(name);
-    if (col === undefined) throw new ShardError(`No training image carries the label "${name}", so the model cannot place it; choose a label from the list.`);
+    if (col === undefined)
+      throw new ShardError(`No training image carries the label "${name}", so the model cannot place it; choose a label from the list.`);
     return col;
   });
 }
@@ -284,7 +306,9 @@ async function query(req: QueryRequest, job: Job<never>): Promise<TrainMethods['
   const minus = columnsOf(index, req.minus);
   const withWords = plus.length + minus.length > 0;
   if ((withWords || req.query.kind === 'labels') && !(index.space && m.head === 'embedding' && m.target === 'svd'))
-    throw new ShardError("Searching by label words needs a model trained with the 'embedding' head on the 'svd' target; change the head in Settings and train again.");
+    throw new ShardError(
+      "Searching by label words needs a model trained with the 'embedding' head on the 'svd' target; change the head in Settings and train again.",
+    );
   const includeHeldOut = req.includeHeldOut ?? false;
   if (req.query.kind === 'labels') {
     if (!withWords) throw new ShardError('Name at least one label to search for.');
@@ -305,7 +329,8 @@ async function query(req: QueryRequest, job: Job<never>): Promise<TrainMethods['
   const scores: Float32Array[] = [];
   const [top] = await rank(model.retriever, x, 1, Math.max(req.k, Math.max(...VOTE_KS)) + 1, 1, scores);
   const vector = m.head === 'embedding' ? await predictVectors(model.retriever, x, 1) : null;
-  const tags = index.tags(top, scores[0], vector, imageId);
+  const near = await neighbourhoods(model, x, 1, [vector], [top], scores);
+  const tags = index.tags(near[0], imageId);
   let results: Found[];
   if (withWords) results = index.search(composeQuery(index.space!, vector, plus, minus), req.k, includeHeldOut, imageId ?? undefined);
   else {
@@ -313,6 +338,26 @@ async function query(req: QueryRequest, job: Job<never>): Promise<TrainMethods['
     results = index.withPredicted(refs, vector, req.k, includeHeldOut, imageId ?? undefined);
   }
   return { results, tags, ms: performance.now() - t0 };
+}
+
+/** Neighbourhoods of n images: the net's rankings given, plus their raw-feature neighbours when the index has them. */
+async function neighbourhoods(
+  model: Current,
+  x: Float32Array,
+  n: number,
+  vectors: (Float32Array | null)[],
+  lists: Int32Array[],
+  scores: Float32Array[],
+): Promise<Neighbourhood[]> {
+  const featureScores: Float32Array[] = [];
+  const featureLists = model.refFeatures ? await cosineRank(model.refFeatures, x, n, Math.max(...VOTE_KS) + 1, 256, featureScores) : null;
+  return lists.map((neighbours, i) => ({
+    neighbours,
+    scores: scores[i],
+    vector: vectors[i],
+    featureNeighbours: featureLists?.[i],
+    featureScores: featureScores[i],
+  }));
 }
 
 /** Dense predicted scores of images (features in batches), each reference left out of its own vote. */
@@ -334,7 +379,9 @@ async function scoreAll(
     const lists = await rank(model.retriever, x, batch.length, k, 256, scores);
     const vectors = model.record.manifest.head === 'embedding' ? await predictVectors(model.retriever, x, batch.length) : null;
     const w = vectors ? vectors.length / batch.length : 0;
-    batch.forEach((im, i) => fn(im.imageId, index.denseTags(lists[i], scores[i], vectors ? vectors.subarray(i * w, (i + 1) * w) : null, im.imageId)));
+    const rows = batch.map((_, i) => (vectors ? vectors.subarray(i * w, (i + 1) * w) : null));
+    const near = await neighbourhoods(model, x, batch.length, rows, lists, scores);
+    batch.forEach((im, i) => fn(im.imageId, index.denseTags(near[i], im.imageId)));
     done += batch.length;
     job.emit({ type: 'progress', progress: measureProgress(what, done, images.length, started, Date.now()) });
     await new Promise((res) => setTimeout(res, 0)); // let a cancel in

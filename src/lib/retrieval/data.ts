@@ -68,11 +68,11 @@ export interface AssembleOptions {
   holdout?: number;
 }
 
-/** The hold-out for selection: a tenth of the references, at least 25 (but at most a third), at most 2,000; none
- *  below 6 references. */
+/** The hold-out for selection: a tenth of the references, at least 25 (but at most a fifth), at most 2,000; none
+ *  below 10 references. */
 export function holdoutSize(references: number): number {
-  if (references < 6) return 0;
-  return Math.min(2000, Math.max(Math.round(references / 10), Math.min(25, Math.floor(references / 3))));
+  if (references < 10) return 0;
+  return Math.min(2000, Math.max(Math.round(references / 10), Math.min(25, Math.floor(references / 5))));
 }
 
 /** A seeded choice of `h` of `n` positions (sorted). */
@@ -160,7 +160,11 @@ export function assembleTask(
   const queryStart = f + holdImages.length;
   const selStart = queryStart + queries.length;
   const selectionQueryRows =
-    selectionKind === 'holdout' ? range(holdStart, holdImages.length) : useTest ? range(selStart, validation.length) : range(queryStart, queries.length);
+    selectionKind === 'holdout'
+      ? range(holdStart, holdImages.length)
+      : useTest
+        ? range(selStart, validation.length)
+        : range(queryStart, queries.length);
   const refRows = range(0, finalRows.length);
 
   const data: TrainData = {
@@ -182,7 +186,12 @@ export function assembleTask(
     vocabulary,
     refVectors: finalVectors,
     refTargets: finalTargets,
-    evaluation: { dim, refX: featuresOf(finalImages), queryX: featuresOf(queries), task: { labels, refRows, queryRows: range(queryStart, queries.length) } },
+    evaluation: {
+      dim,
+      refX: featuresOf(finalImages),
+      queryX: featuresOf(queries),
+      task: { labels, refRows, queryRows: range(queryStart, queries.length) },
+    },
     selection: { kind: selectionKind, size: selectionQueries.length, ids: selectionQueries.map((im) => im.imageId) },
     labels,
     refRows,

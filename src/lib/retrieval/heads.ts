@@ -195,6 +195,39 @@ export function setReferences(retriever: Retriever, targets: Float32Array, dim: 
   retriever.refs = tf.tensor2d(targets, [targets.length / dim, dim]);
 }
 
+/** Raw features as a reference tensor for cosine ranking: unit rows (R x dim). */
+export function featureReferences(refX: Float32Array, dim: number): tf.Tensor2D {
+  return tf.tensor2d(normalizeRows(refX, dim), [refX.length / dim, dim]);
+}
+
+/** Ranks unit reference rows by cosine to each of n queries (raw features, row-major); best k positions first. */
+export async function cosineRank(
+  refs: tf.Tensor2D,
+  queryX: Float32Array,
+  n: number,
+  k: number,
+  batch = 256,
+  scoresOut?: Float32Array[],
+): Promise<Int32Array[]> {
+  const dim = refs.shape[1];
+  const q = normalizeRows(queryX, dim);
+  const out: Int32Array[] = [];
+  for (let start = 0; start < n; start += batch) {
+    const m = Math.min(batch, n - start);
+    const scores = tf.tidy(() => tf.matMul(tf.tensor2d(q.subarray(start * dim, (start + m) * dim), [m, dim]), refs, false, true));
+    const data = (await scores.data()) as Float32Array;
+    const r = refs.shape[0];
+    scores.dispose();
+    for (let i = 0; i < m; i++) {
+      const row = data.subarray(i * r, (i + 1) * r);
+      const top = topK(row, k);
+      out.push(top);
+      scoresOut?.push(Float32Array.from(top, (j) => row[j]));
+    }
+  }
+  return out;
+}
+
 /** The feature_knn baseline: references ranked by cosine similarity of raw features (no training). */
 export async function featureKnn(
   refX: Float32Array,
@@ -204,29 +237,17 @@ export async function featureKnn(
   batch = 256,
   scoresOut?: Float32Array[],
 ): Promise<Int32Array[]> {
-  const refs = tf.tensor2d(normalizeRows(refX, dim), [refX.length / dim, dim]);
+  const refs = featureReferences(refX, dim);
   try {
-    const q = normalizeRows(queryX, dim);
-    const n = queryX.length / dim;
-    const out: Int32Array[] = [];
-    for (let start = 0; start < n; start += batch) {
-      const m = Math.min(batch, n - start);
-      const scores = tf.tidy(() => tf.matMul(tf.tensor2d(q.subarray(start * dim, (start + m) * dim), [m, dim]), refs, false, true));
-      const data = (await scores.data()) as Float32Array;
-      const r = refs.shape[0];
-      scores.dispose();
-      for (let i = 0; i < m; i++) {
-        const row = data.subarray(i * r, (i + 1) * r);
-        const top = topK(row, k);
-        out.push(top);
-        scoresOut?.push(Float32Array.from(top, (j) => row[j]));
-      }
-    }
-    return out;
+    return await cosineRank(refs, queryX, queryX.length / dim, k, batch, scoresOut);
   } finally {
     refs.dispose();
   }
 }
+
+/** The k the epochs are compared at: the retrieval k, but at most a quarter of the trained references (with k near
+ *  R every ranking retrieves nearly the same set, the score cannot tell epochs apart, and the first one wins). */
+export const selectionK = (k: number, references: number) => Math.max(1, Math.min(k, Math.floor(references / 4)));
 
 export interface TrainHooks {
   random: Random;
@@ -263,6 +284,7 @@ export async function trainHead(data: TrainData, settings: TrainSettings, hooks:
   const order = Int32Array.from({ length: r }, (_, i) => i);
   const bs = settings.head === 'sets' ? 128 : settings.batchSize;
   const nVal = data.task.queryRows.length;
+  const kSel = selectionK(settings.k, r);
   const guard = hooks.guard ?? (<T>(read: Promise<T>) => read);
   try {
     for (let epoch = 1; epoch <= settings.epochs; epoch++) {
@@ -301,8 +323,8 @@ export async function trainHead(data: TrainData, settings: TrainSettings, hooks:
         batches++;
       }
       if (cancelled) break;
-      const lists = await guard(rank(retriever, data.valX, nVal, settings.k));
-      const validation = evaluateRankings(data.task, lists, settings.k);
+      const lists = await guard(rank(retriever, data.valX, nVal, kSel));
+      const validation = evaluateRankings(data.task, lists, kSel);
       const improved = !best || validation.score > best.validation.score;
       const report: EpochReport = { epoch, loss: lossSum / Math.max(batches, 1), validation, best: improved, ms: performance.now() - t0 };
       history.push(report);

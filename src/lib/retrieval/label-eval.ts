@@ -3,7 +3,7 @@
 // TensorFlow.js backend) and scores with tagging.ts. No DOM.
 import type { CsrMatrix } from '../embedding/sparse';
 import type { AssembledTask } from './data';
-import { featureKnn, predictVectors, rank, type Retriever } from './heads';
+import { cosineRank, featureReferences, predictVectors, rank, type Retriever } from './heads';
 import { voteWeights } from './label-index';
 import type { LabelQueryEvaluation, QualityRow, TaggingEvaluation } from './protocol';
 import {
@@ -55,10 +55,20 @@ const truthOf = (m: CsrMatrix, row: number) => {
 
 const MAX_K = Math.max(...VOTE_KS);
 
-/** Tag inputs for n queries (features row-major): the net's neighbours among the references and its vectors. */
-async function tagInputs(retriever: Retriever, x: Float32Array, n: number, selfOf: (q: number) => number, withVectors: boolean): Promise<TagInput[]> {
+/** Tag inputs for n queries (features row-major): the net's neighbours among the references, its vectors, and the
+ *  nearest references by raw features (`refFeatures`: unit rows). */
+export async function tagInputs(
+  retriever: Retriever,
+  refFeatures: Parameters<typeof cosineRank>[0],
+  x: Float32Array,
+  n: number,
+  selfOf: (q: number) => number,
+  withVectors: boolean,
+): Promise<TagInput[]> {
   const scores: Float32Array[] = [];
   const lists = await rank(retriever, x, n, MAX_K + 1, 256, scores);
+  const featureScores: Float32Array[] = [];
+  const featureLists = await cosineRank(refFeatures, x, n, MAX_K + 1, 256, featureScores);
   const vectors = withVectors && retriever.head === 'embedding' ? await predictVectors(retriever, x, n) : null;
   const width = vectors ? vectors.length / Math.max(n, 1) : 0;
   return lists.map((neighbours, q) => ({
@@ -66,6 +76,8 @@ async function tagInputs(retriever: Retriever, x: Float32Array, n: number, selfO
     weights: voteWeights(retriever.head === 'sets' ? 'sets' : retriever.target, scores[q]),
     vector: vectors ? vectors.subarray(q * width, (q + 1) * width) : null,
     self: selfOf(q),
+    featureNeighbours: featureLists[q],
+    featureWeights: featureScores[q],
   }));
 }
 
@@ -96,59 +108,83 @@ export async function evaluateLabels(
   //    left out of its own vote).
   const sel = task.data;
   const selN = sel.task.queryRows.length;
-  const selInputs = await tagInputs(retriever, sel.valX, selN, (q) => refPos.get(task.selection.ids[q]) ?? -1, usesSpace);
-  const selTruths = Array.from(sel.task.queryRows, (row) => truthOf(task.labels, row));
-  const { tagger } = chooseTagger(refLabels, usesSpace ? space : null, selInputs, selTruths);
-
-  // 2. Tagging on the reported queries, against the raw-feature vote.
   const ev = task.evaluation;
-  const n = ev.task.queryRows.length;
-  const inputs = await tagInputs(retriever, ev.queryX, n, () => -1, usesSpace);
-  const truths = Array.from(ev.task.queryRows, (row) => truthOf(task.labels, row));
-  const trained = evaluateTagger(refLabels, usesSpace ? space : null, tagger, inputs, truths);
-  const knnScores: Float32Array[] = [];
-  const knnLists = await featureKnn(ev.refX, ev.queryX, dim, tagger.k, 256, knnScores);
-  const baselineInputs: TagInput[] = knnLists.map((neighbours, q) => ({ neighbours, weights: knnScores[q], vector: null, self: -1 }));
-  const baseline = evaluateTagger(refLabels, null, { method: 'vote', k: tagger.k }, baselineInputs, truths);
-  const tagging: TaggingEvaluation = { queries: n, ...trained, method: tagger.method, k: tagger.k, baseline };
+  const refFeatures = featureReferences(ev.refX, dim);
+  try {
+    const selInputs = await tagInputs(retriever, refFeatures, sel.valX, selN, (q) => refPos.get(task.selection.ids[q]) ?? -1, usesSpace);
+    const selTruths = Array.from(sel.task.queryRows, (row) => truthOf(task.labels, row));
+    const { tagger, tried } = chooseTagger(refLabels, usesSpace ? space : null, selInputs, selTruths);
 
-  // 3. Label queries over the reported queries, indexed by their predicted vectors only.
-  let labelQuery: LabelQueryEvaluation | null = null;
-  if (usesSpace && n > 0) {
-    const vectors = await predictVectors(retriever, ev.queryX, n);
-    const c = vectors.length / n;
-    const carriers = new Map<number, number[]>();
-    for (let r = 0; r < refLabels.rows; r++)
-      for (let p = refLabels.rowPtr[r]; p < refLabels.rowPtr[r + 1]; p++) {
-        const list = carriers.get(refLabels.colIdx[p]) ?? [];
-        list.push(r);
-        carriers.set(refLabels.colIdx[p], list);
+    // 2. Tagging on the reported queries, against the raw-feature vote.
+    const n = ev.task.queryRows.length;
+    const inputs = await tagInputs(retriever, refFeatures, ev.queryX, n, () => -1, usesSpace);
+    const truths = Array.from(ev.task.queryRows, (row) => truthOf(task.labels, row));
+    const trained = evaluateTagger(refLabels, usesSpace ? space : null, tagger, inputs, truths);
+    // The baseline: the same queries' raw-feature neighbours alone, as a plain vote.
+    const baselineInputs: TagInput[] = inputs.map((i) => ({
+      neighbours: i.featureNeighbours!,
+      weights: i.featureWeights!,
+      vector: null,
+      self: -1,
+    }));
+    const baseline = evaluateTagger(refLabels, null, { method: 'vote', k: tagger.k }, baselineInputs, truths);
+    // Every candidate on the reported queries too, for the record (the choice above was made on the selection set).
+    const candidates = tried.map((t) => ({
+      method: t.tagger.method,
+      k: t.tagger.k,
+      selection_map: t.map,
+      map: evaluateTagger(refLabels, usesSpace ? space : null, t.tagger, inputs, truths).map,
+    }));
+    const tagging: TaggingEvaluation = {
+      queries: n,
+      ...trained,
+      method: tagger.method,
+      k: tagger.k,
+      ...(tagger.alpha === undefined ? {} : { alpha: tagger.alpha }),
+      baseline,
+      candidates,
+    };
+
+    // 3. Label queries over the reported queries, indexed by their predicted vectors only.
+    let labelQuery: LabelQueryEvaluation | null = null;
+    if (usesSpace && n > 0) {
+      const vectors = await predictVectors(retriever, ev.queryX, n);
+      const c = vectors.length / n;
+      const carriers = new Map<number, number[]>();
+      for (let r = 0; r < refLabels.rows; r++)
+        for (let p = refLabels.rowPtr[r]; p < refLabels.rowPtr[r + 1]; p++) {
+          const list = carriers.get(refLabels.colIdx[p]) ?? [];
+          list.push(r);
+          carriers.set(refLabels.colIdx[p], list);
+        }
+      const inQueries = new Set(truths.flatMap((t) => [...t.cols]));
+      const labels = [...carriers.entries()]
+        .filter(([col]) => inQueries.has(col))
+        .sort((a, b) => b[1].length - a[1].length || a[0] - b[0])
+        .slice(0, LABEL_QUERIES);
+      const k = Math.min(LABEL_QUERY_K, n);
+      let trainedSum = 0;
+      let baselineSum = 0;
+      for (const [col, refs] of labels) {
+        const carries = (q: number) => truths[q].cols.has(col);
+        trainedSum += precisionAt(cosineTop(vectors, c, projectLabels(space!, [{ col, weight: 1 }]), k), k, carries);
+        baselineSum += precisionAt(cosineTop(ev.queryX, dim, meanRow(ev.refX, dim, refs), k), k, carries);
       }
-    const inQueries = new Set(truths.flatMap((t) => [...t.cols]));
-    const labels = [...carriers.entries()]
-      .filter(([col]) => inQueries.has(col))
-      .sort((a, b) => b[1].length - a[1].length || a[0] - b[0])
-      .slice(0, LABEL_QUERIES);
-    const k = Math.min(LABEL_QUERY_K, n);
-    let trainedSum = 0;
-    let baselineSum = 0;
-    for (const [col, refs] of labels) {
-      const carries = (q: number) => truths[q].cols.has(col);
-      trainedSum += precisionAt(cosineTop(vectors, c, projectLabels(space!, [{ col, weight: 1 }]), k), k, carries);
-      baselineSum += precisionAt(cosineTop(ev.queryX, dim, meanRow(ev.refX, dim, refs), k), k, carries);
+      const m = Math.max(labels.length, 1);
+      labelQuery = { queries: labels.length, k, precision_at_k: trainedSum / m, baseline_precision_at_k: baselineSum / m };
     }
-    const m = Math.max(labels.length, 1);
-    labelQuery = { queries: labels.length, k, precision_at_k: trainedSum / m, baseline_precision_at_k: baselineSum / m };
-  }
 
-  // 4. Per-label quality: the reported queries' precision@k grouped by the labels they carry.
-  const queryLabels = truths.map((t) => [...t.cols].map((col) => task.vocabulary[col]));
-  const quality = labelQuality(queryLabels, perQuery.trained, perQuery.feature_knn).map((row) => ({
-    labelName: row.labelName,
-    queries: row.queries,
-    trained: row.trained,
-    feature_knn: row.featureKnn,
-    worst: row.worst.map((q) => ({ imageId: task.queryIds[q], precision: perQuery.trained[q] })),
-  }));
-  return { tagger, tagging, labelQuery, quality };
+    // 4. Per-label quality: the reported queries' precision@k grouped by the labels they carry.
+    const queryLabels = truths.map((t) => [...t.cols].map((col) => task.vocabulary[col]));
+    const quality = labelQuality(queryLabels, perQuery.trained, perQuery.feature_knn).map((row) => ({
+      labelName: row.labelName,
+      queries: row.queries,
+      trained: row.trained,
+      feature_knn: row.featureKnn,
+      worst: row.worst.map((q) => ({ imageId: task.queryIds[q], precision: perQuery.trained[q] })),
+    }));
+    return { tagger, tagging, labelQuery, quality };
+  } finally {
+    refFeatures.dispose();
+  }
 }

@@ -47,6 +47,16 @@ export function voteWeights(target: TargetSpace | 'sets', scores: ArrayLike<numb
   return Float64Array.from({ length: scores.length }, (_, i) => (target === 'svd' ? scores[i] : 1));
 }
 
+/** An image's neighbourhood: the net's ranking of the references (with its scores), its predicted vector, and the
+ *  nearest references by raw features (with cosines). */
+export interface Neighbourhood {
+  neighbours: ArrayLike<number>;
+  scores: ArrayLike<number>;
+  vector: Float32Array | null;
+  featureNeighbours?: ArrayLike<number>;
+  featureScores?: ArrayLike<number>;
+}
+
 export class LabelIndex {
   readonly refLabels: CsrMatrix;
   readonly colOf: Map<string, number>;
@@ -116,7 +126,13 @@ export class LabelIndex {
   }
 
   /** Adds predicted images to a ranking of references (the net's own ranking), keeping the best k. */
-  withPredicted(refs: { imageId: string; score: number }[], q: ArrayLike<number> | null, k: number, includeHeldOut: boolean, exclude?: string): Found[] {
+  withPredicted(
+    refs: { imageId: string; score: number }[],
+    q: ArrayLike<number> | null,
+    k: number,
+    includeHeldOut: boolean,
+    exclude?: string,
+  ): Found[] {
     const fromRefs: Found[] = refs.map((r) => ({ ...r, by: 'labels' }));
     if (!q || !this.predicted || this.target === 'sets') return fromRefs.filter((f) => f.imageId !== exclude).slice(0, k);
     const fromPred = this.search(q, k, includeHeldOut, exclude).filter((f) => f.by === 'prediction');
@@ -126,25 +142,25 @@ export class LabelIndex {
   /** Predicted labels of an image from its neighbours (reference positions, best first, with ranking scores) and
    *  its predicted vector; `imageId` names it when it is in the shard (its own labels are marked, and a
    *  reference never votes for itself). */
-  tags(neighbours: ArrayLike<number>, scores: ArrayLike<number>, vector: Float32Array | null, imageId: string | null, max = 12): PredictedTag[] {
-    const self = imageId !== null ? (this.refPos.get(imageId) ?? -1) : -1;
-    const dense = tagScores(this.refLabels, this.space, this.tagger, {
-      neighbours,
-      weights: voteWeights(this.target, scores),
-      vector,
-      self,
-    });
+  tags(near: Neighbourhood, imageId: string | null, max = 12): PredictedTag[] {
+    const dense = this.denseTags(near, imageId);
     const given = new Set((imageId ? (this.byId.get(imageId)?.labels ?? []) : []).filter((l) => l.confidence > 0).map((l) => l.labelName));
-    return rankTags(dense, max).map((t) => ({ labelName: this.vocabulary[t.col], score: t.score, given: given.has(this.vocabulary[t.col]) }));
+    return rankTags(dense, max).map((t) => ({
+      labelName: this.vocabulary[t.col],
+      score: t.score,
+      given: given.has(this.vocabulary[t.col]),
+    }));
   }
 
   /** Dense tag scores of an image (the vocabulary's order), for the review and the export. */
-  denseTags(neighbours: ArrayLike<number>, scores: ArrayLike<number>, vector: Float32Array | null, imageId: string): Float64Array {
+  denseTags(near: Neighbourhood, imageId: string | null): Float64Array {
     return tagScores(this.refLabels, this.space, this.tagger, {
-      neighbours,
-      weights: voteWeights(this.target, scores),
-      vector,
-      self: this.refPos.get(imageId) ?? -1,
+      neighbours: near.neighbours,
+      weights: voteWeights(this.target, near.scores),
+      vector: near.vector,
+      self: imageId !== null ? (this.refPos.get(imageId) ?? -1) : -1,
+      featureNeighbours: near.featureNeighbours,
+      featureWeights: near.featureScores,
     });
   }
 

@@ -10,6 +10,7 @@
 import { BlobReader, BlobWriter, TextReader, Uint8ArrayReader, Uint8ArrayWriter, ZipReader, ZipWriter, configure } from '@zip.js/zip.js';
 import { contentHash } from '../hash';
 import { UserError } from '../errors';
+import type { TagMethod } from './tagging';
 import { FEATURE_LAYERS, HEADS, TARGET_SPACES, type FeatureLayer, type HeadKind, type TargetSpace } from './train-settings';
 
 configure({ useWebWorkers: false });
@@ -42,7 +43,7 @@ export interface ModelManifest {
   /** Present when label-space.bin is: its width. */
   labelSpace?: { components: number };
   /** How the model tags images (tagging.ts), chosen on the selection queries. */
-  tagger?: { method: 'vote' | 'decode' | 'mix'; k: number };
+  tagger?: { method: TagMethod; k: number; alpha?: number; weighting?: 'cosine' | 'softmax' };
   /** What the epoch was chosen on. */
   selection?: { kind: 'holdout' | 'validation'; size: number };
 }

@@ -14,8 +14,11 @@ export interface TaggingEvaluation extends TagMetrics {
   /** The tagger chosen on the selection queries. */
   method: Tagger['method'];
   k: number;
+  alpha?: number;
   /** Confidence-weighted vote of the k nearest training images by raw-feature cosine. */
   baseline: TagMetrics;
+  /** Every tagger tried: its MAP on the selection queries (where it was chosen) and on the reported ones. */
+  candidates?: { method: Tagger['method']; k: number; alpha?: number; selection_map: number; map: number }[];
 }
 
 /** Frequent labels as queries over the reported queries, indexed by prediction only (evaluation.label_query). */
@@ -74,9 +77,7 @@ export interface RestoreRequest {
 }
 
 export type QueryInput =
-  | { kind: 'image'; imageId: string }
-  | { kind: 'features'; flatten: Float32Array; mixed7: Float32Array }
-  | { kind: 'labels' };
+  { kind: 'image'; imageId: string } | { kind: 'features'; flatten: Float32Array; mixed7: Float32Array } | { kind: 'labels' };
 
 export interface QueryRequest {
   shardId: string;

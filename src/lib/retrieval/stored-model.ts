@@ -7,7 +7,7 @@ import type { AssembledTask } from './data';
 import type { Retriever, TrainOutcome } from './heads';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, ModelFileError, packModelFile, type ModelFileParts, type ModelManifest } from './modelfile';
 import type { ModelSummary, QualityRow, RetrievalEvaluation } from './protocol';
-import type { LabelSpace, Tagger } from './tagging';
+import { TAG_METHODS, type LabelSpace, type TagMethod, type Tagger } from './tagging';
 import type { EpochReport, TrainSettings } from './train-settings';
 import type { BackendName } from '../features/backend';
 
@@ -32,6 +32,19 @@ export interface StoredModel {
 }
 
 export const DEFAULT_TAGGER: Tagger = { method: 'vote', k: 10 };
+
+/** A file's tagger if it names a known one, else the default. */
+function validTagger(t: unknown): Tagger {
+  const v = t as Partial<Tagger> | undefined;
+  return v && TAG_METHODS.includes(v.method as TagMethod) && Number.isInteger(v.k) && (v.k as number) >= 1 && (v.k as number) <= 1000
+    ? {
+        method: v.method!,
+        k: v.k!,
+        ...(typeof v.alpha === 'number' && v.alpha >= 0 && v.alpha <= 1 ? { alpha: v.alpha } : {}),
+        ...(v.weighting === 'softmax' || v.weighting === 'cosine' ? { weighting: v.weighting } : {}),
+      }
+    : DEFAULT_TAGGER;
+}
 
 /** What a finished training adds to the task: the shard it read, the net's artifacts, the evaluation. */
 export interface TrainedModelParts {
@@ -148,7 +161,7 @@ export function importedRecord(shardId: string, parts: ModelFileParts): StoredMo
       parts.labelSpace && parts.manifest.labelSpace
         ? { basis: parts.labelSpace.slice().buffer, components: parts.manifest.labelSpace.components }
         : null,
-    tagger: parts.manifest.tagger ?? DEFAULT_TAGGER,
+    tagger: validTagger(parts.manifest.tagger),
     quality: [],
   };
 }

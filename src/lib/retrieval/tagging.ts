@@ -5,12 +5,14 @@
 //   - Decode: the predicted label-space vector mapped back through the SVD's right singular vectors (x ~ y V^T),
 //     scaled so its largest label is 1.
 //   - Mix: the mean of the two.
+//   - Hybrid: the mean of the label-space vote and the vote of the nearest references by raw-feature cosine (what
+//     looks alike carries the specific labels that a 50-d label space blurs; the label space carries the rest).
 // Which one tags best is measured on the hold-out (never on the reported queries); see chooseTagger.
 import type { CsrMatrix } from '../embedding/sparse';
 import { topK } from './metrics';
 
-export type TagMethod = 'vote' | 'decode' | 'mix';
-export const TAG_METHODS: readonly TagMethod[] = ['vote', 'decode', 'mix'];
+export type TagMethod = 'vote' | 'decode' | 'mix' | 'hybrid';
+export const TAG_METHODS: readonly TagMethod[] = ['vote', 'decode', 'mix', 'hybrid'];
 /** Neighbourhood sizes tried for the vote (the one that tags the hold-out best is kept). */
 export const VOTE_KS: readonly number[] = [5, 10, 25];
 
@@ -24,7 +26,18 @@ export interface LabelSpace {
 export interface Tagger {
   method: TagMethod;
   k: number;
+  /** 'hybrid': the raw-feature vote's share (the label-space vote has the rest). */
+  alpha?: number;
+  /** How neighbours' similarities weigh their votes: as they are ('cosine', the baseline's), or exp(s / 0.07)
+   *  ('softmax', the weighted kNN classifier of Wu et al. 2018 and DINO), which lets near-duplicates dominate. */
+  weighting?: 'cosine' | 'softmax';
 }
+
+/** The softmax weighting's temperature (Wu et al. 2018, "Unsupervised feature learning via non-parametric
+ *  instance discrimination", kNN evaluation; also DINO's). */
+export const SOFTMAX_TEMPERATURE = 0.07;
+/** Hybrid shares tried for the raw-feature vote. */
+export const HYBRID_ALPHAS: readonly number[] = [0.25, 0.5, 0.75];
 
 /** A scored label (a column of the vocabulary). */
 export interface TagScore {
@@ -44,15 +57,18 @@ export function voteInto(
   k: number,
   out: Float64Array,
   skip = -1,
+  weighting: 'cosine' | 'softmax' = 'cosine',
 ): number[] {
   const touched: number[] = [];
   let total = 0;
   let used = 0;
+  let top = -Infinity;
+  for (let i = 0; i < neighbours.length; i++) if (neighbours[i] !== skip) top = Math.max(top, weights[i]);
   for (let i = 0; i < neighbours.length && used < k; i++) {
     const r = neighbours[i];
     if (r === skip) continue;
     used++;
-    const w = Math.max(0, weights[i]);
+    const w = weighting === 'softmax' ? Math.exp((weights[i] - top) / SOFTMAX_TEMPERATURE) : Math.max(0, weights[i]);
     total += w;
     for (let p = labels.rowPtr[r]; p < labels.rowPtr[r + 1]; p++) {
       const c = labels.colIdx[p];
@@ -65,7 +81,7 @@ export function voteInto(
   return touched;
 }
 
-/** Decoded label scores of a label-space vector: basis . y, scaled so the largest is 1 (negative ones are 0). */
+/** Decoded label scores of a label-space vector: basis . y, scaled so the largest is 1 (negative and negligible ones are 0). */
 export function decodeInto(space: LabelSpace, y: ArrayLike<number>, out: Float64Array): void {
   const c = space.components;
   let max = 0;
@@ -76,7 +92,8 @@ export function decodeInto(space: LabelSpace, y: ArrayLike<number>, out: Float64
     out[l] = s > 0 ? s : 0;
     if (s > max) max = s;
   }
-  if (max > 0) for (let l = 0; l < out.length; l++) out[l] /= max;
+  // Rounding leaves labels outside the row at +-1e-8 or so: below a thousandth of the largest is nothing.
+  if (max > 0) for (let l = 0; l < out.length; l++) out[l] = out[l] < 1e-3 * max ? 0 : out[l] / max;
 }
 
 /** The label-space direction of a set of weighted labels: sum_l w_l V_l, unit length (zero when none is known). */
@@ -179,13 +196,24 @@ export interface TagInput {
   vector: Float32Array | null;
   /** A reference that is the query itself (left out of the vote); -1 when none. */
   self: number;
+  /** Its nearest references by raw-feature cosine, with the cosines (for 'hybrid'). */
+  featureNeighbours?: ArrayLike<number>;
+  featureWeights?: ArrayLike<number>;
 }
 
 /** Tags one query by a tagger, into dense vocabulary scores (a fresh array). */
 export function tagScores(labels: CsrMatrix, space: LabelSpace | null, tagger: Tagger, input: TagInput): Float64Array {
   const vocab = labels.cols;
   const vote = new Float64Array(vocab);
-  voteInto(labels, input.neighbours, input.weights, tagger.k, vote, input.self);
+  const weighting = tagger.weighting ?? 'cosine';
+  voteInto(labels, input.neighbours, input.weights, tagger.k, vote, input.self, weighting);
+  if (tagger.method === 'hybrid') {
+    const looks = new Float64Array(vocab);
+    if (input.featureNeighbours) voteInto(labels, input.featureNeighbours, input.featureWeights!, tagger.k, looks, input.self, weighting);
+    const a = tagger.alpha ?? 0.5;
+    for (let l = 0; l < vocab; l++) vote[l] = (1 - a) * vote[l] + a * looks[l];
+    return vote;
+  }
   let decode: Float64Array | null = null;
   if (tagger.method !== 'vote' && space && input.vector) {
     decode = new Float64Array(vocab);
@@ -220,11 +248,15 @@ export function chooseTagger(
   truths: { cols: Set<number>; count: number }[],
 ): { tagger: Tagger; map: number; tried: { tagger: Tagger; map: number }[] } {
   const tried: { tagger: Tagger; map: number }[] = [];
+  const hasFeatures = inputs.every((i) => i.featureNeighbours);
   for (const method of TAG_METHODS) {
-    if (method !== 'vote' && !space) continue;
+    if ((method === 'decode' || method === 'mix') && !space) continue;
+    if (method === 'hybrid' && !hasFeatures) continue;
     for (const k of method === 'decode' ? [VOTE_KS[0]] : VOTE_KS) {
-      const tagger = { method, k };
-      tried.push({ tagger, map: evaluateTagger(labels, space, tagger, inputs, truths).map });
+      for (const alpha of method === 'hybrid' ? HYBRID_ALPHAS : [undefined]) {
+        const tagger: Tagger = { method, k, weighting: 'softmax', ...(alpha === undefined ? {} : { alpha }) };
+        tried.push({ tagger, map: evaluateTagger(labels, space, tagger, inputs, truths).map });
+      }
     }
   }
   const best = tried.reduce((a, b) => (b.map > a.map ? b : a));
