@@ -34,7 +34,14 @@ function fileName(s: Session, what: ExportWhat, n: number, ext: string) {
   const query = get(s.search)?.query;
   const part =
     what === 'results'
-      ? `results-${slug(query?.kind === 'image' ? query.imageId : (query?.name ?? 'query'))}`
+      ? `results-${slug(
+          query?.kind === 'image'
+            ? query.imageId
+            : query?.kind === 'file'
+              ? query.name
+              : [...(get(s.search)?.words?.plus ?? []), ...(get(s.search)?.words?.minus ?? []).map((l) => `minus-${l}`)].join('-') ||
+                'query',
+        )}`
       : get(s.workspace.selection)
         ? 'selection'
         : get(s.workspace.filter).length

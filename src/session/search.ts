@@ -1,49 +1,86 @@
-// Search with the retrieval net: an image of the shard (the training worker reads its stored features) or an
-// image from outside it (the feature worker computes its features first, not cached). A newer query wins.
+// Search with the retrieval net: an image of the shard (the training worker reads its stored features), an image
+// from outside it (the feature worker computes its features first, not cached), or label words alone; an image
+// query can carry label words too ("like this one, plus snow, minus dog"). Results come from the whole collection:
+// labelled training images by their labels, unlabelled images (and validation and test images when asked) by the
+// net's prediction. A newer query wins.
 import { derived, get } from 'svelte/store';
 import type { BackendChoice } from '../lib/features/backend';
+import type { QueryInput } from '../lib/retrieval/protocol';
 import type { Session } from './session';
+import type { SearchState } from './state';
 
 /** Makes the selected image the query whenever there is a model: a click on the map, in the grid or on a result,
- *  Back and Forward, and a link that names a query all select an image; a new model asks again. Clearing the
- *  selection clears an image query. Returns the unsubscriber. */
+ *  Back and Forward, and a link that names a query all select an image; a new model, new label words or the
+ *  held-out switch ask again. With no image but label words, the words are the query. Clearing both clears it.
+ *  Returns the unsubscriber. */
 export function followSelection(s: Session): () => void {
-  let asked: { id: string; model: unknown } | null = null;
-  return derived([s.selectedImageId, s.model], (pair) => pair).subscribe(([id, model]) => {
-    if (!id) {
+  let asked: unknown[] | null = null;
+  const { queryWords, includeHeldOut } = s.workspace;
+  return derived([s.selectedImageId, s.model, queryWords, includeHeldOut], (all) => all).subscribe((all) => {
+    const [id, model, words] = all;
+    const hasWords = words.plus.length + words.minus.length > 0;
+    if (!id && !hasWords) {
       asked = null;
-      if (get(s.search)?.query.kind === 'image') s.search.set(null);
+      const kind = get(s.search)?.query.kind;
+      if (kind === 'image' || kind === 'labels') s.search.set(null);
       return;
     }
-    if (!model || (asked?.id === id && asked.model === model)) return;
-    asked = { id, model };
-    void searchImage(s, id);
+    if (!model || (asked && all.every((v, i) => v === asked![i]))) return;
+    if (!id && get(s.search)?.query.kind === 'file') return; // words alone do not replace a dropped image's results
+    asked = [...all]; // svelte reuses the values array: keep a copy
+    void (id ? searchImage(s, id) : searchWords(s));
   });
 }
 
-/** The k most similar references to an image of the shard, by the current model. */
-export async function searchImage(s: Session, imageId: string) {
+/** Runs one query through the training worker into `search`, unless a newer one replaced it meanwhile. */
+async function ask(s: Session, query: SearchState['query'], input: () => Promise<QueryInput>) {
   const shard = get(s.shard);
-  s.selectedImageId.set(imageId);
   if (!shard || !get(s.model)) return;
-  const query = { kind: 'image' as const, imageId };
-  s.search.set({ query, results: get(s.search)?.results ?? [], ms: 0, error: null, busy: true });
-  const isCurrent = () => {
-    const now = get(s.search)?.query;
-    return now?.kind === 'image' && now.imageId === imageId;
-  };
+  const words = get(s.workspace.queryWords);
+  const previous = get(s.search);
+  const state: SearchState = { query, words, results: previous?.results ?? [], tags: previous?.tags, ms: 0, error: null, busy: true };
+  s.search.set(state);
+  const isCurrent = () => get(s.search)?.query === query;
   try {
-    const r = await s.env.workers.train.call('query', { shardId: shard.shardId, query, k: get(s.settings).k });
-    if (isCurrent()) s.search.set({ query, results: r.results, ms: r.ms, error: null, busy: false });
+    const t0 = performance.now();
+    const r = await s.env.workers.train.call('query', {
+      shardId: shard.shardId,
+      query: await input(),
+      k: get(s.settings).k,
+      plus: words.plus,
+      minus: words.minus,
+      includeHeldOut: get(s.workspace.includeHeldOut),
+    });
+    if (isCurrent())
+      s.search.set({
+        query,
+        words,
+        results: r.results,
+        tags: r.tags,
+        ms: query.kind === 'file' ? performance.now() - t0 : r.ms,
+        error: null,
+        busy: false,
+      });
   } catch (err) {
-    if (isCurrent()) s.search.set({ query, results: [], ms: 0, error: (err as Error).message, busy: false });
+    if (isCurrent()) s.search.set({ query, words, results: [], tags: [], ms: 0, error: (err as Error).message, busy: false });
   }
+}
+
+/** The k most similar images to an image of the shard, by the current model (with the label words, if any). */
+export async function searchImage(s: Session, imageId: string) {
+  s.selectedImageId.set(imageId);
+  const query = { kind: 'image' as const, imageId };
+  await ask(s, query, async () => query);
+}
+
+/** The images that best fit the label words alone (a point in label space). */
+export async function searchWords(s: Session) {
+  await ask(s, { kind: 'labels' as const }, async () => ({ kind: 'labels' as const }));
 }
 
 /** Searches with an image that is not in the shard: its features are computed first (not cached). */
 export async function searchFile(s: Session, file: File) {
-  const shard = get(s.shard);
-  if (!shard || !get(s.model)) {
+  if (!get(s.shard) || !get(s.model)) {
     s.errorMessage.set('Load a shard and train (or import) a model before searching with your own image.');
     return;
   }
@@ -51,20 +88,10 @@ export async function searchFile(s: Session, file: File) {
   if (previous?.query.kind === 'file') URL.revokeObjectURL(previous.query.url);
   const query = { kind: 'file' as const, name: file.name, url: URL.createObjectURL(file) };
   s.selectedImageId.set(null);
-  s.search.set({ query, results: [], ms: 0, error: null, busy: true });
-  const isCurrent = () => get(s.search)?.query === query;
-  try {
-    const t0 = performance.now();
+  await ask(s, query, async () => {
     const f = await embedImages(s, [await file.arrayBuffer()]);
-    const r = await s.env.workers.train.call('query', {
-      shardId: shard.shardId,
-      query: { kind: 'features', flatten: f.flatten, mixed7: f.mixed7 },
-      k: get(s.settings).k,
-    });
-    if (isCurrent()) s.search.set({ query, results: r.results, ms: performance.now() - t0, error: null, busy: false });
-  } catch (err) {
-    if (isCurrent()) s.search.set({ query, results: [], ms: 0, error: (err as Error).message, busy: false });
-  }
+    return { kind: 'features', flatten: f.flatten, mixed7: f.mixed7 };
+  });
 }
 
 /** Features of loose image bytes, not cached (dropped images, backend checks); the buffers move to the worker. */

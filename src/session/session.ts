@@ -2,7 +2,8 @@
 // so Node tests drive it with fake workers. Nothing happens at construction: `init()` reads the URL and the stored
 // settings, `restore()` resumes what a reload interrupted. Each concern is its own module:
 //   run.ts      the pipeline run and single stages, cancel, and the report (report.ts)
-//   search.ts   queries by image of the shard or by a dropped file; the query follows the selection
+//   search.ts   queries by image of the shard, by a dropped file or by label words; the query follows the selection
+//   review.ts   the label review (accept or reject the model's disagreements) and the label exports
 //   url.ts      the address: shard, query, label filter, view; Back and Forward
 //   models.ts   model export, import and restore
 //   resume.ts   what survives a reload (localStorage) and resuming
@@ -14,7 +15,7 @@ import { SessionState } from './state';
 import type { Workers } from './workers';
 import { applySettings, rerunEmbedding, retrain, runShard } from './run';
 import type { Settings } from '../lib/settings';
-import { embedImages, followSelection, searchFile, searchImage } from './search';
+import { embedImages, followSelection, searchFile, searchImage, searchWords } from './search';
 import { UrlSync, type HistoryLike } from './url';
 import type { ExportFormat, ExportWhat } from './exports';
 import { exportModel, importModel, restoreModel } from './models';
@@ -71,6 +72,13 @@ export class Session extends SessionState {
   applySettings = (next: Settings) => applySettings(this, next);
   searchImage = (imageId: string) => searchImage(this, imageId);
   searchFile = (file: File) => searchFile(this, file);
+  searchWords = () => searchWords(this);
+  // The label review and the label exports (review.ts, loaded on first use: Papa Parse stays out of the first bundle).
+  openReview = async () => (await import('./review')).openReview(this);
+  decide = async (index: number, decision: 'accept' | 'reject' | null) => (await import('./review')).decide(this, index, decision);
+  moveReviewCursor = async (to: number) => (await import('./review')).moveCursor(this, to);
+  correctedLabelFiles = async () => (await import('./review')).correctedLabelFiles(this);
+  predictedLabelsCsv = async () => (await import('./review')).predictedLabelsCsv(this);
   embedImages = (buffers: ArrayBuffer[], backend?: BackendChoice) => embedImages(this, buffers, backend);
   exportModel = () => exportModel(this);
   importModel = (file: Blob) => importModel(this, file);

@@ -3,7 +3,8 @@
 import { derived, get, writable, type Readable } from 'svelte/store';
 import type { Progress } from '../lib/progress';
 import type { BackendInfo } from '../lib/features/protocol';
-import type { ModelSummary } from '../lib/retrieval/protocol';
+import type { ModelSummary, ReviewResult } from '../lib/retrieval/protocol';
+import type { Found, PredictedTag } from '../lib/retrieval/label-index';
 import type { EpochReport } from '../lib/retrieval/train-settings';
 import type { ImageRecord, ShardRecord } from '../lib/store/db';
 import { DEFAULT_SETTINGS, type Settings } from '../lib/settings';
@@ -49,13 +50,29 @@ export interface EmbeddingState {
   final: boolean;
 }
 
-/** The current search: the query (an image of the shard, or a dropped file) and its ranked results. */
+/** The current search: the query (an image of the shard, a dropped file, or label words alone) and its ranked
+ *  results, each marked as placed by its own labels or by prediction; the query image's predicted labels. */
 export interface SearchState {
-  query: { kind: 'image'; imageId: string } | { kind: 'file'; name: string; url: string };
-  results: { imageId: string; score: number }[];
+  query: { kind: 'image'; imageId: string } | { kind: 'file'; name: string; url: string } | { kind: 'labels' };
+  /** The label words it was asked with. */
+  words?: { plus: string[]; minus: string[] };
+  results: Found[];
+  tags?: PredictedTag[];
   ms: number;
   error: string | null;
   busy: boolean;
+}
+
+/** A label review: the model's disagreements with the given labels, and the person's decisions on them. */
+export interface ReviewState {
+  status: 'busy' | 'ready' | 'error';
+  result: ReviewResult | null;
+  /** Suggestion key (reviewKey) -> decision. */
+  decisions: Map<string, 'accept' | 'reject'>;
+  /** The suggestion in focus. */
+  cursor: number;
+  progress: Progress | null;
+  error: string | null;
 }
 
 /** What this page's run found and did so far, stage by stage (for the CLI's fault report and tests). */
@@ -94,6 +111,7 @@ export class SessionState {
   readonly model = writable<ModelSummary | null>(null);
   readonly epochs = writable<EpochReport[]>([]);
   readonly search = writable<SearchState | null>(null);
+  readonly review = writable<ReviewState | null>(null);
   /** The image a person selected on the map or in the gallery. */
   readonly selectedImageId = writable<string | null>(null);
   readonly report = writable<PipelineReport | null>(null);
@@ -114,6 +132,7 @@ export class SessionState {
     const query = get(this.search)?.query;
     if (query?.kind === 'file') URL.revokeObjectURL(query.url);
     this.search.set(null);
+    this.review.set(null);
     this.stages.set(idleStages());
     this.shard.set(null);
     this.images.set([]);

@@ -22,8 +22,12 @@ export class WorkspaceState {
   /** Images selected on the map (box or lasso), by ImageID; null when nothing is selected. */
   readonly selection = writable<string[] | null>(null);
   readonly mainView = writable<MainView>('map');
-  /** The inspector's tab: the query and its results, or the run's full report. */
-  readonly inspectorTab = writable<'results' | 'details'>('results');
+  /** The inspector's tab: the query and its results, the label review, or the run's full report. */
+  readonly inspectorTab = writable<'results' | 'review' | 'details'>('results');
+  /** Label words added to (plus) or taken from (minus) the query; with no image selected, the words alone are it. */
+  readonly queryWords = writable<{ plus: string[]; minus: string[] }>({ plus: [], minus: [] });
+  /** Whether validation and test images take part in results (placed by prediction, like unlabelled ones). */
+  readonly includeHeldOut = writable(false);
   /** The image under the pointer (map or grid), for the status line. */
   readonly hovered = writable<ImageRecord | null>(null);
 
@@ -50,8 +54,23 @@ export class WorkspaceState {
     this.filter.update((f) => f.filter((l) => l !== name));
   }
 
+  addWord(name: string, sign: 'plus' | 'minus') {
+    this.queryWords.update((w) => {
+      const other = sign === 'plus' ? 'minus' : 'plus';
+      return {
+        ...w,
+        [other]: w[other].filter((l) => l !== name),
+        [sign]: w[sign].includes(name) ? w[sign] : [...w[sign], name],
+      } as typeof w;
+    });
+  }
+  removeWord(name: string) {
+    this.queryWords.update((w) => ({ plus: w.plus.filter((l) => l !== name), minus: w.minus.filter((l) => l !== name) }));
+  }
+
   clearWorkspace() {
     this.filter.set([]);
     this.selection.set(null);
+    this.queryWords.set({ plus: [], minus: [] });
   }
 }

@@ -11,6 +11,7 @@ import {
   openForJob,
   openSimageDb,
   putFeatures,
+  putLabelFiles,
   putShard,
   type ShardRecord,
 } from '../../src/lib/store/db';
@@ -89,6 +90,9 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
         labels: [{ labelName: '/m/a', confidence: 1 }, ...(i % 3 === 0 ? [{ labelName: '/m/b', confidence: 1 }] : [])],
         negatives: [],
       }));
+      // The label file as read, so a review can export it with only its changes made.
+      const csv = ['ImageID,Source,LabelName,Confidence', ...list.flatMap((im) => im.labels.map((l) => `${im.imageId},fake,${l.labelName},1`))];
+      await putLabelFiles(db, { shardId, files: [{ path: 'shard/labels.csv', kind: 'labels-csv', text: csv.join('\n') + '\n' }] });
       await putShard(db, record, list);
       return { shardId, name: 'fake', summary: summaryOf(images), decoded: images, elapsedMs: 10 };
     },

@@ -250,6 +250,65 @@ describe('session: the workspace', () => {
     expect(get(world.session.search)).toBeNull();
   });
 
+  it('label words: alone they are the query; with an image they refine it; the held-out switch asks again', async () => {
+    world = fakeWorld(8);
+    world.session.init();
+    await world.session.runShard(URL_SOURCE);
+    const s = world.session;
+    s.workspace.addWord('/m/b', 'plus');
+    await settle();
+    expect(get(s.search)).toMatchObject({ query: { kind: 'labels' }, words: { plus: ['/m/b'], minus: [] }, busy: false });
+    expect(world.calls).toContain('query labels +/m/b');
+    // Results from prediction are marked as such.
+    expect(get(s.search)!.results.some((r) => r.by === 'prediction')).toBe(true);
+    s.selectedImageId.set('img2');
+    s.workspace.addWord('/m/a', 'minus');
+    await settle();
+    expect(world.calls.filter((c) => c.startsWith('query'))).toEqual(['query labels +/m/b', 'query image +/m/b', 'query image +/m/b -/m/a']);
+    expect(get(s.search)!.tags).toEqual([{ labelName: '/m/a', score: 0.9, given: true }]);
+    const before = world.calls.length;
+    s.workspace.includeHeldOut.set(true);
+    await settle();
+    expect(world.calls.length).toBe(before + 1);
+    // Removing the image leaves the words as the query; removing the words too clears it.
+    s.selectedImageId.set(null);
+    await settle();
+    expect(get(s.search)!.query.kind).toBe('labels');
+    s.workspace.removeWord('/m/b');
+    s.workspace.removeWord('/m/a');
+    await settle();
+    expect(get(s.search)).toBeNull();
+  });
+
+  it('a label review: decisions by index move to the next undecided, survive a reload, and the corrected file has exactly the accepted changes', async () => {
+    world = fakeWorld(8);
+    world.session.init();
+    await world.session.runShard(URL_SOURCE);
+    const s = world.session;
+    await s.openReview();
+    expect(get(s.review)).toMatchObject({ status: 'ready', cursor: 0 });
+    await s.decide(0, 'accept'); // img0: remove /m/a
+    expect(get(s.review)!.cursor).toBe(1);
+    await s.decide(1, 'accept'); // img1: add /m/b
+    await s.decide(2, 'reject'); // img2: keep /m/a
+    expect(get(s.review)!.cursor).toBe(3);
+    await settle();
+    const [file] = await s.correctedLabelFiles();
+    expect(file.name).toBe('labels.csv');
+    const rows = Papa.parse<string[]>(await file.file.text(), { skipEmptyLines: true }).data;
+    const original = ['ImageID,Source,LabelName,Confidence', ...[0, 1, 2, 3, 4, 5, 6, 7].flatMap((i) => [`img${i},fake,/m/a,1`, ...(i % 3 === 0 ? [`img${i},fake,/m/b,1`] : [])])];
+    const changed = rows.map((r) => r.join(',')).filter((line) => !original.includes(line));
+    expect(changed).toEqual(['img0,fake,/m/a,0', 'img1,simage-review,/m/b,1']);
+    expect(rows.length).toBe(original.length + 1);
+    // A new page (the same IndexedDB) finds the decisions again.
+    s.review.set(null);
+    await s.openReview();
+    expect([...get(s.review)!.decisions.values()]).toEqual(['accept', 'accept', 'reject']);
+    const predicted = await s.predictedLabelsCsv();
+    expect(predicted.name).toBe('predicted-labels.csv');
+    expect((await predicted.file.text()).split(/\r?\n/)[0]).toBe('ImageID,Source,LabelName,Confidence');
+  });
+
   it('each query and filter is a history entry; Back and Forward show them again; a link reopens the view', async () => {
     world = fakeWorld(8, '?backend=wasm');
     world.session.init();

@@ -315,6 +315,9 @@ export interface Suggestion {
   disagreement: number;
 }
 
+/** A suggestion's key: what it is about, so a decision survives a new review of the same model or a new model. */
+export const reviewKey = (x: Pick<Suggestion, 'imageId' | 'labelName' | 'kind'>) => `${x.imageId}\u0000${x.labelName}\u0000${x.kind}`;
+
 export const SUGGEST = {
   /** A given label is suspicious when the prediction is this far below its confidence. */
   removeGap: 0.6,
