@@ -25,6 +25,9 @@ export interface SimageHook {
   snapshot(): Snapshot;
   /** Searches with an image of the loaded shard; resolves with the ranked results. */
   search(imageId: string): Promise<SearchState | null>;
+  /** Searches by label words (LabelNames), alone or with an image of the shard ("like it, plus these, minus
+   *  those"); results carry `by`: 'labels' or 'prediction'. The words stay in the query until cleared. */
+  searchLabels(plus: string[], minus?: string[], imageId?: string | null, includeHeldOut?: boolean): Promise<SearchState | null>;
   model(): ModelSummary | null;
   imageIds(): string[];
   /** An image's labels: each LabelName and its display name. */
@@ -75,6 +78,16 @@ export function installHook(session: Session) {
     }),
     search: async (imageId) => {
       await session.searchImage(imageId);
+      return get(session.search);
+    },
+    searchLabels: async (plus, minus = [], imageId = null, includeHeldOut = false) => {
+      session.workspace.queryWords.set({ plus, minus });
+      session.workspace.includeHeldOut.set(includeHeldOut);
+      if (imageId) await session.searchImage(imageId);
+      else {
+        session.selectedImageId.set(null);
+        await session.searchWords();
+      }
       return get(session.search);
     },
     model: () => get(session.model),

@@ -368,6 +368,7 @@ async function scoreAll(
   job: Job<TrainMethods['review']['event']>,
   what: string,
   fn: (imageId: string, scores: Float64Array) => void,
+  tagger = index.tagger,
 ) {
   const db = await openForJob(job);
   const started = Date.now();
@@ -381,7 +382,7 @@ async function scoreAll(
     const w = vectors ? vectors.length / batch.length : 0;
     const rows = batch.map((_, i) => (vectors ? vectors.subarray(i * w, (i + 1) * w) : null));
     const near = await neighbourhoods(model, x, batch.length, rows, lists, scores);
-    batch.forEach((im, i) => fn(im.imageId, index.denseTags(near[i], im.imageId)));
+    batch.forEach((im, i) => fn(im.imageId, index.denseTags(near[i], im.imageId, tagger)));
     done += batch.length;
     job.emit({ type: 'progress', progress: measureProgress(what, done, images.length, started, Date.now()) });
     await new Promise((res) => setTimeout(res, 0)); // let a cancel in
@@ -406,7 +407,7 @@ async function review(req: { shardId: string }, job: Job<TrainMethods['review'][
       for (let c = 0; c < scores.length; c++) if (scores[c] >= 0.5) keep[c] = scores[c];
       scored.push({ imageId, scores: keep });
     };
-    await scoreAll(model, index, labelled, job, 'review', sparse);
+    await scoreAll(model, index, labelled, job, 'review', sparse, index.reviewTagger);
     return { suggestions: index.suggestions(scored), images: scored.length };
   })();
   try {
@@ -429,14 +430,24 @@ async function predictedLabels(
   const min = req.min ?? 0.1;
   const rows: [string, string, number][] = [];
   let count = 0;
-  await scoreAll(model, index, images, job, 'predicted labels', (imageId, scores) => {
-    count++;
-    const order = Array.from(scores.keys())
-      .filter((c) => scores[c] >= min)
-      .sort((a, b) => scores[b] - scores[a] || a - b)
-      .slice(0, max);
-    for (const c of order) rows.push([imageId, index.vocabulary[c], Math.round(scores[c] * 1e4) / 1e4]);
-  });
+  // Confidence = the share of the image's neighbourhood carrying the label (the review's scorer), so it reads
+  // as a confidence and not as the sharp tagger's ranking weight.
+  await scoreAll(
+    model,
+    index,
+    images,
+    job,
+    'predicted labels',
+    (imageId, scores) => {
+      count++;
+      const order = Array.from(scores.keys())
+        .filter((c) => scores[c] >= min)
+        .sort((a, b) => scores[b] - scores[a] || a - b)
+        .slice(0, max);
+      for (const c of order) rows.push([imageId, index.vocabulary[c], Math.round(scores[c] * 1e4) / 1e4]);
+    },
+    index.reviewTagger,
+  );
   return { rows, images: count };
 }
 

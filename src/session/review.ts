@@ -1,11 +1,10 @@
 // The label review: the labels the model most strongly disagrees with (given labels it predicts near zero, strong
 // predictions that are missing), one decision each (accept the change or reject it), kept in IndexedDB so a
-// reload keeps them; and the two label exports: the shard's own label files with only the accepted changes made
-// (lib/ingest/review.ts), and every image's predicted labels as predicted-labels.csv in the shard's format.
+// reload keeps them. Synchronous where keys land (a decision and the next key must see the same cursor); the
+// label exports are review-exports.ts, loaded on first use.
 import { get } from 'svelte/store';
-import Papa from 'papaparse';
-import { applyLabelChanges, type LabelChange, type LabelFile } from '../lib/ingest/review';
-import { getLabelFiles, getReview, openSimageDb, putReview } from '../lib/store/db';
+import type { LabelChange } from '../lib/ingest/review';
+import { getReview, openSimageDb, putReview } from '../lib/store/db';
 import { reviewKey } from '../lib/retrieval/tagging';
 import type { Session } from './session';
 
@@ -95,37 +94,4 @@ export function acceptedChanges(s: Session): LabelChange[] {
   return r.result.suggestions
     .filter((x) => r.decisions.get(reviewKey(x)) === 'accept')
     .map((x) => ({ imageId: x.imageId, labelName: x.labelName, kind: x.kind }));
-}
-
-/** The shard's label files with the accepted changes made (only the files that changed). */
-export async function correctedLabelFiles(s: Session) {
-  const shard = get(s.shard);
-  if (!shard) throw new Error('No shard is loaded.');
-  const changes = acceptedChanges(s);
-  if (changes.length === 0) throw new Error('Accept at least one suggestion first (A or the ✓ button).');
-  const db = await openSimageDb();
-  let files: LabelFile[] | undefined;
-  try {
-    files = (await getLabelFiles(db, shard.shardId))?.files;
-  } finally {
-    db.close();
-  }
-  if (!files?.length) throw new Error('The label file of this shard was not kept when it was loaded; load the shard again, then export.');
-  return applyLabelChanges(files, changes).map((f) => ({
-    file: new Blob([f.text], { type: f.kind === 'labels-csv' ? 'text/csv' : 'text/plain' }),
-    name: f.path.split('/').pop() || 'labels.csv',
-  }));
-}
-
-/** Every image's predicted labels (top 10 scoring at least 0.1) as predicted-labels.csv: ImageID, Source (simage),
- *  LabelName, Confidence, the shard's own format, so it can be loaded back beside labels.csv. */
-export async function predictedLabelsCsv(s: Session) {
-  const shard = get(s.shard);
-  if (!shard || !get(s.model)) throw new Error('Train (or import) a model first.');
-  const r = await s.env.workers.train.call('predictedLabels', { shardId: shard.shardId, max: 10, min: 0.1 });
-  const text = Papa.unparse({
-    fields: ['ImageID', 'Source', 'LabelName', 'Confidence'],
-    data: r.rows.map(([id, label, c]) => [id, 'simage', label, c]),
-  });
-  return { file: new Blob([text + '\n'], { type: 'text/csv' }), name: 'predicted-labels.csv', rows: r.rows.length, images: r.images };
 }

@@ -3,7 +3,7 @@
 // settings, `restore()` resumes what a reload interrupted. Each concern is its own module:
 //   run.ts      the pipeline run and single stages, cancel, and the report (report.ts)
 //   search.ts   queries by image of the shard, by a dropped file or by label words; the query follows the selection
-//   review.ts   the label review (accept or reject the model's disagreements) and the label exports
+//   review.ts   the label review (accept or reject the model's disagreements); review-exports.ts its files
 //   url.ts      the address: shard, query, label filter, view; Back and Forward
 //   models.ts   model export, import and restore
 //   resume.ts   what survives a reload (localStorage) and resuming
@@ -20,6 +20,7 @@ import { UrlSync, type HistoryLike } from './url';
 import type { ExportFormat, ExportWhat } from './exports';
 import { exportModel, importModel, restoreModel } from './models';
 import { Resume } from './resume';
+import { decide, moveCursor, openReview } from './review';
 import { StoreAdmin } from './storage';
 
 export interface SessionEnv {
@@ -73,12 +74,12 @@ export class Session extends SessionState {
   searchImage = (imageId: string) => searchImage(this, imageId);
   searchFile = (file: File) => searchFile(this, file);
   searchWords = () => searchWords(this);
-  // The label review and the label exports (review.ts, loaded on first use: Papa Parse stays out of the first bundle).
-  openReview = async () => (await import('./review')).openReview(this);
-  decide = async (index: number, decision: 'accept' | 'reject' | null) => (await import('./review')).decide(this, index, decision);
-  moveReviewCursor = async (to: number) => (await import('./review')).moveCursor(this, to);
-  correctedLabelFiles = async () => (await import('./review')).correctedLabelFiles(this);
-  predictedLabelsCsv = async () => (await import('./review')).predictedLabelsCsv(this);
+  // The label review (review.ts) and its exports (review-exports.ts, loaded on first use).
+  openReview = () => openReview(this);
+  decide = (index: number, decision: 'accept' | 'reject' | null) => decide(this, index, decision);
+  moveReviewCursor = (to: number) => moveCursor(this, to);
+  correctedLabelFiles = async () => (await import('./review-exports')).correctedLabelFiles(this);
+  predictedLabelsCsv = async () => (await import('./review-exports')).predictedLabelsCsv(this);
   embedImages = (buffers: ArrayBuffer[], backend?: BackendChoice) => embedImages(this, buffers, backend);
   exportModel = () => exportModel(this);
   importModel = (file: Blob) => importModel(this, file);

@@ -76,6 +76,17 @@ describe('npm run pipeline', () => {
     expect(evaluation.score.trained).toBeGreaterThan(evaluation.score.feature_knn);
     expect(evaluation.score.trained).toBeGreaterThan(evaluation.score.random);
     expect(evaluation.score.oracle).toBeGreaterThan(evaluation.score.trained);
+    // Labels both ways: the epoch was chosen on a hold-out, not on the reported queries; tagging and label queries
+    // beat their raw-feature baselines.
+    expect(net.selection).toBe('holdout');
+    expect(net.selection_size).toBeGreaterThan(0);
+    console.info(
+      `[demo-small] tagging: ${JSON.stringify({ ...evaluation.tagging, candidates: undefined })}; label_query: ${JSON.stringify(evaluation.label_query)}`,
+    );
+    expect(evaluation.tagging).toMatchObject({ queries: evaluation.queries });
+    expect(evaluation.tagging.map).toBeGreaterThan(evaluation.tagging.baseline.map);
+    expect(evaluation.label_query.queries).toBeGreaterThan(0);
+    expect(evaluation.label_query.precision_at_k).toBeGreaterThan(evaluation.label_query.baseline_precision_at_k);
   });
 
   it('fails with one line and a non-zero exit for a missing shard', async () => {

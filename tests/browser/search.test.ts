@@ -26,7 +26,8 @@ describe('search with the retrieval net', () => {
     const dir = mkdtempSync(join(tmpdir(), 'simage-export-'));
     const PAIRS = 60;
     const K = 20;
-    const server = await serve({ root: join(ROOT, 'dist'), shard: makeDemoSubset(PAIRS).dir });
+    const shardDir = makeDemoSubset(PAIRS).dir;
+    const server = await serve({ root: join(ROOT, 'dist'), shard: shardDir });
     cleanups.push(() => server.close());
     const { origin } = server;
     const shardUrl = encodeURIComponent(server.shardUrl!);
@@ -96,6 +97,78 @@ describe('search with the retrieval net', () => {
     });
     await expect.poll(() => page.getByTestId('selected-id').textContent()).toBe('my-drawing.png');
     await expect.poll(() => items.count(), { timeout: 60_000 }).toBe(K);
+    // It gets predicted labels, none of them "given".
+    const predicted = page.locator('[data-testid=predicted-labels] .ptag');
+    await expect.poll(() => predicted.count()).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid=predicted-labels] .ptag.given').count()).toBe(0);
+
+    // A label as the query: the top results carry it.
+    // (the query image's most frequent label, so the net has seen it on several training images)
+    const label = await page.evaluate((id) => {
+      const hook = window.__simage;
+      const counts = new Map<string, number>();
+      for (const other of hook.imageIds()) for (const l of hook.imageLabels(other)) counts.set(l, (counts.get(l) ?? 0) + 1);
+      const own = hook.imageLabels(id).filter((l) => l.startsWith('/'));
+      return own.sort((a, b) => counts.get(b)! - counts.get(a)!)[0];
+    }, queryId);
+    const byWords = (await page.evaluate((l) => window.__simage.searchLabels([l]), label))!;
+    expect(byWords.query.kind).toBe('labels');
+    const top = byWords.results.slice(0, 5);
+    const carrying = await page.evaluate(({ ids, l }) => ids.filter((id) => window.__simage.imageLabels(id).includes(l)).length, {
+      ids: top.map((x) => x.imageId),
+      l: label,
+    });
+    expect(carrying).toBeGreaterThanOrEqual(4);
+    await page.evaluate(() => window.__simage.searchLabels([]));
+
+    // Review labels by keyboard: accept, reject, accept; the corrected labels.csv differs from the shard's by
+    // exactly the two accepted changes.
+    await page.getByTestId('tab-review').click();
+    const review = page.getByTestId('review-list');
+    await review.waitFor({ timeout: 120_000 });
+    const suggestions = page.getByTestId('suggestion');
+    expect(await suggestions.count()).toBeGreaterThanOrEqual(3);
+    const first3 = await suggestions.evaluateAll((els) =>
+      els.slice(0, 3).map((e) => ({ imageId: e.dataset.imageId!, label: e.dataset.label!, kind: e.dataset.kind! })),
+    );
+    await review.focus();
+    await page.keyboard.press('a');
+    await page.keyboard.press('r');
+    await page.keyboard.press('a');
+    await expect.poll(() => page.getByTestId('review-tally').textContent()).toBe('2 accepted · 1 rejected');
+    expect(await suggestions.evaluateAll((els) => els.slice(0, 3).map((e) => e.dataset.decision))).toEqual(['accept', 'reject', 'accept']);
+    const [corrected] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-corrected-labels').click()]);
+    expect(corrected.suggestedFilename()).toBe('labels.csv');
+    const correctedFile = join(dir, 'labels.csv');
+    await corrected.saveAs(correctedFile);
+    const rowsOf = (text: string) => text.split(/\r?\n/).filter((line) => line !== '');
+    const originalRows = rowsOf(readFileSync(join(shardDir, 'labels.csv'), 'utf8'));
+    const correctedRows = rowsOf(readFileSync(correctedFile, 'utf8'));
+    const removed = originalRows.filter((row) => !correctedRows.includes(row));
+    const added = correctedRows.filter((row) => !originalRows.includes(row));
+    const want = { removed: [] as string[], added: [] as string[] };
+    for (const x of [first3[0], first3[2]]) {
+      if (x.kind === 'remove') {
+        const row = originalRows.find((r) => r.startsWith(`${x.imageId},`) && r.split(',')[2] === x.label)!;
+        want.removed.push(row);
+        want.added.push(
+          row
+            .split(',')
+            .map((f, i) => (i === 3 ? '0' : f))
+            .join(','),
+        );
+      } else want.added.push(`${x.imageId},simage-review,${x.label},1`);
+    }
+    expect(removed.sort()).toEqual(want.removed.sort());
+    expect(added.sort()).toEqual(want.added.sort());
+    // Every image's predicted labels, in the shard's format.
+    const [pred] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-predicted-labels').click()]);
+    expect(pred.suggestedFilename()).toBe('predicted-labels.csv');
+    const predFile = join(dir, 'predicted-labels.csv');
+    await pred.saveAs(predFile);
+    const predRows = rowsOf(readFileSync(predFile, 'utf8'));
+    expect(predRows[0]).toBe('ImageID,Source,LabelName,Confidence');
+    expect(new Set(predRows.slice(1).map((r) => r.split(',')[0])).size).toBeGreaterThan(1.8 * PAIRS);
 
     // Export: one file.
     await page.getByTestId('tab-details').click();

@@ -91,7 +91,10 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
         negatives: [],
       }));
       // The label file as read, so a review can export it with only its changes made.
-      const csv = ['ImageID,Source,LabelName,Confidence', ...list.flatMap((im) => im.labels.map((l) => `${im.imageId},fake,${l.labelName},1`))];
+      const csv = [
+        'ImageID,Source,LabelName,Confidence',
+        ...list.flatMap((im) => im.labels.map((l) => `${im.imageId},fake,${l.labelName},1`)),
+      ];
       await putLabelFiles(db, { shardId, files: [{ path: 'shard/labels.csv', kind: 'labels-csv', text: csv.join('\n') + '\n' }] });
       await putShard(db, record, list);
       return { shardId, name: 'fake', summary: summaryOf(images), decoded: images, elapsedMs: 10 };
@@ -226,6 +229,7 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
           given: i % 2 ? 0 : 1,
           predicted: i % 2 ? 0.9 : 0.1,
           disagreement: 0.9 - i / 10,
+          support: 10,
         })),
         images: ids.length,
       }),

@@ -91,7 +91,14 @@ describe('tagging', () => {
 
   it('the tagger is chosen on the given queries by MAP, and hybrid mixes in the raw-feature neighbours', () => {
     // Query truth {c}: label-space neighbours point at r0/r1 (wrong), raw-feature neighbours at r2 (right).
-    const input: TagInput = { neighbours: [0, 1], weights: [0.9, 0.8], vector: null, self: -1, featureNeighbours: [2, 3], featureWeights: [0.9, 0.5] };
+    const input: TagInput = {
+      neighbours: [0, 1],
+      weights: [0.9, 0.8],
+      vector: null,
+      self: -1,
+      featureNeighbours: [2, 3],
+      featureWeights: [0.9, 0.5],
+    };
     const truths = [{ cols: new Set([2]), count: 1 }];
     const { tagger, tried } = chooseTagger(refLabels, null, [input], truths);
     expect(tried.some((t) => t.tagger.method === 'decode')).toBe(false); // no label space: no decode
@@ -107,11 +114,14 @@ describe('tagging', () => {
       ['c', 2],
     ]);
     const scores = Float64Array.from([0.05, 0.9, 0.95]);
-    const s = suggestFor('img', [{ labelName: 'a', confidence: 1 }], new Set(['c']), ['a', 'b', 'c'], colOf, scores);
+    const support = [9, 9, 9];
+    const s = suggestFor('img', [{ labelName: 'a', confidence: 1 }], new Set(['c']), ['a', 'b', 'c'], colOf, scores, support, true);
     expect(s).toEqual([
-      { imageId: 'img', labelName: 'a', kind: 'remove', given: 1, predicted: 0.05, disagreement: 0.95 },
-      { imageId: 'img', labelName: 'b', kind: 'add', given: 0, predicted: 0.9, disagreement: 0.9 },
+      { imageId: 'img', labelName: 'a', kind: 'remove', given: 1, predicted: 0.05, disagreement: 0.95, support: 8 },
+      { imageId: 'img', labelName: 'b', kind: 'add', given: 0, predicted: 0.9, disagreement: 0.9, support: 9 },
     ]);
+    // A label too few other training images carry is never suggested: the model cannot know it.
+    expect(suggestFor('img', [{ labelName: 'a', confidence: 1 }], new Set(), ['a', 'b', 'c'], colOf, scores, [5, 4, 0], true)).toEqual([]);
   });
 
   it('per-label quality groups queries by their labels, with the worst first', () => {
@@ -190,7 +200,10 @@ describe('the whole collection in label space', () => {
     { imageId: 'v0', hash: 'h3', split: 'validation', labels: [{ labelName: 'a', confidence: 1 }] },
   ];
   const space: LabelSpace = { vocabulary: ['a', 'b'], basis: Float32Array.from([1, 0, 0, 1]), components: 2 };
-  const index = new LabelIndex(['r0', 'r1'], ['a', 'b'], images, 'svd', Float32Array.from([1, 0, 0, 1]), 2, space, { method: 'vote', k: 1 });
+  const index = new LabelIndex(['r0', 'r1'], ['a', 'b'], images, 'svd', Float32Array.from([1, 0, 0, 1]), 2, space, {
+    method: 'vote',
+    k: 1,
+  });
 
   it('an unlabelled image is found by a label query, marked as found by prediction; validation images only when asked', () => {
     expect(index.unindexed().map((im) => im.imageId)).toEqual(['u0', 'v0']);

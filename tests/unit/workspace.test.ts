@@ -264,7 +264,11 @@ describe('session: the workspace', () => {
     s.selectedImageId.set('img2');
     s.workspace.addWord('/m/a', 'minus');
     await settle();
-    expect(world.calls.filter((c) => c.startsWith('query'))).toEqual(['query labels +/m/b', 'query image +/m/b', 'query image +/m/b -/m/a']);
+    expect(world.calls.filter((c) => c.startsWith('query'))).toEqual([
+      'query labels +/m/b',
+      'query image +/m/b',
+      'query image +/m/b -/m/a',
+    ]);
     expect(get(s.search)!.tags).toEqual([{ labelName: '/m/a', score: 0.9, given: true }]);
     const before = world.calls.length;
     s.workspace.includeHeldOut.set(true);
@@ -296,7 +300,10 @@ describe('session: the workspace', () => {
     const [file] = await s.correctedLabelFiles();
     expect(file.name).toBe('labels.csv');
     const rows = Papa.parse<string[]>(await file.file.text(), { skipEmptyLines: true }).data;
-    const original = ['ImageID,Source,LabelName,Confidence', ...[0, 1, 2, 3, 4, 5, 6, 7].flatMap((i) => [`img${i},fake,/m/a,1`, ...(i % 3 === 0 ? [`img${i},fake,/m/b,1`] : [])])];
+    const original = [
+      'ImageID,Source,LabelName,Confidence',
+      ...[0, 1, 2, 3, 4, 5, 6, 7].flatMap((i) => [`img${i},fake,/m/a,1`, ...(i % 3 === 0 ? [`img${i},fake,/m/b,1`] : [])]),
+    ];
     const changed = rows.map((r) => r.join(',')).filter((line) => !original.includes(line));
     expect(changed).toEqual(['img0,fake,/m/a,0', 'img1,simage-review,/m/b,1']);
     expect(rows.length).toBe(original.length + 1);

@@ -63,6 +63,21 @@ export class LabelIndex {
   readonly refPos: Map<string, number>;
   readonly byId: Map<string, IndexImage>;
   predicted: { ids: string[]; vectors: Float32Array; heldOut: Uint8Array } | null = null;
+  /** References carrying each label (vocabulary order). */
+  readonly support: Int32Array;
+
+  /** The review's scorer: the tagger's neighbourhoods, but 25 neighbours weighted by plain similarity, so a score
+   *  reads as the share of the neighbourhood carrying the label (the tagger's sharp weighting ranks labels well
+   *  but calls every label its nearest neighbour lacks "0.00"). */
+  get reviewTagger(): Tagger {
+    const t = this.tagger;
+    return {
+      method: t.method === 'hybrid' ? 'hybrid' : 'vote',
+      k: 25,
+      weighting: 'cosine',
+      ...(t.alpha === undefined ? {} : { alpha: t.alpha }),
+    };
+  }
 
   constructor(
     readonly references: string[],
@@ -87,6 +102,8 @@ export class LabelIndex {
       ),
       vocabulary.length,
     );
+    this.support = new Int32Array(vocabulary.length);
+    for (const c of this.refLabels.colIdx) this.support[c]++;
   }
 
   /** Images that are not references: what the net's predictions index (unlabelled, validation, test). */
@@ -153,8 +170,8 @@ export class LabelIndex {
   }
 
   /** Dense tag scores of an image (the vocabulary's order), for the review and the export. */
-  denseTags(near: Neighbourhood, imageId: string | null): Float64Array {
-    return tagScores(this.refLabels, this.space, this.tagger, {
+  denseTags(near: Neighbourhood, imageId: string | null, tagger: Tagger = this.tagger): Float64Array {
+    return tagScores(this.refLabels, this.space, tagger, {
       neighbours: near.neighbours,
       weights: voteWeights(this.target, near.scores),
       vector: near.vector,
@@ -172,7 +189,18 @@ export class LabelIndex {
       if (!im) continue;
       const given = im.labels.filter((l) => l.confidence > 0);
       if (given.length === 0) continue;
-      all.push(...suggestFor(imageId, given, new Set(im.negatives ?? []), this.vocabulary, this.colOf, scores));
+      all.push(
+        ...suggestFor(
+          imageId,
+          given,
+          new Set(im.negatives ?? []),
+          this.vocabulary,
+          this.colOf,
+          scores,
+          this.support,
+          this.refPos.has(imageId),
+        ),
+      );
     }
     return sortSuggestions(all);
   }

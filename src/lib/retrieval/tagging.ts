@@ -313,18 +313,24 @@ export interface Suggestion {
   predicted: number;
   /** How strongly the model disagrees: given - predicted (remove) or predicted (add). */
   disagreement: number;
+  /** Other training images carrying the label: the evidence the model has about it. */
+  support: number;
 }
 
 /** A suggestion's key: what it is about, so a decision survives a new review of the same model or a new model. */
 export const reviewKey = (x: Pick<Suggestion, 'imageId' | 'labelName' | 'kind'>) => `${x.imageId}\u0000${x.labelName}\u0000${x.kind}`;
 
 export const SUGGEST = {
-  /** A given label is suspicious when the prediction is this far below its confidence. */
-  removeGap: 0.6,
-  /** A missing label is suggested when predicted at least this strongly. */
-  addScore: 0.6,
+  /** A given label is suspicious when the prediction is this far below its confidence (for a label given at 1:
+   *  fewer than a tenth of the image's neighbourhood carries it). */
+  removeGap: 0.9,
+  /** A missing label is suggested when predicted at least this strongly (most of the neighbourhood carries it). */
+  addScore: 0.7,
   /** At most this many suggestions are kept, strongest first. */
   max: 2000,
+  /** A label carried by fewer other training images is never suggested: the model cannot know it (a label of one
+   *  image is always "predicted near zero"). */
+  minSupport: 5,
 };
 
 /** Suggestions for one labelled image from its dense predicted scores: given labels predicted near zero, strong
@@ -336,6 +342,9 @@ export function suggestFor(
   vocabulary: string[],
   colOf: Map<string, number>,
   scores: Float64Array,
+  /** Training images carrying each label (vocabulary order), and whether this image is one of them. */
+  support: ArrayLike<number>,
+  isReference: boolean,
   thresholds = SUGGEST,
 ): Suggestion[] {
   const out: Suggestion[] = [];
@@ -343,26 +352,38 @@ export function suggestFor(
   for (const l of given) {
     has.add(l.labelName);
     const col = colOf.get(l.labelName);
-    const predicted = col === undefined ? 0 : scores[col];
-    if (l.confidence - predicted >= thresholds.removeGap)
-      out.push({ imageId, labelName: l.labelName, kind: 'remove', given: l.confidence, predicted, disagreement: l.confidence - predicted });
+    if (col === undefined) continue;
+    const others = support[col] - (isReference ? 1 : 0);
+    const predicted = scores[col];
+    if (others >= thresholds.minSupport && l.confidence - predicted >= thresholds.removeGap)
+      out.push({
+        imageId,
+        labelName: l.labelName,
+        kind: 'remove',
+        given: l.confidence,
+        predicted,
+        disagreement: l.confidence - predicted,
+        support: others,
+      });
   }
   for (let col = 0; col < scores.length; col++) {
     const s = scores[col];
-    if (s < thresholds.addScore) continue;
+    if (s < thresholds.addScore || support[col] < thresholds.minSupport) continue;
     const name = vocabulary[col];
     if (has.has(name) || negatives.has(name)) continue;
-    out.push({ imageId, labelName: name, kind: 'add', given: 0, predicted: s, disagreement: s });
+    out.push({ imageId, labelName: name, kind: 'add', given: 0, predicted: s, disagreement: s, support: support[col] });
   }
   return out;
 }
 
-/** All suggestions, strongest disagreement first (ties by ImageID, then label), at most `max`. */
+/** All suggestions, strongest disagreement first (then the best-supported label, then by ImageID and label), at
+ *  most `max`. */
 export function sortSuggestions(all: Suggestion[], max = SUGGEST.max): Suggestion[] {
   return all
     .sort(
       (a, b) =>
         b.disagreement - a.disagreement ||
+        b.support - a.support ||
         (a.imageId < b.imageId ? -1 : a.imageId > b.imageId ? 1 : 0) ||
         (a.labelName < b.labelName ? -1 : a.labelName > b.labelName ? 1 : 0),
     )
