@@ -6,7 +6,8 @@ import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 
 export default ts.config(
-  { ignores: ['node_modules/', 'dist/', 'public/', '.cache/', 'test-results/'] },
+  // .gpu/: what bench/gpu/pack.sh packs for a GPU machine (bundles and binaries, never committed).
+  { ignores: ['node_modules/', 'dist/', 'public/', '.cache/', 'test-results/', '.gpu/'] },
   js.configs.recommended,
   ...ts.configs.recommended,
   ...svelte.configs.recommended,

@@ -63,7 +63,13 @@ async function measure(backend, batches, budgetMs) {
     }
     const ms = performance.now() - t;
     x.dispose();
-    rows.push({ backend: tf.getBackend(), batch: b, images: done, ms_per_image: +(ms / done).toFixed(2), images_per_s: +((done * 1000) / ms).toFixed(1) });
+    rows.push({
+      backend: tf.getBackend(),
+      batch: b,
+      images: done,
+      ms_per_image: +(ms / done).toFixed(2),
+      images_per_s: +((done * 1000) / ms).toFixed(1),
+    });
     console.log(backend, JSON.stringify(rows.at(-1)));
   }
   probe.dispose();
@@ -75,7 +81,16 @@ const { create, globals } = await import(join(dir, 'webgpu', 'index.js'));
 Object.assign(globalThis, globals);
 Object.defineProperty(globalThis, 'navigator', { value: { gpu: create([]), userAgent: 'node' }, configurable: true });
 const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
-out.device = adapter ? (adapter.info ? { vendor: adapter.info.vendor, architecture: adapter.info.architecture, device: adapter.info.device, description: adapter.info.description } : 'adapter without info') : null;
+out.device = adapter
+  ? adapter.info
+    ? {
+        vendor: adapter.info.vendor,
+        architecture: adapter.info.architecture,
+        device: adapter.info.device,
+        description: adapter.info.description,
+      }
+    : 'adapter without info'
+  : null;
 console.log('adapter', JSON.stringify(out.device));
 // The backend registers itself only when navigator.gpu exists at import time, so it is imported after it is set.
 await import('@tensorflow/tfjs-backend-webgpu');
