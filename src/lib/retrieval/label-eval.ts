@@ -132,6 +132,7 @@ export async function evaluateLabels(
     const candidates = tried.map((t) => ({
       method: t.tagger.method,
       k: t.tagger.k,
+      ...(t.tagger.alpha === undefined ? {} : { alpha: t.tagger.alpha }),
       selection_map: t.map,
       map: evaluateTagger(refLabels, usesSpace ? space : null, t.tagger, inputs, truths).map,
     }));
