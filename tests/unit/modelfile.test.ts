@@ -52,6 +52,18 @@ describe('model file', () => {
     expect(back.modelJson).toEqual(p.modelJson);
   });
 
+  it('carries the label space when there is one, and refuses one of the wrong size', async () => {
+    const basis = new Uint8Array(new Float32Array([1, 0, 0, 0, 1, 0]).buffer); // 2 labels x 3 components
+    const p = { ...parts({ labelSpace: { components: 3 }, tagger: { method: 'hybrid', k: 10, alpha: 0.5 } }), labelSpace: basis };
+    const back = await unpackModelFile(await packModelFile(p));
+    expect(Array.from(back.labelSpace!)).toEqual(Array.from(basis));
+    expect(back.manifest.tagger).toEqual({ method: 'hybrid', k: 10, alpha: 0.5 });
+    const wrong = { ...parts({ labelSpace: { components: 4 } }), labelSpace: basis };
+    await expect(unpackModelFile(await packModelFile(wrong))).rejects.toThrow(/label-space.bin does not hold one row per label/);
+    // A file without it imports as before.
+    expect((await unpackModelFile(await packModelFile(parts()))).labelSpace).toBeNull();
+  });
+
   it('refuses a truncated file, a wrong checksum, oversized or mismatched shapes, and a malformed manifest', async () => {
     const file = await packModelFile(parts());
     await expect(unpackModelFile(file.slice(0, Math.floor(file.size * 0.7)))).rejects.toThrow(/damaged|not a usable/);
