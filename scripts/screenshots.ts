@@ -1,7 +1,7 @@
 // Remakes the README's screenshots (docs/img/) and the issue's set of views at 1280 x 800, from the built app
 // (`npm run build` first) on a 300-image subset of the demo shard: the first visit, features running, a query with
-// its results, the map zoomed in to thumbnails, a lasso selection, the settings panel, and the grid with a label
-// filter at 1920 x 1080.
+// its results, the map zoomed in to thumbnails, a lasso selection, the label review, a query minus a label word, the
+// per-label quality table, the settings panel, and the grid with a label filter at 1920 x 1080.
 // Run: npx tsx scripts/screenshots.ts [out-dir] (default docs/img; the views the README does not show go to
 // out-dir/more/, which git ignores).
 import { mkdirSync } from 'node:fs';
@@ -60,6 +60,27 @@ try {
   await page.mouse.up();
   await page.waitForTimeout(500);
   await page.screenshot({ path: join(more, 'lasso.png') });
+
+  // Labels both ways: the review of the labels the model disagrees with (three decided by keyboard), then the
+  // query refined by a label word, then the per-label quality table.
+  await map.press('Escape');
+  await page.getByTestId('tab-review').click();
+  await page.getByTestId('review-list').waitFor({ timeout: 120_000 });
+  await page.getByTestId('review-list').focus();
+  for (const key of ['a', 'r', 'a']) await page.keyboard.press(key);
+  await page.waitForTimeout(600);
+  await page.screenshot({ path: join(out, 'review.png') });
+  await page.getByTestId('tab-results').click();
+  await page.mouse.click(at!.x, at!.y);
+  await page.getByTestId('query-word').fill('flag');
+  await page.getByTestId('query-word').press('Shift+Enter');
+  await page.waitForTimeout(1500);
+  await page.mouse.move(5, 790);
+  await page.screenshot({ path: join(more, 'query-minus-word.png') });
+  await page.getByTestId('tab-details').click();
+  await page.getByTestId('label-quality').scrollIntoViewIfNeeded();
+  await page.waitForTimeout(400);
+  await page.screenshot({ path: join(more, 'label-quality.png') });
 
   await page.getByTestId('settings-button').click();
   await page.waitForTimeout(300);
