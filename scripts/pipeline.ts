@@ -27,7 +27,7 @@ import type { RunInfo } from '../src/session/state';
 
 const CHOICES = { backend: ['auto', ...BACKENDS], layout: LAYOUTS, head: HEADS, layer: FEATURE_LAYERS, target: TARGET_SPACES } as const;
 const NUMBERS = ['batch', 'threads', 'k', 'perplexity', 'iterations', 'epochs', 'port', 'timeout-s'] as const;
-const USAGE = `usage: npm run pipeline -- <shard path or URL> [--backend ${CHOICES.backend.join('|')}] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout ${LAYOUTS.join('|')}] [--k N] [--perplexity N] [--iterations N] [--head ${HEADS.join('|')}] [--layer ${FEATURE_LAYERS.join('|')}] [--target ${TARGET_SPACES.join('|')}] [--epochs N] [--port N] [--timeout-s S] [--inject ${[...WORKER_FAULTS, ...RELOAD_STAGES.map((s) => `reload-during=${s}`)].join('|')}]`;
+const USAGE = `usage: npm run pipeline -- <shard path or URL> [--backend ${CHOICES.backend.join('|')}] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout ${LAYOUTS.join('|')}] [--k N] [--perplexity N] [--iterations N] [--head ${HEADS.join('|')}] [--layer ${FEATURE_LAYERS.join('|')}] [--target ${TARGET_SPACES.join('|')}] [--epochs N] [--port N] [--timeout-s S] [--predicted-labels FILE] [--suggestions FILE] [--inject ${[...WORKER_FAULTS, ...RELOAD_STAGES.map((s) => `reload-during=${s}`)].join('|')}]`;
 // IndexedDB belongs to an origin (scheme, host and port): a fixed port keeps a --profile's cache reachable.
 export const DEFAULT_PORT = 47170;
 
@@ -50,6 +50,10 @@ export interface PipelineOptions {
   timeoutS: number;
   /** Faults as given (`quota`, `reload-during=features`, ...), validated by src/lib/faults.ts. */
   inject: string[];
+  /** Where to write every image's predicted labels (predicted-labels.csv, the shard's format). */
+  predictedLabels: string | null;
+  /** Where to write the label review's suggestions (CSV). */
+  suggestions: string | null;
 }
 
 /** The command line into options; a mistake throws one line that says what is wrong. */
@@ -61,7 +65,9 @@ export function parseArgs(argv: string[]): PipelineOptions {
       args: argv,
       allowPositionals: true,
       options: {
-        ...Object.fromEntries([...Object.keys(CHOICES), 'profile', 'out', ...NUMBERS].map((name) => [name, string])),
+        ...Object.fromEntries(
+          [...Object.keys(CHOICES), 'profile', 'out', 'predicted-labels', 'suggestions', ...NUMBERS].map((name) => [name, string]),
+        ),
         inject: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
@@ -117,6 +123,8 @@ export function parseArgs(argv: string[]): PipelineOptions {
     port: number('port') ?? DEFAULT_PORT,
     timeoutS: number('timeout-s') ?? 3600,
     inject,
+    predictedLabels: str('predicted-labels'),
+    suggestions: str('suggestions'),
   };
 }
 
@@ -256,6 +264,22 @@ export async function runPipeline(
       report.faults = faults;
       // After the faults: every stored feature record reads back whole (none half-written).
       report.cache_check = await page.evaluate(() => window.__simage.verifyCache());
+    }
+    // Labels both ways, on request: every image's predicted labels, and the review's suggestions.
+    if (opts.predictedLabels) {
+      const text = await page.evaluate(() => window.__simage.predictedLabelsCsv());
+      writeFileSync(opts.predictedLabels, text);
+      onProgress(`predicted labels: ${text.trim().split('\n').length - 1} rows written to ${opts.predictedLabels}`);
+    }
+    if (opts.suggestions) {
+      const list = await page.evaluate(() => window.__simage.reviewSuggestions());
+      const header = 'ImageID,LabelName,Kind,Given,Predicted,Disagreement,Support';
+      const quote = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+      const rows = list.map((x) =>
+        [quote(x.imageId), quote(x.labelName), x.kind, x.given, x.predicted.toFixed(4), x.disagreement.toFixed(4), x.support].join(','),
+      );
+      writeFileSync(opts.suggestions, [header, ...rows].join('\n') + '\n');
+      onProgress(`label review: ${list.length} suggestions written to ${opts.suggestions}`);
     }
     // Tests look at the finished page before it closes.
     if (inspect) await inspect(page);

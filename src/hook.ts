@@ -5,6 +5,7 @@ import type { BackendChoice } from './lib/features/backend';
 import type { BackendInfo, EmbedResult } from './lib/features/protocol';
 import type { ShardSummary } from './lib/ingest/assemble';
 import type { ModelSummary } from './lib/retrieval/protocol';
+import type { Suggestion } from './lib/retrieval/tagging';
 import type { PipelineReport } from './session/report';
 import type { Session } from './session/session';
 import type { countRecords } from './lib/store/db';
@@ -29,6 +30,10 @@ export interface SimageHook {
    *  those"); results carry `by`: 'labels' or 'prediction'. The words stay in the query until cleared. */
   searchLabels(plus: string[], minus?: string[], imageId?: string | null, includeHeldOut?: boolean): Promise<SearchState | null>;
   model(): ModelSummary | null;
+  /** Every image's predicted labels as predicted-labels.csv text (ImageID, Source, LabelName, Confidence). */
+  predictedLabelsCsv(): Promise<string>;
+  /** The label review's suggestions, strongest disagreement first. */
+  reviewSuggestions(): Promise<Suggestion[]>;
   imageIds(): string[];
   /** An image's labels: each LabelName and its display name. */
   imageLabels(imageId: string): string[];
@@ -91,6 +96,13 @@ export function installHook(session: Session) {
       return get(session.search);
     },
     model: () => get(session.model),
+    predictedLabelsCsv: async () => await (await session.predictedLabelsCsv()).file.text(),
+    reviewSuggestions: async () => {
+      await session.openReview();
+      const r = get(session.review);
+      if (r?.status !== 'ready') throw new Error(r?.error ?? 'The review could not be computed.');
+      return r.result!.suggestions;
+    },
     imageIds: () => get(session.images).map((im) => im.imageId),
     imageLabels: (imageId) => {
       const classes = new Map(get(session.shard)?.classes ?? []);

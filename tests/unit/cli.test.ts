@@ -16,6 +16,11 @@ describe('pipeline CLI arguments', () => {
       perplexity: 20,
       iterations: 500,
     });
+    expect(parseArgs(['s', '--predicted-labels', 'p.csv', '--suggestions', 's.csv'])).toMatchObject({
+      predictedLabels: 'p.csv',
+      suggestions: 's.csv',
+    });
+    expect(parseArgs(['s'])).toMatchObject({ predictedLabels: null, suggestions: null });
     expect(parseArgs(['s', '--head', 'sets', '--layer', 'mixed7', '--target', 'layout', '--epochs', '12'])).toMatchObject({
       head: 'sets',
       layer: 'mixed7',

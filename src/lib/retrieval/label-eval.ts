@@ -2,7 +2,7 @@
 // quality table measured on the reported queries (which chose nothing). Runs the net through heads.ts (any
 // TensorFlow.js backend) and scores with tagging.ts. No DOM.
 import type { CsrMatrix } from '../embedding/sparse';
-import type { AssembledTask } from './data';
+import { choosePositions, type AssembledTask } from './data';
 import { cosineRank, featureReferences, predictVectors, rank, type Retriever } from './heads';
 import { voteWeights } from './label-index';
 import type { LabelQueryEvaluation, QualityRow, TaggingEvaluation } from './protocol';
@@ -88,6 +88,8 @@ export interface LabelEvaluation {
   quality: QualityRow[];
 }
 
+/** The candidates' MAP on the reported queries is measured on a seeded sample of at most this many. */
+export const CANDIDATE_QUERIES = 2000;
 /** Up to this many of the most frequent labels are asked as queries (evaluation.label_query). */
 export const LABEL_QUERIES = 100;
 /** Results per label query. */
@@ -128,13 +130,17 @@ export async function evaluateLabels(
       self: -1,
     }));
     const baseline = evaluateTagger(refLabels, null, { method: 'vote', k: tagger.k }, baselineInputs, truths);
-    // Every candidate on the reported queries too, for the record (the choice above was made on the selection set).
+    // Every candidate on the reported queries too, for the record (the choice above was made on the selection set);
+    // on a seeded sample of at most CANDIDATE_QUERIES of them, so a large shard does not pay 16 taggings per query.
+    const sample = [...choosePositions(n, Math.min(n, CANDIDATE_QUERIES), 11)].sort((a, b) => a - b);
+    const sampleInputs = sample.map((q) => inputs[q]);
+    const sampleTruths = sample.map((q) => truths[q]);
     const candidates = tried.map((t) => ({
       method: t.tagger.method,
       k: t.tagger.k,
       ...(t.tagger.alpha === undefined ? {} : { alpha: t.tagger.alpha }),
       selection_map: t.map,
-      map: evaluateTagger(refLabels, usesSpace ? space : null, t.tagger, inputs, truths).map,
+      map: evaluateTagger(refLabels, usesSpace ? space : null, t.tagger, sampleInputs, sampleTruths).map,
     }));
     const tagging: TaggingEvaluation = {
       queries: n,
@@ -144,6 +150,7 @@ export async function evaluateLabels(
       ...(tagger.alpha === undefined ? {} : { alpha: tagger.alpha }),
       baseline,
       candidates,
+      candidates_queries: sample.length,
     };
 
     // 3. Label queries over the reported queries, indexed by their predicted vectors only.

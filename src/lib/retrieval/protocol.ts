@@ -19,6 +19,8 @@ export interface TaggingEvaluation extends TagMetrics {
   baseline: TagMetrics;
   /** Every tagger tried: its MAP on the selection queries (where it was chosen) and on the reported ones. */
   candidates?: { method: Tagger['method']; k: number; alpha?: number; selection_map: number; map: number }[];
+  /** How many of the reported queries the candidates' `map` was measured on (a seeded sample of at most 2,000). */
+  candidates_queries?: number;
 }
 
 /** Frequent labels as queries over the reported queries, indexed by prediction only (evaluation.label_query). */
