@@ -1,5 +1,5 @@
 // The address bar as part of the state: the shard (a URL shard by its URL, a local one by its cache key), the query
-// image, the label filter and the main view. Each new query or filter is a history entry, so Back and Forward step
+// image, the query's label words (`plus`, `minus`), the label filter and the main view. Each new query or filter is a history entry, so Back and Forward step
 // through them; a reload, a bookmark or a shared link reopens the same view (a local shard once it is picked again,
 // or straight away while it is in this browser's cache). Other parameters (settings, `inject`) are left as they are.
 import { get } from 'svelte/store';
@@ -14,6 +14,9 @@ export interface ViewInUrl {
   query: string | null;
   labels: string[];
   view: MainView;
+  /** Label words of the query (LabelNames): more like these, less like those. */
+  plus?: string[];
+  minus?: string[];
 }
 
 export function readView(search: string): ViewInUrl {
@@ -24,6 +27,8 @@ export function readView(search: string): ViewInUrl {
     query: p.get('q'),
     labels: p.getAll('label'),
     view: p.get('view') === 'grid' ? 'grid' : 'map',
+    plus: p.getAll('plus'),
+    minus: p.getAll('minus'),
   };
 }
 
@@ -31,12 +36,14 @@ export function readView(search: string): ViewInUrl {
 export function writeView(href: string, v: ViewInUrl): string {
   const url = new URL(href);
   const p = url.searchParams;
-  for (const key of ['shard', 'collection', 'q', 'label', 'view']) p.delete(key);
+  for (const key of ['shard', 'collection', 'q', 'label', 'view', 'plus', 'minus']) p.delete(key);
   if (v.shard) p.set('shard', v.shard);
   else if (v.collection) p.set('collection', v.collection);
   if (v.query) p.set('q', v.query);
   for (const l of v.labels) p.append('label', l);
   if (v.view !== 'map') p.set('view', v.view);
+  for (const l of v.plus ?? []) p.append('plus', l);
+  for (const l of v.minus ?? []) p.append('minus', l);
   url.search = p.toString();
   return url.href;
 }
@@ -60,20 +67,23 @@ export class UrlSync {
   /** The view the session shows now. */
   current(): ViewInUrl {
     const shard = get(this.s.shard);
-    const { filter, mainView } = this.s.workspace;
+    const { filter, mainView, queryWords } = this.s.workspace;
+    const words = get(queryWords);
     return {
       shard: shard?.source.kind === 'url' ? shard.source.url : null,
       collection: shard && shard.source.kind !== 'url' ? shard.shardId : null,
       query: get(this.s.selectedImageId),
       labels: get(filter),
       view: get(mainView),
+      plus: words.plus,
+      minus: words.minus,
     };
   }
 
   /** Reads the address the page opened with and follows the state from then on; returns the unsubscriber. */
   start(history: HistoryLike): () => void {
     this.pending = readView(this.s.env.location.search);
-    const { filter, mainView } = this.s.workspace;
+    const { filter, mainView, queryWords } = this.s.workspace;
     const follow = () => {
       if (this.applying) return;
       this.applyPending();
@@ -84,11 +94,14 @@ export class UrlSync {
       this.last = now;
       if (href === this.s.env.location.href) return;
       const sameShard = last !== null && last.shard === now.shard && last.collection === now.collection;
-      const step = sameShard && (now.query !== last.query || now.labels.join('\n') !== last.labels.join('\n'));
+      const list = (v: ViewInUrl) => [v.query, ...v.labels, '+', ...(v.plus ?? []), '-', ...(v.minus ?? [])].join('\n');
+      const step = sameShard && list(now) !== list(last);
       if (step) history.pushState(null, '', href);
       else history.replaceState(null, '', href);
     };
-    const stops = [this.s.shard, this.s.images, this.s.selectedImageId, filter, mainView].map((store) => store.subscribe(follow));
+    const stops = [this.s.shard, this.s.images, this.s.selectedImageId, filter, mainView, queryWords].map((store) =>
+      store.subscribe(follow),
+    );
     return () => stops.forEach((stop) => stop());
   }
 
@@ -126,13 +139,17 @@ export class UrlSync {
     }
     this.applying = true;
     try {
-      const { filter, mainView, labelIndex } = this.s.workspace;
+      const { filter, mainView, labelIndex, queryWords } = this.s.workspace;
       const index = get(labelIndex);
       filter.set(want.labels.filter((l) => index.byName.has(l)));
+      queryWords.set({
+        plus: (want.plus ?? []).filter((l) => index.byName.has(l)),
+        minus: (want.minus ?? []).filter((l) => index.byName.has(l)),
+      });
       mainView.set(want.view);
       const query = want.query && images.some((im) => im.imageId === want.query) ? want.query : null;
       this.s.selectedImageId.set(query);
-      if (!query) this.s.search.set(null);
+      if (!query && !get(queryWords).plus.length && !get(queryWords).minus.length) this.s.search.set(null);
     } finally {
       this.applying = false;
     }

@@ -194,14 +194,20 @@ describe('the address', () => {
       query: 'img 1',
       labels: ['/m/a', '/m/b'],
       view: 'grid',
+      plus: ['/m/c'],
+      minus: ['/m/d'],
     });
-    expect(href).toBe('http://h/app/?backend=wasm&shard=http%3A%2F%2Fh%2Fs%2F&q=img+1&label=%2Fm%2Fa&label=%2Fm%2Fb&view=grid');
+    expect(href).toBe(
+      'http://h/app/?backend=wasm&shard=http%3A%2F%2Fh%2Fs%2F&q=img+1&label=%2Fm%2Fa&label=%2Fm%2Fb&view=grid&plus=%2Fm%2Fc&minus=%2Fm%2Fd',
+    );
     expect(readView(new URL(href).search)).toEqual({
       shard: 'http://h/s/',
       collection: null,
       query: 'img 1',
       labels: ['/m/a', '/m/b'],
       view: 'grid',
+      plus: ['/m/c'],
+      minus: ['/m/d'],
     });
   });
 });
@@ -259,6 +265,8 @@ describe('session: the workspace', () => {
     await settle();
     expect(get(s.search)).toMatchObject({ query: { kind: 'labels' }, words: { plus: ['/m/b'], minus: [] }, busy: false });
     expect(world.calls).toContain('query labels +/m/b');
+    // The words are in the address (a history entry), so a link reopens the same query.
+    expect(world.history.entries.at(-1)).toContain('plus=%2Fm%2Fb');
     // Results from prediction are marked as such.
     expect(get(s.search)!.results.some((r) => r.by === 'prediction')).toBe(true);
     s.selectedImageId.set('img2');
