@@ -167,9 +167,13 @@ export function assembleTask(
         : range(queryStart, queries.length);
   const refRows = range(0, finalRows.length);
 
+  // The final references are the trained images first, then the hold-out: the training rows are a view of the
+  // references' features, not a second copy (at 100,000 images each copy is 300 MB).
+  const finalImages = finalRows.map(imageOfRow);
+  const refX = featuresOf(finalImages);
   const data: TrainData = {
     dim,
-    trainX: featuresOf(fitImages),
+    trainX: refX.subarray(0, f * dim),
     sets,
     setK: emb.k,
     targets: fitTargets,
@@ -177,7 +181,6 @@ export function assembleTask(
     valX: featuresOf(selectionQueries),
     task: { labels, refRows: range(0, f), queryRows: selectionQueryRows },
   };
-  const finalImages = finalRows.map(imageOfRow);
   return {
     data,
     refIds: finalImages.map((im) => im.imageId),
@@ -188,7 +191,7 @@ export function assembleTask(
     refTargets: finalTargets,
     evaluation: {
       dim,
-      refX: featuresOf(finalImages),
+      refX,
       queryX: featuresOf(queries),
       task: { labels, refRows, queryRows: range(queryStart, queries.length) },
     },
