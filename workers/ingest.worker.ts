@@ -1,7 +1,9 @@
 // Ingest worker: opens a shard (folder, zip, tar, tar.gz, URL), hashes and decodes each image once, stores its
 // thumbnail by content hash, parses the label tables, and writes the shard's records. Thin: the parsing and
 // joining are src/lib/ingest; this file wires them to messages and IndexedDB.
-// Invariant: an image already in the cache (same bytes) is hashed but not decoded again.
+// Invariant: an image already in the cache (same bytes) is hashed but not decoded again. Entries are read one by one
+// (archives are streams); up to IN_FLIGHT images are hashed, decoded and thumbnailed at once, and the shard keeps
+// the entries' order.
 import { assembleShard, type DecodedImage } from '../src/lib/ingest/assemble';
 import {
   parseClassesCsv,
@@ -22,15 +24,24 @@ import { getThumb, openForJob, putLabelFiles, putShard, putThumbs, type ThumbRec
 import type { LabelFile } from '../src/lib/ingest/review';
 import { DecodeError, makeThumbnail } from './pixels';
 
+/** Images hashed, decoded and thumbnailed at once: two per core (decode and WebP encoding run on the browser's
+ *  own threads; docs/BENCHMARKS.md, Ingest). */
+const IN_FLIGHT = Math.max(2, Math.min(8, 2 * (self.navigator?.hardwareConcurrency ?? 2)));
+
 async function load(req: LoadRequest, job: Job<IngestMethods['load']['event']>): Promise<IngestMethods['load']['result']> {
   const started = Date.now();
   const db = await openForJob(job);
   const shard = await openShard(req.source);
   const report = throttle((p: ReturnType<typeof measureProgress>) => job.emit({ type: 'progress', progress: p }), 200);
 
-  const decoded: DecodedImage[] = [];
   const firstPath = new Map<string, string>();
-  const skipped: Skipped[] = [];
+  // Results carry the entry's position, so the shard comes out in entry order however the decodes finish.
+  const decodedAt: { at: number; image: DecodedImage }[] = [];
+  const skippedAt: { at: number; skip: Skipped }[] = [];
+  let order = 0;
+  const skip = (item: Skipped) => void skippedAt.push({ at: order++, skip: item });
+  const inflight = new Set<Promise<void>>();
+  let failure: unknown = null;
   const labelRows: LabelRow[] = [];
   const labelFiles: LabelFile[] = [];
   let splits: Map<string, Split> | null = null;
@@ -41,97 +52,126 @@ async function load(req: LoadRequest, job: Job<IngestMethods['load']['event']>):
   let done = 0;
   const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
-  for await (const entry of shard.entries()) {
-    job.throwIfCancelled();
-    done++;
-    report(
-      measureProgress(
-        'load',
-        done,
-        shard.total,
-        started,
-        Date.now(),
-        shard.bytes ? `${Math.round((100 * shard.bytesRead()) / shard.bytes)}% of the archive read` : undefined,
-      ),
-    );
-    if (entry.path === null) {
-      skipped.push({ id: entry.rawPath, reason: 'unsafe path (it points outside the shard)' });
-      await entry.discard();
-      continue;
+  /** Decodes (and stores the thumbnail of) each content once per load: identical bytes in flight share it. */
+  const decoding = new Map<string, Promise<{ width: number; height: number } | string>>();
+  async function decodeOnce(hash: string, bytes: Uint8Array): Promise<{ width: number; height: number } | string> {
+    const known = await getThumb(db, hash);
+    if (known) return { width: known.originalWidth ?? known.width, height: known.originalHeight ?? known.height };
+    try {
+      const made = await makeThumbnail(bytes, req.thumbnailPx);
+      pendingThumbs.push({ hash, ...made.thumb, originalWidth: made.width, originalHeight: made.height });
+      newlyDecoded++;
+      if (pendingThumbs.length >= 64) {
+        const batch = pendingThumbs;
+        pendingThumbs = [];
+        await putThumbs(db, batch);
+      }
+      return { width: made.width, height: made.height };
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      return err.message;
     }
-    const path = entry.path;
-    const kind = classifyPath(path);
-    switch (kind.kind) {
-      case 'image': {
-        const earlier = firstPath.get(kind.imageId);
-        if (earlier !== undefined) {
-          skipped.push({ id: kind.imageId, reason: `duplicate ImageID (kept ${earlier}, skipped ${path})` });
-          await entry.discard();
-          break;
-        }
-        const bytes = await entry.read();
-        if (bytes.length === 0) {
-          skipped.push({ id: path, reason: 'empty file (0 bytes)' });
-          rejectedIds.add(kind.imageId);
-          break;
-        }
-        const hash = await contentHash(bytes);
-        const known = await getThumb(db, hash);
-        let size: { width: number; height: number };
-        if (known) size = { width: known.originalWidth ?? known.width, height: known.originalHeight ?? known.height };
-        else {
-          try {
-            const made = await makeThumbnail(bytes, req.thumbnailPx);
-            size = { width: made.width, height: made.height };
-            pendingThumbs.push({ hash, ...made.thumb, originalWidth: made.width, originalHeight: made.height });
-            newlyDecoded++;
-          } catch (err) {
-            if (!(err instanceof DecodeError)) throw err;
-            skipped.push({ id: path, reason: err.message });
+  }
+
+  /** Hashes an image, and decodes it and stores its thumbnail unless the same bytes are already stored. */
+  async function processImage(at: number, imageId: string, path: string, bytes: Uint8Array) {
+    const hash = await contentHash(bytes);
+    let pending = decoding.get(hash);
+    if (!pending) decoding.set(hash, (pending = decodeOnce(hash, bytes)));
+    const size = await pending;
+    if (typeof size === 'string') {
+      skippedAt.push({ at, skip: { id: path, reason: size } });
+      rejectedIds.add(imageId);
+      return;
+    }
+    decodedAt.push({ at, image: { imageId, path, hash, ...size } });
+  }
+
+  try {
+    for await (const entry of shard.entries()) {
+      job.throwIfCancelled();
+      done++;
+      report(
+        measureProgress(
+          'load',
+          done,
+          shard.total,
+          started,
+          Date.now(),
+          shard.bytes ? `${Math.round((100 * shard.bytesRead()) / shard.bytes)}% of the archive read` : undefined,
+        ),
+      );
+      if (entry.path === null) {
+        skip({ id: entry.rawPath, reason: 'unsafe path (it points outside the shard)' });
+        await entry.discard();
+        continue;
+      }
+      const path = entry.path;
+      const kind = classifyPath(path);
+      switch (kind.kind) {
+        case 'image': {
+          const earlier = firstPath.get(kind.imageId);
+          if (earlier !== undefined) {
+            skip({ id: kind.imageId, reason: `duplicate ImageID (kept ${earlier}, skipped ${path})` });
+            await entry.discard();
+            break;
+          }
+          const bytes = await entry.read();
+          if (bytes.length === 0) {
+            skip({ id: path, reason: 'empty file (0 bytes)' });
             rejectedIds.add(kind.imageId);
             break;
           }
+          firstPath.set(kind.imageId, path);
+          // Hash, decode and thumbnail run while the next entries are read: decoding and encoding run on the
+          // browser's own threads, so several images in flight keep every core busy (one at a time left one idle).
+          const at = order++;
+          const task = processImage(at, kind.imageId, path, bytes).catch((err) => void (failure ??= err));
+          inflight.add(task);
+          void task.finally(() => inflight.delete(task));
+          if (inflight.size >= IN_FLIGHT) await Promise.race(inflight);
+          if (failure) throw failure;
+          break;
         }
-        firstPath.set(kind.imageId, path);
-        decoded.push({ imageId: kind.imageId, path, hash, ...size });
-        if (pendingThumbs.length >= 64) {
-          await putThumbs(db, pendingThumbs);
-          pendingThumbs = [];
+        case 'labels-csv':
+        case 'labels-txt': {
+          const raw = text(await entry.read());
+          labelFiles.push({ path, kind: kind.kind, text: raw });
+          const parsed = (kind.kind === 'labels-csv' ? parseLabelsCsv : parseLabelsTxt)(raw, path);
+          for (const r of parsed.rows) labelRows.push(r);
+          parsed.skipped.forEach(skip);
+          break;
         }
-        break;
+        case 'classes': {
+          const parsed = parseClassesCsv(text(await entry.read()), path);
+          for (const [k, v] of parsed.names) classes.set(k, v);
+          parsed.skipped.forEach(skip);
+          break;
+        }
+        case 'split': {
+          const parsed = parseSplitCsv(text(await entry.read()), path);
+          splits ??= new Map();
+          for (const [k, v] of parsed.splits) splits.set(k, v);
+          parsed.skipped.forEach(skip);
+          break;
+        }
+        case 'manifest':
+          await entry.discard();
+          break;
+        case 'ignored':
+          skip({ id: path, reason: kind.reason });
+          await entry.discard();
+          break;
       }
-      case 'labels-csv':
-      case 'labels-txt': {
-        const raw = text(await entry.read());
-        labelFiles.push({ path, kind: kind.kind, text: raw });
-        const parsed = (kind.kind === 'labels-csv' ? parseLabelsCsv : parseLabelsTxt)(raw, path);
-        for (const r of parsed.rows) labelRows.push(r);
-        skipped.push(...parsed.skipped);
-        break;
-      }
-      case 'classes': {
-        const parsed = parseClassesCsv(text(await entry.read()), path);
-        for (const [k, v] of parsed.names) classes.set(k, v);
-        skipped.push(...parsed.skipped);
-        break;
-      }
-      case 'split': {
-        const parsed = parseSplitCsv(text(await entry.read()), path);
-        splits ??= new Map();
-        for (const [k, v] of parsed.splits) splits.set(k, v);
-        skipped.push(...parsed.skipped);
-        break;
-      }
-      case 'manifest':
-        await entry.discard();
-        break;
-      case 'ignored':
-        skipped.push({ id: path, reason: kind.reason });
-        await entry.discard();
-        break;
     }
+  } finally {
+    // A cancel or a failure still waits for the images in flight: none writes after the job ends.
+    await Promise.allSettled([...inflight]);
   }
+  if (failure) throw failure;
   await putThumbs(db, pendingThumbs);
+  const decoded = decodedAt.sort((a, b) => a.at - b.at).map((d) => d.image);
+  const skipped = skippedAt.sort((a, b) => a.at - b.at).map((d) => d.skip);
   const { images, summary } = assembleShard(decoded, labelRows, splits, skipped, rejectedIds);
   const used = new Set(images.flatMap((im) => im.labels.map((l) => l.labelName)));
   const shardId = sourceKey(req.source);
