@@ -137,22 +137,21 @@ export function scoreReferences(retriever: Retriever, xs: tf.Tensor2D): tf.Tenso
   });
 }
 
-/** Ranks all references for each of n queries; returns reference positions, best first (and their scores). */
-export async function rank(
-  retriever: Retriever,
-  x: Float32Array,
+/** Top-k of score rows computed a batch at a time: `score(start, m)` gives the m x R scores of queries
+ *  start..start+m; returns each query's best k positions (and, if asked, their scores). */
+async function topKByBatch(
   n: number,
   k: number,
-  batch = 256,
+  batch: number,
+  score: (start: number, m: number) => tf.Tensor2D,
   scoresOut?: Float32Array[],
 ): Promise<Int32Array[]> {
-  const dim = x.length / Math.max(n, 1);
   const out: Int32Array[] = [];
   for (let start = 0; start < n; start += batch) {
     const m = Math.min(batch, n - start);
-    const scores = tf.tidy(() => scoreReferences(retriever, tf.tensor2d(x.subarray(start * dim, (start + m) * dim), [m, dim])));
+    const scores = tf.tidy(() => score(start, m));
     const data = (await scores.data()) as Float32Array;
-    const r = scores.shape[1] as number;
+    const r = scores.shape[1];
     scores.dispose();
     for (let i = 0; i < m; i++) {
       const row = data.subarray(i * r, (i + 1) * r);
@@ -164,26 +163,42 @@ export async function rank(
   return out;
 }
 
+/** Ranks all references for each of n queries; returns reference positions, best first (and their scores). */
+export function rank(
+  retriever: Retriever,
+  x: Float32Array,
+  n: number,
+  k: number,
+  batch = 256,
+  scoresOut?: Float32Array[],
+): Promise<Int32Array[]> {
+  const dim = x.length / Math.max(n, 1);
+  return topKByBatch(
+    n,
+    k,
+    batch,
+    (start, m) => scoreReferences(retriever, tf.tensor2d(x.subarray(start * dim, (start + m) * dim), [m, dim])),
+    scoresOut,
+  );
+}
+
 /** The 'embedding' head's label-space vectors for n queries (row-major, n x targetDim), unit length for the 'svd'
  *  target (what its cosine ranking compares). */
 export async function predictVectors(retriever: Retriever, x: Float32Array, n: number, batch = 256): Promise<Float32Array> {
   if (retriever.head !== 'embedding') throw new Error("Only the 'embedding' head predicts label-space vectors.");
   const dim = x.length / Math.max(n, 1);
-  const parts: Float32Array[] = [];
+  let out = new Float32Array(0);
   for (let start = 0; start < n; start += batch) {
     const m = Math.min(batch, n - start);
     const pred = tf.tidy(() => {
       const p = retriever.model.predict(tf.tensor2d(x.subarray(start * dim, (start + m) * dim), [m, dim])) as tf.Tensor2D;
       return retriever.target === 'svd' ? p.div(p.norm('euclidean', 1, true).add(1e-8)) : p;
     });
-    parts.push((await pred.data()) as Float32Array);
+    const data = (await pred.data()) as Float32Array;
+    const width = pred.shape[1] as number;
+    if (start === 0) out = new Float32Array(n * width);
+    out.set(data, start * width);
     pred.dispose();
-  }
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
   }
   return out;
 }
@@ -201,7 +216,7 @@ export function featureReferences(refX: Float32Array, dim: number): tf.Tensor2D 
 }
 
 /** Ranks unit reference rows by cosine to each of n queries (raw features, row-major); best k positions first. */
-export async function cosineRank(
+export function cosineRank(
   refs: tf.Tensor2D,
   queryX: Float32Array,
   n: number,
@@ -211,21 +226,13 @@ export async function cosineRank(
 ): Promise<Int32Array[]> {
   const dim = refs.shape[1];
   const q = normalizeRows(queryX, dim);
-  const out: Int32Array[] = [];
-  for (let start = 0; start < n; start += batch) {
-    const m = Math.min(batch, n - start);
-    const scores = tf.tidy(() => tf.matMul(tf.tensor2d(q.subarray(start * dim, (start + m) * dim), [m, dim]), refs, false, true));
-    const data = (await scores.data()) as Float32Array;
-    const r = refs.shape[0];
-    scores.dispose();
-    for (let i = 0; i < m; i++) {
-      const row = data.subarray(i * r, (i + 1) * r);
-      const top = topK(row, k);
-      out.push(top);
-      scoresOut?.push(Float32Array.from(top, (j) => row[j]));
-    }
-  }
-  return out;
+  return topKByBatch(
+    n,
+    k,
+    batch,
+    (start, m) => tf.matMul(tf.tensor2d(q.subarray(start * dim, (start + m) * dim), [m, dim]), refs, false, true),
+    scoresOut,
+  );
 }
 
 /** The feature_knn baseline: references ranked by cosine similarity of raw features (no training). */
