@@ -1,7 +1,8 @@
 // Remakes the README's screenshots (docs/img/) and the issue's set of views at 1280 x 800, from the built app
-// (`npm run build` first) on a 300-image subset of the demo shard: the first visit, features running, a query with
-// its results, the map zoomed in to thumbnails, a lasso selection, the label review, a query minus a label word, the
-// per-label quality table, the settings panel, and the grid with a label filter at 1920 x 1080.
+// (`npm run build` first) on a 300-image subset of the demo shard, trained with the default settings (k = 20):
+// the first visit, features running, a query with its results, the map zoomed in to thumbnails, a lasso selection,
+// the label review, a query minus a label word, the per-label quality table, the settings panel, and the grid with
+// a label filter at 1920 x 1080.
 // Run: npx tsx scripts/screenshots.ts [out-dir] (default docs/img; the views the README does not show go to
 // out-dir/more/, which git ignores).
 import { mkdirSync } from 'node:fs';
@@ -23,7 +24,7 @@ try {
   await page.getByTestId('demo-small').waitFor();
   await page.screenshot({ path: join(out, 'first-visit.png') });
 
-  await page.goto(`${server.origin}/?settings=defaults&backend=wasm&epochs=8&k=20&shard=${encodeURIComponent(server.shardUrl!)}`);
+  await page.goto(`${server.origin}/?settings=defaults&backend=wasm&k=20&shard=${encodeURIComponent(server.shardUrl!)}`);
   await page.waitForFunction(() => document.documentElement.dataset.stage === 'features', null, { timeout: 120_000 });
   await page.waitForTimeout(2500);
   await page.screenshot({ path: join(more, 'features-running.png') });
