@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench [-- features|embedding|retrieval|rpc|map]`: every part by default.
-// Part 1, features: feature-extraction throughput of the real app in headless Chromium, every configuration side by
-// side in one run on this machine: WASM with one thread and with all threads, batch 1 and the chosen batch, and
+// Part 1, features: feature-extraction throughput of the real app in headless Chromium, both feature models (Inception
+// v3 and MobileNetV2) in every configuration side by side in one run on this machine: WASM with one thread and with all threads, batch 1 and the chosen batch, and
 // WebGPU (whatever adapter this machine has; a software one here) for one image. Each configuration gets a fresh
 // page (a fresh worker, since a WASM module's thread count is fixed at start); the model is loaded and warmed up
 // before timing, so the figure is steady-state ms per image, decode and preprocessing included.
@@ -230,13 +230,15 @@ function retrievalBench() {
 }
 
 const images = Number(process.env.BENCH_IMAGES ?? 40);
-const configs = [
-  { name: 'wasm, 1 thread, batch 1', backend: 'wasm', threads: 1, batch: 1, images },
-  { name: `wasm, 1 thread, batch ${DEFAULT_BATCH}`, backend: 'wasm', threads: 1, batch: DEFAULT_BATCH, images },
-  { name: 'wasm, all threads, batch 1', backend: 'wasm', threads: 0, batch: 1, images },
-  { name: `wasm, all threads, batch ${DEFAULT_BATCH}`, backend: 'wasm', threads: 0, batch: DEFAULT_BATCH, images },
-  { name: 'webgpu, batch 1, 1 image', backend: 'webgpu', threads: 0, batch: 1, images: 1 },
-];
+const configs = ['inception-v3', 'mobilenet-v2'].flatMap((model) =>
+  [
+    { name: 'wasm, 1 thread, batch 1', backend: 'wasm', threads: 1, batch: 1, images },
+    { name: `wasm, 1 thread, batch ${DEFAULT_BATCH}`, backend: 'wasm', threads: 1, batch: DEFAULT_BATCH, images },
+    { name: 'wasm, all threads, batch 1', backend: 'wasm', threads: 0, batch: 1, images },
+    { name: `wasm, all threads, batch ${DEFAULT_BATCH}`, backend: 'wasm', threads: 0, batch: DEFAULT_BATCH, images },
+    { name: 'webgpu, batch 1, 1 image', backend: 'webgpu', threads: 0, batch: 1, images: 1 },
+  ].map((c) => ({ ...c, model, setting: c.name, name: `${model}: ${c.name}` })),
+);
 const only = process.env.BENCH_ONLY;
 
 async function featuresBench() {
@@ -253,7 +255,7 @@ async function featuresBench() {
   async function measure(c) {
     const page = await context.newPage();
     try {
-      await page.goto(`${server.origin}/?backend=${c.backend}&threads=${c.threads}&batch=${c.batch}`);
+      await page.goto(`${server.origin}/?model=${c.model}&backend=${c.backend}&threads=${c.threads}&batch=${c.batch}`);
       await page.waitForFunction(() => !!window.__simage);
       // First call loads and warms the model; the second is timed.
       await page.evaluate(([u, b]) => window.__simage.embedUrls(u, b), [urls.slice(0, Math.min(2, c.images)), c.backend]);
@@ -297,6 +299,8 @@ async function featuresBench() {
     const ms = runs.map((r) => r.ms);
     return {
       config: config.name,
+      model: config.model,
+      setting: config.setting,
       backend: runs[0].backend,
       threads: runs[0].threads,
       adapter: runs[0].adapter,
@@ -309,10 +313,12 @@ async function featuresBench() {
     };
   });
   const base = rows[0]?.ms_per_image;
-  console.log('\nFeature extraction (Inception v3, 299x299, both outputs), ms per image, lower is better:');
+  console.log(
+    '\nFeature extraction (Inception v3 at 299x299 and MobileNetV2 at 224x224, both outputs of each), ms per image, lower is better:',
+  );
   console.log(`(median of ${rounds} interleaved rounds, ${images} images each; range in brackets)`);
   console.log(
-    'config'.padEnd(34),
+    'config'.padEnd(48),
     'backend'.padEnd(8),
     'threads'.padEnd(8),
     'ms/img'.padStart(7),
@@ -321,10 +327,10 @@ async function featuresBench() {
     'vs wasm 1t b1'.padStart(14),
   );
   for (const r of rows) {
-    if (r.error) console.log(r.config.padEnd(34), `error: ${r.error}`);
+    if (r.error) console.log(r.config.padEnd(48), `error: ${r.error}`);
     else
       console.log(
-        r.config.padEnd(34),
+        r.config.padEnd(48),
         r.backend.padEnd(8),
         String(r.threads ?? '-').padEnd(8),
         String(r.ms_per_image).padStart(7),
@@ -334,7 +340,18 @@ async function featuresBench() {
         r.backend === 'webgpu' ? ` ${r.adapter}` : '',
       );
   }
-  console.log(JSON.stringify({ bench: 'features', rows }));
+  // The fast model against the default one, configuration by configuration, measured side by side in this run.
+  const speedups = [];
+  for (const r of rows.filter((x) => x.model === 'mobilenet-v2' && !x.error)) {
+    const inception = rows.find((x) => x.model === 'inception-v3' && x.setting === r.setting && !x.error);
+    if (!inception) continue;
+    const ratio = inception.ms_per_image / r.ms_per_image;
+    speedups.push({ setting: r.setting, speedup: Number(ratio.toFixed(2)) });
+    console.log(
+      `MobileNetV2 vs Inception v3, ${r.setting}: ${ratio.toFixed(2)}x faster (${r.ms_per_image} against ${inception.ms_per_image} ms)`,
+    );
+  }
+  console.log(JSON.stringify({ bench: 'features', rows, speedups }));
 }
 
 if (runFeatures) await featuresBench();

@@ -18,6 +18,7 @@ import { serve } from './serve.mjs';
 import { launch } from './browser.mjs';
 import { BACKENDS } from '../src/lib/features/backend';
 import { LAYOUTS } from '../src/lib/embedding/run';
+import { FEATURE_MODELS } from '../src/lib/features/model';
 import { FEATURE_LAYERS, HEADS, TARGET_SPACES } from '../src/lib/retrieval/train-settings';
 import { parseFaults, RELOAD_STAGES, WORKER_FAULTS, workBefore, type WorkerFault } from '../src/lib/faults';
 import type { Snapshot } from '../src/hook';
@@ -25,14 +26,23 @@ import type { Progress } from '../src/lib/progress';
 import type { PipelineReport } from '../src/session/report';
 import type { RunInfo } from '../src/session/state';
 
-const CHOICES = { backend: ['auto', ...BACKENDS], layout: LAYOUTS, head: HEADS, layer: FEATURE_LAYERS, target: TARGET_SPACES } as const;
+const CHOICES = {
+  model: FEATURE_MODELS,
+  backend: ['auto', ...BACKENDS],
+  layout: LAYOUTS,
+  head: HEADS,
+  layer: FEATURE_LAYERS,
+  target: TARGET_SPACES,
+} as const;
 const NUMBERS = ['batch', 'threads', 'k', 'perplexity', 'iterations', 'epochs', 'port', 'timeout-s'] as const;
-const USAGE = `usage: npm run pipeline -- <shard path or URL> [--backend ${CHOICES.backend.join('|')}] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout ${LAYOUTS.join('|')}] [--k N] [--perplexity N] [--iterations N] [--head ${HEADS.join('|')}] [--layer ${FEATURE_LAYERS.join('|')}] [--target ${TARGET_SPACES.join('|')}] [--epochs N] [--port N] [--timeout-s S] [--predicted-labels FILE] [--suggestions FILE] [--inject ${[...WORKER_FAULTS, ...RELOAD_STAGES.map((s) => `reload-during=${s}`)].join('|')}]`;
+const USAGE = `usage: npm run pipeline -- <shard path or URL> [--model ${FEATURE_MODELS.join('|')}] [--backend ${CHOICES.backend.join('|')}] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout ${LAYOUTS.join('|')}] [--k N] [--perplexity N] [--iterations N] [--head ${HEADS.join('|')}] [--layer ${FEATURE_LAYERS.join('|')}] [--target ${TARGET_SPACES.join('|')}] [--epochs N] [--port N] [--timeout-s S] [--predicted-labels FILE] [--suggestions FILE] [--inject ${[...WORKER_FAULTS, ...RELOAD_STAGES.map((s) => `reload-during=${s}`)].join('|')}]`;
 // IndexedDB belongs to an origin (scheme, host and port): a fixed port keeps a --profile's cache reachable.
 export const DEFAULT_PORT = 47170;
 
 export interface PipelineOptions {
   shard: string;
+  /** The feature model (null: the app's default, Inception v3). */
+  model: string | null;
   backend: string;
   profile: string | null;
   out: string | null;
@@ -107,6 +117,7 @@ export function parseArgs(argv: string[]): PipelineOptions {
   const str = (name: string) => (values[name] as string | undefined) ?? null;
   return {
     shard: positionals[0],
+    model: str('model'),
     backend: str('backend') ?? 'auto',
     profile: str('profile'),
     out: str('out'),
@@ -173,7 +184,7 @@ export async function runPipeline(
     page.on('pageerror', (err) => onProgress(`[page error] ${err.message}`));
     const params = new URLSearchParams({ shard: isUrl ? opts.shard : server.shardUrl!, backend: opts.backend, settings: 'defaults' });
     if (opts.batch) params.set('batch', String(opts.batch));
-    for (const name of ['threads', 'layout', 'k', 'perplexity', 'iterations', 'head', 'layer', 'target', 'epochs'] as const) {
+    for (const name of ['model', 'threads', 'layout', 'k', 'perplexity', 'iterations', 'head', 'layer', 'target', 'epochs'] as const) {
       if (opts[name] !== null && opts[name] !== undefined) params.set(name, String(opts[name]));
     }
     const clean = `${server.origin}/?${params}`;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Install-time asset builder (npm postinstall). Writes, from npm packages only, never the network:
 //   public/models/inception-v3/   model.json + weight shards (from the nsfwjs package's Inception v3 data)
+//   public/models/mobilenet-v2/   the same from its MobileNetV2 data (the fast feature model)
 //   public/shards/demo-small/     ~500 emoji images (Google + Twitter), labels.csv, classes.csv, split.csv, manifest.json
 //   public/shards/demo/           all ~7,500 emoji images of both vendors, same files
 //   public/tfjs-wasm/             the tfjs WASM backend binaries, served beside the app
@@ -40,36 +41,63 @@ function writeStamp(dir, stamp) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Inception v3: keep the graph up to flatten_1 (2048-d, global average pool of mixed10), add a
-// GlobalAveragePooling2D on mixed7 (768-d) as a second output, drop the classifier head and its weights.
-export const FEATURE_OUTPUTS = ['flatten_1', 'mixed7_gap'];
+// The feature models: each keeps its graph up to its last pooled layer (`top`, the feature record's `flatten`
+// role), adds a GlobalAveragePooling2D on a middle layer (`mid`, the `mixed7` role) as a second output, and drops
+// the classifier head and its weights (src/lib/features/model.ts has the same facts for the app).
+//   Inception v3: flatten_1 (2048-d, GAP of mixed10) and GAP(mixed7) (768-d).
+//   MobileNetV2:  flatten_1 (1280-d, the 7x7 average pool of out_relu) and GAP(block_13_expand_relu) (576-d).
+//     nsfwjs marks every layer up to block_10 as not trainable (ImageNet weights); block_11 on was fine-tuned
+//     with SGD at learning rate 9e-7, so those stay close to ImageNet's too. docs/METHODS.md gives the measure
+//     behind the choice of layers.
+const FEATURE_MODELS = [
+  {
+    name: 'inception-v3',
+    source: 'inception_v3',
+    top: 'flatten_1',
+    mid: 'mixed7',
+    gap: 'mixed7_gap',
+    dims: { flatten_1: 2048, mixed7: 768 },
+    inputPx: 299,
+  },
+  {
+    name: 'mobilenet-v2',
+    source: 'mobilenet_v2',
+    top: 'flatten_1',
+    mid: process.env.SIMAGE_MOBILENET_MID ?? 'block_13_expand_relu',
+    gap: 'block_13_expand_gap',
+    dims: { flatten_1: 1280, block_13_expand: 576 },
+    inputPx: 224,
+  },
+];
+/** The middle layers the app is built for (SIMAGE_MOBILENET_MID, for measuring others, changes the cache id too). */
+const FEATURE_MODELS_MID = { 'inception-v3': 'mixed7', 'mobilenet-v2': 'block_13_expand_relu' };
 const WEIGHT_BYTES = { uint8: 1, uint16: 2, float16: 2, float32: 4, int32: 4 };
 const SHARD_BYTES = 4 * 1024 * 1024;
 
-function prepareModel() {
-  const out = join(pub, 'models', 'inception-v3');
-  const stamp = { nsfwjs: pkgVersion('nsfwjs'), format: 3 };
-  if (stampMatches(out, stamp)) return log('model up to date');
+function prepareModel(spec) {
+  const out = join(pub, 'models', spec.name);
+  const stamp = { nsfwjs: pkgVersion('nsfwjs'), format: 3, mid: spec.mid };
+  if (stampMatches(out, stamp)) return log(`${spec.name} up to date`);
   const base = pkgDir('nsfwjs');
-  const modelDir = join(base, 'dist', 'models', 'inception_v3');
-  if (!existsSync(modelDir)) throw new Error(`nsfwjs ${stamp.nsfwjs} has no dist/models/inception_v3`);
+  const modelDir = join(base, 'dist', 'models', spec.source);
+  if (!existsSync(modelDir)) throw new Error(`nsfwjs ${stamp.nsfwjs} has no dist/models/${spec.source}`);
   const source = require(join(modelDir, 'model.min.js'));
   const topology = structuredClone(source.modelTopology);
   const manifest = source.weightsManifest[0];
   const weightBytes = Buffer.concat(manifest.paths.map((p) => Buffer.from(require(join(modelDir, `${p}.min.js`)), 'base64')));
 
   const config = topology.model_config.config;
-  const cut = config.layers.findIndex((l) => l.name === 'flatten_1');
-  if (cut < 0 || !config.layers.some((l) => l.name === 'mixed7')) throw new Error('unexpected Inception v3 topology');
+  const cut = config.layers.findIndex((l) => l.name === spec.top);
+  if (cut < 0 || !config.layers.some((l) => l.name === spec.mid)) throw new Error(`unexpected ${spec.name} topology`);
   const kept = config.layers.slice(0, cut + 1);
   kept.push({
-    name: 'mixed7_gap',
+    name: spec.gap,
     class_name: 'GlobalAveragePooling2D',
-    config: { name: 'mixed7_gap', trainable: false, data_format: 'channels_last' },
-    inbound_nodes: [[['mixed7', 0, 0, {}]]],
+    config: { name: spec.gap, trainable: false, data_format: 'channels_last' },
+    inbound_nodes: [[[spec.mid, 0, 0, {}]]],
   });
   config.layers = kept;
-  config.output_layers = FEATURE_OUTPUTS.map((n) => [n, 0, 0]);
+  config.output_layers = [spec.top, spec.gap].map((n) => [n, 0, 0]);
   delete topology.training_config;
   const keptNames = new Set(kept.map((l) => l.name));
 
@@ -77,16 +105,16 @@ function prepareModel() {
   const keptSpecs = [];
   const parts = [];
   let offset = 0;
-  for (const spec of manifest.weights) {
-    const dtype = spec.quantization?.dtype ?? spec.dtype;
-    const size = spec.shape.reduce((a, b) => a * b, 1) * WEIGHT_BYTES[dtype];
-    if (keptNames.has(spec.name.split('/')[0])) {
-      keptSpecs.push(spec);
+  for (const w of manifest.weights) {
+    const dtype = w.quantization?.dtype ?? w.dtype;
+    const size = w.shape.reduce((a, b) => a * b, 1) * WEIGHT_BYTES[dtype];
+    if (keptNames.has(w.name.split('/')[0])) {
+      keptSpecs.push(w);
       parts.push(weightBytes.subarray(offset, offset + size));
     }
     offset += size;
   }
-  if (offset !== weightBytes.length) throw new Error(`weight size mismatch: ${offset} != ${weightBytes.length}`);
+  if (offset !== weightBytes.length) throw new Error(`${spec.name}: weight size mismatch: ${offset} != ${weightBytes.length}`);
   const packed = Buffer.concat(parts);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
@@ -102,13 +130,17 @@ function prepareModel() {
       format: 'layers-model',
       generatedBy: `simage scripts/prepare-assets.mjs from nsfwjs@${stamp.nsfwjs} (MIT)`,
       // The feature cache is keyed by this id: new weights must never be mixed with features of old ones.
-      simage: { modelId: `inception-v3@nsfwjs-${stamp.nsfwjs}`, outputs: { flatten_1: 2048, mixed7: 768 }, inputPx: 299 },
+      simage: {
+        modelId: `${spec.name}@nsfwjs-${stamp.nsfwjs}${spec.mid === FEATURE_MODELS_MID[spec.name] ? '' : `+${spec.mid}`}`,
+        outputs: spec.dims,
+        inputPx: spec.inputPx,
+      },
       modelTopology: topology,
       weightsManifest: [{ paths, weights: keptSpecs }],
     }),
   );
   writeStamp(out, stamp);
-  log(`model: ${keptSpecs.length} weight tensors, ${(packed.length / 1e6).toFixed(1)} MB in ${paths.length} files`);
+  log(`${spec.name}: ${keptSpecs.length} weight tensors, ${(packed.length / 1e6).toFixed(1)} MB in ${paths.length} files`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -211,7 +243,7 @@ function prepareWasm() {
 
 try {
   mkdirSync(pub, { recursive: true });
-  prepareModel();
+  for (const spec of FEATURE_MODELS) prepareModel(spec);
   prepareShards();
   prepareWasm();
   writeIcons(join(pub, 'icons'));

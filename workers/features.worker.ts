@@ -1,13 +1,20 @@
-// Feature worker: owns TensorFlow.js and the Inception v3 model. For a loaded shard it computes, for every image
-// whose content hash has no cached features, flatten_1 (2048-d) and GAP(mixed7) (768-d) in one forward pass, and
-// writes them batch by batch. Thin: the backend session is tf-backend.ts; the plan, preprocessing and the store are
+// Feature worker: owns TensorFlow.js and the feature model (Inception v3 or MobileNetV2, one loaded at a time). For a
+// loaded shard it computes, for every image whose content hash has no cached features for that model, both of its
+// outputs (src/lib/features/model.ts: the last pooled layer and a middle one) in one forward pass, and writes them
+// batch by batch. Thin: the backend session is tf-backend.ts; the plan, preprocessing and the store are
 // src/lib. Invariants: a batch's features are written in one transaction before its progress is reported; a
 // cancel is seen between batches; when nothing is missing the model is not even loaded.
 import * as tf from '@tensorflow/tfjs';
 import { BackendSession, InjectedFaults, type BackendSwitch } from './tf-backend';
 import type { GpuWatch } from './gpu-watch';
 import type { BackendFallback } from '../src/lib/faults';
-import { FLATTEN_DIM, INPUT_PX, MIXED7_DIM, MODEL_PATH, featureModelId } from '../src/lib/features/model';
+import {
+  DEFAULT_FEATURE_MODEL,
+  MODEL_SPECS,
+  featureModelId,
+  type FeatureModelName,
+  type FeatureModelSpec,
+} from '../src/lib/features/model';
 import { planExtraction } from '../src/lib/features/plan';
 import type { BackendEvent, EmbedRequest, ExtractRequest, FeaturesMethods } from '../src/lib/features/protocol';
 import { openShard } from '../src/lib/ingest/source';
@@ -18,37 +25,51 @@ import { cachedFeatureHashes, listShardImages, openForJob, putFeatures, type Fea
 import { DecodeError, imageToInput } from './pixels';
 
 const base = new URL(import.meta.env.BASE_URL, self.location.origin).href;
-const PIXELS = INPUT_PX * INPUT_PX * 3;
+const pixelsOf = (spec: FeatureModelSpec) => spec.inputPx * spec.inputPx * 3;
 
 // ---- the model on its backend --------------------------------------------------------------------------------------
-let model: tf.LayersModel | null = null;
+/** The model the jobs ask for; the one loaded follows it (a backend's start, or a later job, loads it). */
+let wanted: FeatureModelSpec = MODEL_SPECS[DEFAULT_FEATURE_MODEL];
+let loaded: { spec: FeatureModelSpec; net: tf.LayersModel } | null = null;
+async function loadModel(gpu: GpuWatch | null) {
+  loaded?.net.dispose();
+  loaded = null;
+  const spec = wanted;
+  const net = await tf.loadLayersModel(new URL(spec.path, base).href);
+  loaded = { spec, net };
+  // One warm-up pass compiles the kernels (shaders on WebGPU/WebGL) so the rate shown is the real one.
+  await forward(gpu, new Float32Array(pixelsOf(spec)), 1);
+}
 const backends = new BackendSession({
   base,
-  prepare: async (_backend, gpu) => {
-    model = await tf.loadLayersModel(new URL(MODEL_PATH, base).href);
-    // One warm-up pass compiles the kernels (shaders on WebGPU/WebGL) so the rate shown is the real one.
-    await forward(gpu, new Float32Array(PIXELS), 1);
-  },
+  prepare: (_backend, gpu) => loadModel(gpu),
   release: () => {
-    model?.dispose();
-    model = null;
+    loaded?.net.dispose();
+    loaded = null;
   },
 });
 
-let modelJsonId: string | null = null;
-async function readModelId(): Promise<string> {
-  if (modelJsonId) return modelJsonId;
-  const response = await fetch(new URL(MODEL_PATH, base));
-  if (!response.ok) throw new Error(`The feature model is missing (${response.status} for ${MODEL_PATH}); run npm install to build it.`);
-  const json = await response.json();
-  modelJsonId = featureModelId(json.simage?.modelId ?? 'inception-v3');
-  return modelJsonId;
+const modelIds = new Map<FeatureModelName, Promise<string>>();
+/** The cache id of a model, from its model.json (name@weights, then the preprocessing version). */
+function readModelId(spec: FeatureModelSpec): Promise<string> {
+  let id = modelIds.get(spec.name);
+  if (!id) {
+    id = fetch(new URL(spec.path, base)).then(async (response) => {
+      if (!response.ok) throw new Error(`The feature model is missing (${response.status} for ${spec.path}); run npm install to build it.`);
+      const json = await response.json();
+      return featureModelId(json.simage?.modelId ?? spec.name);
+    });
+    id.catch(() => modelIds.delete(spec.name));
+    modelIds.set(spec.name, id);
+  }
+  return id;
 }
 
 /** One forward pass over `n` images packed in `input`; returns both outputs, row-major. A lost GPU throws BackendLostError. */
 async function forward(gpu: GpuWatch | null, input: Float32Array, n: number) {
-  const net = model!;
-  const outputs = tf.tidy(() => net.predict(tf.tensor4d(input.subarray(0, n * PIXELS), [n, INPUT_PX, INPUT_PX, 3])) as tf.Tensor[]);
+  const { net, spec } = loaded!;
+  const px = spec.inputPx;
+  const outputs = tf.tidy(() => net.predict(tf.tensor4d(input.subarray(0, n * pixelsOf(spec)), [n, px, px, 3])) as tf.Tensor[]);
   try {
     const read = Promise.all(outputs.map((t) => t.data() as Promise<Float32Array>));
     const [flatten, mixed7] = gpu ? await gpu.guard(read) : await read;
@@ -62,13 +83,18 @@ async function forward(gpu: GpuWatch | null, input: Float32Array, n: number) {
   }
 }
 
-type BackendRequest = Pick<ExtractRequest, 'backend' | 'threads'>;
+type BackendRequest = Pick<ExtractRequest, 'backend' | 'threads' | 'model'>;
 /** Tells the page which backend runs the model, whenever one starts. */
 const announce = (job: Job<BackendEvent>) => async (info: Omit<BackendEvent, 'type' | 'modelId'>) =>
-  job.emit({ type: 'backend', ...info, modelId: await readModelId() });
+  job.emit({ type: 'backend', ...info, modelId: await readModelId(wanted) });
 
-/** Starts the backend and the model (if they are not running yet). */
-const startBackend = (req: BackendRequest, job: Job<BackendEvent>) => backends.ensure(req.backend, req.threads, announce(job));
+/** Starts the backend and the requested model (if they are not running yet); returns the model's spec. */
+async function startBackend(req: BackendRequest, job: Job<BackendEvent>): Promise<FeatureModelSpec> {
+  wanted = MODEL_SPECS[req.model ?? DEFAULT_FEATURE_MODEL];
+  await backends.ensure(req.backend, req.threads, announce(job));
+  if (loaded?.spec !== wanted) await loadModel(backends.gpu);
+  return wanted;
+}
 
 /** A forward pass that survives the loss of its backend: the same batch runs again on the next one. */
 async function forwardSurviving(
@@ -85,7 +111,9 @@ async function forwardSurviving(
 async function extract(req: ExtractRequest, job: Job<FeaturesMethods['extract']['event']>): Promise<FeaturesMethods['extract']['result']> {
   const started = Date.now();
   const db = await openForJob(job);
-  const modelId = await readModelId();
+  const spec = MODEL_SPECS[req.model ?? DEFAULT_FEATURE_MODEL];
+  const modelId = await readModelId(spec);
+  const PIXELS = pixelsOf(spec);
   const images = await listShardImages(db, req.shardId);
   const { wanted, cached, duplicatesOfQueued } = planExtraction(images, await cachedFeatureHashes(db, modelId));
   const total = wanted.size;
@@ -121,6 +149,7 @@ async function extract(req: ExtractRequest, job: Job<FeaturesMethods['extract'][
   const onSwitch = (c: BackendSwitch) => fallbacks.push({ stage: 'features', ...c, after: done });
   await startBackend(req, job);
   computeStart = Date.now();
+  const { flatten: FLATTEN_DIM, mixed7: MIXED7_DIM } = spec.dims;
   report(0, true);
   let batch: { hash: string }[] = [];
   const flush = async () => {
@@ -159,7 +188,7 @@ async function extract(req: ExtractRequest, job: Job<FeaturesMethods['extract'][
       continue;
     }
     try {
-      await imageToInput(bytes, INPUT_PX, input, batch.length * PIXELS);
+      await imageToInput(bytes, spec.inputPx, input, batch.length * PIXELS);
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
       failed.push({ id: item.imageId, reason: err.message });
@@ -176,17 +205,19 @@ async function extract(req: ExtractRequest, job: Job<FeaturesMethods['extract'][
 
 async function embed(req: EmbedRequest, job: Job<FeaturesMethods['embed']['event']>): Promise<FeaturesMethods['embed']['result']> {
   const n = req.images.length;
+  const spec = await startBackend(req, job);
+  const PIXELS = pixelsOf(spec);
+  const { flatten: FLATTEN_DIM, mixed7: MIXED7_DIM } = spec.dims;
   const flatten = new Float32Array(n * FLATTEN_DIM);
   const mixed7 = new Float32Array(n * MIXED7_DIM);
   const batchSize = Math.max(1, Math.min(64, req.batchSize));
   const input = new Float32Array(batchSize * PIXELS);
   const started = performance.now();
   let forwardMs = 0;
-  await startBackend(req, job);
   for (let start = 0; start < n; start += batchSize) {
     job.throwIfCancelled();
     const count = Math.min(batchSize, n - start);
-    for (let i = 0; i < count; i++) await imageToInput(new Uint8Array(req.images[start + i]), INPUT_PX, input, i * PIXELS);
+    for (let i = 0; i < count; i++) await imageToInput(new Uint8Array(req.images[start + i]), spec.inputPx, input, i * PIXELS);
     const forwardStart = performance.now();
     const out = await forwardSurviving(req, job, input, count, () => {});
     forwardMs += performance.now() - forwardStart;
@@ -195,7 +226,14 @@ async function embed(req: EmbedRequest, job: Job<FeaturesMethods['embed']['event
     job.emit({ type: 'progress', progress: measureProgress('embed', start + count, n, started, performance.now()) });
   }
   job.transfer(flatten.buffer, mixed7.buffer);
-  return { flatten, mixed7, backend: backends.backend!, msPerImage: (performance.now() - started) / n, forwardMsPerImage: forwardMs / n };
+  return {
+    flatten,
+    mixed7,
+    modelId: await readModelId(spec),
+    backend: backends.backend!,
+    msPerImage: (performance.now() - started) / n,
+    forwardMsPerImage: forwardMs / n,
+  };
 }
 
 serve<FeaturesMethods>({ extract, embed }, { extract: 'Computing features failed', embed: 'Computing features failed' }, self);

@@ -2,7 +2,7 @@
 // (src/lib/retrieval), evaluates it against the baselines, keeps the best weights in IndexedDB (one model per
 // shard), answers queries, and exports and imports the model file. Thin: the math and the stored model's assembly
 // are src/lib/retrieval, the backend session is tf-backend.ts.
-import { FLATTEN_DIM, MIXED7_DIM } from '../src/lib/features/model';
+import { specOfModelId } from '../src/lib/features/model';
 import { embeddingKey } from '../src/lib/embedding/run';
 import { assembleTask } from '../src/lib/retrieval/data';
 import { evaluateRetrieval } from '../src/lib/retrieval/evaluate';
@@ -75,8 +75,6 @@ function setCurrent(record: StoredModel, retriever: Retriever) {
   current = { shardId: record.shardId, retriever, record, index: null, refFeatures: null, review: null };
 }
 
-const dimOf = (layer: FeatureLayer) => (layer === 'flatten' ? FLATTEN_DIM : MIXED7_DIM);
-
 async function readFeatures(db: Db, modelId: string, hashes: Iterable<string>, layer: FeatureLayer): Promise<Map<string, Float32Array>> {
   const unique = [...new Set(hashes)];
   const out = new Map<string, Float32Array>();
@@ -112,7 +110,7 @@ async function train(req: TrainRequest, job: Job<TrainMethods['train']['event']>
   const emb = await getEmbedding(db, req.shardId, embKey, shard.labelsHash);
   if (!emb) throw new ShardError('The label embedding for these settings is not stored yet; run it first.');
   const images = await listShardImages(db, req.shardId);
-  const dim = dimOf(req.train.layer);
+  const dim = specOfModelId(req.featureModelId).dims[req.train.layer];
   const features = await readFeatures(
     db,
     req.featureModelId,

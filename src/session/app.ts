@@ -1,10 +1,10 @@
 // The page's one session, over real workers and the browser's storage. Creating it reads nothing: main.ts calls
 // `init()` and `restore()`.
-import { featureModelId, MODEL_PATH } from '../lib/features/model';
+import { featureModelId, MODEL_SPECS, type FeatureModelName } from '../lib/features/model';
 import { Session } from './session';
 import { browserWorkers } from './workers';
 
-let modelId: Promise<string> | null = null;
+const modelIds = new Map<FeatureModelName, Promise<string>>();
 
 export const session = new Session({
   workers: browserWorkers(),
@@ -16,12 +16,15 @@ export const session = new Session({
     addEventListener('popstate', listener);
     return () => removeEventListener('popstate', listener);
   },
-  featureModelId: () =>
-    (modelId ??= fetch(new URL(MODEL_PATH, new URL(import.meta.env.BASE_URL, location.href)))
-      .then((r) => r.json())
-      .then((json) => featureModelId(json.simage?.modelId ?? 'inception-v3'))
-      .catch((err) => {
-        modelId = null;
-        throw err;
-      })),
+  featureModelId: (model) => {
+    let id = modelIds.get(model);
+    if (!id) {
+      id = fetch(new URL(MODEL_SPECS[model].path, new URL(import.meta.env.BASE_URL, location.href)))
+        .then((r) => r.json())
+        .then((json) => featureModelId(json.simage?.modelId ?? model));
+      id.catch(() => modelIds.delete(model));
+      modelIds.set(model, id);
+    }
+    return id;
+  },
 });

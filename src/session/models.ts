@@ -23,12 +23,12 @@ export async function importModel(s: Session, file: Blob): Promise<boolean> {
     return false;
   }
   s.errorMessage.set(null);
-  const { backend, threads } = get(s.settings);
+  const { backend, threads, model } = get(s.settings);
   try {
     const summary = await s.env.workers.train.call('import', {
       shardId: shard.shardId,
       file,
-      featureModelId: await s.env.featureModelId(),
+      featureModelId: await s.env.featureModelId(model),
       backend,
       threads,
     });

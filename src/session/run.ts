@@ -6,6 +6,7 @@ import { get } from 'svelte/store';
 import type { ShardSource } from '../lib/ingest/source';
 import { JobError } from '../lib/rpc';
 import { embeddingSettingsOf, recomputeFor, trainSettingsOf, type Settings } from '../lib/settings';
+import { MODEL_SPECS } from '../lib/features/model';
 import type { EmbedLabelsResult } from '../lib/embedding/protocol';
 import type { TrainResult } from '../lib/retrieval/protocol';
 import { buildReport, type PipelineReport } from './report';
@@ -29,6 +30,7 @@ export async function runShard(s: Session, source: ShardSource): Promise<Pipelin
     );
     s.setStage('load', { status: 'done', elapsedMs: loaded.elapsedMs });
     s.resume.markLoaded(loaded.shardId);
+    s.lastSourceShardId = loaded.shardId;
     await s.showShard(loaded.shardId);
     void s.store.refresh();
     if (loaded.summary.images === 0) {
@@ -48,6 +50,7 @@ export async function runShard(s: Session, source: ShardSource): Promise<Pipelin
       {
         shardId: loaded.shardId,
         source,
+        model: settings.model,
         backend: settings.backend,
         batchSize: settings.batchSize,
         threads: settings.threads,
@@ -150,7 +153,7 @@ async function trainStage(s: Session, shardId: string, reuse: boolean, signal: A
       shardId,
       embedding: embeddingSettingsOf(settings),
       train: trainSettingsOf(settings),
-      featureModelId: await s.env.featureModelId(),
+      featureModelId: await s.env.featureModelId(settings.model),
       backend: settings.backend,
       threads: settings.threads,
       reuse,
@@ -202,6 +205,18 @@ export const retrain = (s: Session) => stageAlone(s, 'train', (shardId, signal) 
 export function applySettings(s: Session, next: Settings) {
   const stale = recomputeFor(get(s.settings), next);
   s.settings.set(next);
+  if (stale.includes('features')) {
+    // Another feature model: the whole run again over the same source (the load and the label embedding are reused
+    // from the store; only the features this model lacks, then the net, are computed).
+    const shard = get(s.shard);
+    const source: ShardSource | null =
+      shard?.source.kind === 'url' ? shard.source : shard && s.lastSourceShardId === shard.shardId ? s.lastSource : null;
+    if (source) return s.runShard(source).catch(() => undefined);
+    s.errorMessage.set(
+      `Features of ${MODEL_SPECS[next.model].title} are computed from the images: load the shard again (its folder, archive or address) and they will be.`,
+    );
+    return Promise.resolve();
+  }
   if (stale.includes('embedding'))
     return stageAlone(s, undefined, async (shardId, signal) => {
       await embeddingStage(s, shardId, signal);

@@ -5,6 +5,7 @@
 // net's prediction. A newer query wins.
 import { derived, get } from 'svelte/store';
 import type { BackendChoice } from '../lib/features/backend';
+import { specOfModelId, type FeatureModelName } from '../lib/features/model';
 import type { QueryInput } from '../lib/retrieval/protocol';
 import type { Session } from './session';
 import type { SearchState } from './state';
@@ -89,17 +90,24 @@ export async function searchFile(s: Session, file: File) {
   const query = { kind: 'file' as const, name: file.name, url: URL.createObjectURL(file) };
   s.selectedImageId.set(null);
   await ask(s, query, async () => {
-    const f = await embedImages(s, [await file.arrayBuffer()]);
+    // The features of the model's own feature model, whatever the settings now say.
+    const model = specOfModelId(get(s.model)!.featureModelId).name;
+    const f = await embedImages(s, [await file.arrayBuffer()], undefined, model);
     return { kind: 'features', flatten: f.flatten, mixed7: f.mixed7 };
   });
 }
 
 /** Features of loose image bytes, not cached (dropped images, backend checks); the buffers move to the worker. */
-export function embedImages(s: Session, buffers: ArrayBuffer[], backend: BackendChoice = get(s.settings).backend) {
+export function embedImages(
+  s: Session,
+  buffers: ArrayBuffer[],
+  backend: BackendChoice = get(s.settings).backend,
+  model: FeatureModelName = get(s.settings).model,
+) {
   const { batchSize, threads } = get(s.settings);
   return s.env.workers.features.call(
     'embed',
-    { images: buffers, backend, batchSize, threads },
+    { images: buffers, model, backend, batchSize, threads },
     {
       transfer: buffers,
       onEvent: (e) => {

@@ -9,6 +9,7 @@
 //   resume.ts   what survives a reload (localStorage) and resuming
 //   storage.ts  the storage estimate, persistence, cache counts and clearing
 import type { BackendChoice } from '../lib/features/backend';
+import type { FeatureModelName } from '../lib/features/model';
 import type { ShardSource } from '../lib/ingest/source';
 import type { FaultPlan } from '../lib/faults';
 import { SessionState } from './state';
@@ -31,8 +32,8 @@ export interface SessionEnv {
   location: { href: string; search: string };
   /** navigator.storage, where the browser has it. */
   storageManager?: Partial<Pick<StorageManager, 'estimate' | 'persisted' | 'persist'>>;
-  /** The feature model's id, as features are cached under it. */
-  featureModelId(): Promise<string>;
+  /** A feature model's cache id (from its model.json), as its features are stored under it. */
+  featureModelId(model: FeatureModelName): Promise<string>;
   /** window.history and its popstate event; without them the address is read at start only. */
   history?: HistoryLike;
   onPopState?(listener: () => void): () => void;
@@ -47,6 +48,8 @@ export class Session extends SessionState {
   private job: AbortController | null = null;
   /** The source of the last run started in this page (a picked folder's files are only here until the next). */
   lastSource: ShardSource | null = null;
+  /** The shard that source loaded as. */
+  lastSourceShardId: string | null = null;
 
   constructor(readonly env: SessionEnv) {
     super();

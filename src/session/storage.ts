@@ -10,7 +10,8 @@ import {
   openSimageDb,
   type Db,
 } from '../lib/store/db';
-import { FLATTEN_DIM, MIXED7_DIM } from '../lib/features/model';
+import { get } from 'svelte/store';
+import { specOfModelId } from '../lib/features/model';
 import type { Session } from './session';
 
 async function withDb<T>(use: (db: Db) => Promise<T>): Promise<T> {
@@ -53,7 +54,7 @@ export class StoreAdmin {
   verify() {
     return withDb(async (db) => ({
       features: await db.count('features'),
-      malformed: await malformedFeatures(db, FLATTEN_DIM * 4, MIXED7_DIM * 4),
+      malformed: await malformedFeatures(db, (id) => specOfModelId(id).dims),
     }));
   }
 
@@ -63,7 +64,7 @@ export class StoreAdmin {
 
   /** A stored shard with its images and how many of them have features; null when it is not stored. */
   async readShard(shardId: string) {
-    const modelId = await this.s.env.featureModelId();
+    const modelId = await this.s.env.featureModelId(get(this.s.settings).model);
     return withDb(async (db) => {
       const record = await getShard(db, shardId);
       if (!record) return null;

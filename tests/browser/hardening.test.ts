@@ -265,6 +265,7 @@ describe('installable and offline', () => {
       return urls;
     });
     expect(cached.some((u) => /\/models\/inception-v3\/model\.json$/.test(u))).toBe(true);
+    expect(cached.some((u) => /\/models\/mobilenet-v2\/model\.json$/.test(u))).toBe(true);
     expect(cached.some((u) => /\/tfjs-wasm\/.*\.wasm$/.test(u))).toBe(true);
     expect(cached.some((u) => /\.worker-[\w-]+\.js$/.test(u))).toBe(true);
 

@@ -20,7 +20,8 @@ describe('pipeline CLI arguments', () => {
       predictedLabels: 'p.csv',
       suggestions: 's.csv',
     });
-    expect(parseArgs(['s'])).toMatchObject({ predictedLabels: null, suggestions: null });
+    expect(parseArgs(['s'])).toMatchObject({ predictedLabels: null, suggestions: null, model: null });
+    expect(parseArgs(['s', '--model', 'mobilenet-v2']).model).toBe('mobilenet-v2');
     expect(parseArgs(['s', '--head', 'sets', '--layer', 'mixed7', '--target', 'layout', '--epochs', '12'])).toMatchObject({
       head: 'sets',
       layer: 'mixed7',
@@ -32,6 +33,7 @@ describe('pipeline CLI arguments', () => {
     expect(() => parseArgs([])).toThrow(/usage/);
     expect(() => parseArgs(['s', '--head', 'knn'])).toThrow(/unknown head knn/);
     expect(() => parseArgs(['s', '--layer', 'mixed6'])).toThrow(/unknown layer/);
+    expect(() => parseArgs(['s', '--model', 'resnet50'])).toThrow(/unknown model resnet50 \(inception-v3, mobilenet-v2\)/);
     expect(() => parseArgs(['s', '--epochs', '1.5'])).toThrow(/--epochs needs a whole number/);
     expect(() => parseArgs(['s', '--backend', 'tpu'])).toThrow(/unknown backend/);
     expect(() => parseArgs(['s', '--nope'])).toThrow(/unknown option/);

@@ -26,6 +26,8 @@ import type { StageName } from '../../src/session/state';
 import { fakeWorker } from './fake-worker';
 
 export const MODEL_ID = 'inception-v3@test/1';
+export const MOBILENET_ID = 'mobilenet-v2@test/1';
+const idOf = (model: string | undefined) => (model === 'mobilenet-v2' ? MOBILENET_ID : MODEL_ID);
 const summaryOf = (n: number) => ({ images: n, labelled: n, labels: 3, train: n / 2, validation: n / 2, test: 0, skipped: [] });
 
 export interface FakeWorld {
@@ -102,18 +104,19 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
   });
 
   const features = fakeWorker<FeaturesMethods>({
-    extract: async ({ shardId }, job) => {
+    extract: async ({ shardId, model }, job) => {
       calls.push('extract');
+      const modelId = idOf(model);
       const db = await openForJob(job);
       const list = await listShardImages(db, shardId);
-      const have = await cachedFeatureHashes(db, MODEL_ID);
+      const have = await cachedFeatureHashes(db, modelId);
       const todo = list.filter((im) => !have.has(im.hash));
       job.emit({ type: 'plan', images: list.length, cached: list.length - todo.length, toCompute: todo.length });
-      if (todo.length) job.emit({ type: 'backend', backend: 'wasm', reason: 'fake', fallbacks: [], threads: 1, modelId: MODEL_ID });
+      if (todo.length) job.emit({ type: 'backend', backend: 'wasm', reason: 'fake', fallbacks: [], threads: 1, modelId });
       let done = 0;
       for (const im of todo) {
         // As the real worker does, the batch in flight when a cancel comes is finished, stored and reported first.
-        await putFeatures(db, [{ modelId: MODEL_ID, hash: im.hash, flatten: new ArrayBuffer(8), mixed7: new ArrayBuffer(8) }]);
+        await putFeatures(db, [{ modelId, hash: im.hash, flatten: new ArrayBuffer(8), mixed7: new ArrayBuffer(8) }]);
         done++;
         job.emit({ type: 'progress', progress: { stage: 'features', done, total: todo.length, perSec: 1, etaS: 0 } });
         job.throwIfCancelled();
@@ -132,7 +135,7 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
         computeMs: todo.length ? 10 : 0,
         backend: todo.length ? 'wasm' : null,
         backendReason: todo.length ? 'fake' : null,
-        modelId: MODEL_ID,
+        modelId,
         fallbacks: [],
         faultsMet: [],
       };
@@ -140,6 +143,7 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
     embed: async ({ images: buffers }) => ({
       flatten: new Float32Array(buffers.length * 2048),
       mixed7: new Float32Array(buffers.length * 768),
+      modelId: MODEL_ID,
       backend: 'wasm',
       msPerImage: 1,
       forwardMsPerImage: 1,
@@ -184,6 +188,7 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
           head: 'embedding',
           layer: 'mixed7',
           target: 'svd',
+          featureModelId: req.featureModelId,
           references: images / 2,
           k: 2,
           backend: 'wasm',
@@ -289,7 +294,7 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
       persisted: async () => false,
       persist: async () => true,
     },
-    featureModelId: async () => MODEL_ID,
+    featureModelId: async (model) => idOf(model),
   };
   const session = new Session(env);
   world.session = session;

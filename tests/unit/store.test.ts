@@ -135,7 +135,7 @@ describe('when the storage quota is reached', () => {
     await expect(putEmbedding(db, { shardId: 's', key: 'k', labelsHash: 'h' } as never)).rejects.toBeInstanceOf(QuotaError);
     expect([...(await cachedFeatureHashes(db, 'm'))].sort()).toEqual(['h1', 'h2']);
     expect(new Float32Array((await db.get('features', ['m', 'h2']))!.flatten)[0]).toBe(2);
-    expect(await malformedFeatures(db, 2048 * 4, 768 * 4)).toBe(0);
+    expect(await malformedFeatures(db, () => ({ flatten: 2048, mixed7: 768 }))).toBe(0);
     db.close();
   });
 
@@ -166,7 +166,7 @@ describe('feature records read back', () => {
       { modelId: 'm', hash: 'short', flatten: vec(1000, 1), mixed7: vec(768, 1) },
       { modelId: 'm', hash: 'none', flatten: undefined as never, mixed7: vec(768, 1) },
     ]);
-    expect(await malformedFeatures(db, 2048 * 4, 768 * 4)).toBe(2);
+    expect(await malformedFeatures(db, () => ({ flatten: 2048, mixed7: 768 }))).toBe(2);
     db.close();
   });
 });

@@ -21,10 +21,10 @@ import {
 } from '../../src/lib/map/geometry';
 import { exportCsv, exportZip, zipNamer } from '../../src/lib/workspace/export';
 import { colourPoints, coverLabels } from '../../src/lib/map/colours';
-import { DEFAULT_SETTINGS, recomputeFor } from '../../src/lib/settings';
+import { DEFAULT_SETTINGS, recomputeFor, validateSettings } from '../../src/lib/settings';
 import { idleStages, pageStageOf } from '../../src/session/state';
 import { readView, writeView } from '../../src/session/url';
-import { endWorld, fakeWorld, type FakeWorld } from './session-fakes';
+import { endWorld, fakeWorld, MOBILENET_ID, MODEL_ID, type FakeWorld } from './session-fakes';
 
 const img = (imageId: string, ...labels: string[]) => ({
   imageId,
@@ -171,6 +171,16 @@ describe('settings and the page stage', () => {
     expect(recomputeFor(d, { ...d, epochs: 3 })).toEqual(['train']);
     expect(recomputeFor(d, { ...d, perplexity: 10 })).toEqual(['embedding', 'train']);
     expect(recomputeFor(d, { ...d, k: 20, head: 'sets' })).toEqual(['embedding', 'train']);
+    expect(recomputeFor(d, { ...d, model: 'mobilenet-v2' })).toEqual(['features', 'train']);
+    expect(recomputeFor(d, { ...d, model: 'mobilenet-v2', k: 20 })).toEqual(['features', 'embedding', 'train']);
+  });
+
+  it('takes the feature model from the address; a model without a layer brings its best one', () => {
+    expect(validateSettings({ model: 'mobilenet-v2' })).toMatchObject({ model: 'mobilenet-v2', layer: 'flatten' });
+    expect(validateSettings({ model: 'mobilenet-v2', layer: 'mixed7' })).toMatchObject({ model: 'mobilenet-v2', layer: 'mixed7' });
+    expect(validateSettings({ model: 'resnet' })).toMatchObject({ model: 'inception-v3', layer: 'mixed7' });
+    const mobile = validateSettings({ model: 'mobilenet-v2', layer: 'mixed7' });
+    expect(validateSettings({ epochs: 3 }, mobile)).toMatchObject({ model: 'mobilenet-v2', layer: 'mixed7', epochs: 3 });
   });
 
   it('is "ready" whenever a model can answer, else the running stage, an error, loaded or empty', () => {
@@ -402,6 +412,24 @@ describe('session: the workspace', () => {
     await s.applySettings({ ...get(s.settings), perplexity: 12 });
     expect(world.calls).toEqual(['train reuse=false', 'embedLabels', 'train reuse=true']);
     expect(get(s.stages).train.status).toBe('done');
+  });
+
+  it("another feature model computes its own features and a net on them; the first model's stay, and coming back computes none", async () => {
+    world = fakeWorld(8);
+    world.session.init();
+    const s = world.session;
+    const first = await s.runShard(URL_SOURCE);
+    expect(first.model).toBe(MODEL_ID);
+    world.calls.length = 0;
+    await s.applySettings({ ...get(s.settings), model: 'mobilenet-v2' });
+    expect(world.calls).toEqual(['load', 'extract', 'embedLabels', 'train reuse=true']);
+    const report = get(s.report)!;
+    expect(report.model).toBe(MOBILENET_ID);
+    expect(report.features.computed).toBe(8);
+    expect(get(s.model)!.featureModelId).toBe(MOBILENET_ID);
+    await s.applySettings({ ...get(s.settings), model: 'inception-v3' });
+    expect(get(s.report)!.model).toBe(MODEL_ID);
+    expect(get(s.report)!.features).toMatchObject({ computed: 0, cached: 8 });
   });
 });
 

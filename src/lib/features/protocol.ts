@@ -3,11 +3,14 @@ import type { Method } from '../rpc';
 import type { ProgressEvent } from '../ingest/protocol';
 import type { ShardSource } from '../ingest/source';
 import type { BackendChoice, BackendName } from './backend';
+import type { FeatureModelName } from './model';
 import type { BackendFallback, WorkerFault } from '../faults';
 
 export interface ExtractRequest {
   shardId: string;
   source: ShardSource;
+  /** The feature model (default Inception v3); its features are cached under its own id. */
+  model?: FeatureModelName;
   backend: BackendChoice;
   batchSize: number;
   /** WASM threads; 0 = as many as the machine has. */
@@ -19,6 +22,7 @@ export interface ExtractRequest {
 /** Features of loose images (no cache): used for dropped images and the backend correctness check. */
 export interface EmbedRequest {
   images: ArrayBuffer[];
+  model?: FeatureModelName;
   backend: BackendChoice;
   batchSize: number;
   threads: number;
@@ -64,9 +68,10 @@ export interface ExtractResult {
 }
 
 export interface EmbedResult {
-  /** n x 2048 and n x 768, row-major. */
+  /** n x the model's two widths (Inception v3: 2048 and 768), row-major. */
   flatten: Float32Array;
   mixed7: Float32Array;
+  modelId: string;
   backend: BackendName;
   /** Wall time per image: decode, resize, preprocessing and the forward pass. */
   msPerImage: number;

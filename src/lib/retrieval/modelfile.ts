@@ -220,7 +220,7 @@ export function incompatibility(
   current: { featureModelId: string; shardLabelsHash: string; shardName: string; imageIds: Set<string> },
 ): string | null {
   if (manifest.featureModelId !== current.featureModelId)
-    return `This model was made for other features (${manifest.featureModelId}); this app computes ${current.featureModelId}. Nothing was changed.`;
+    return `This model was made for other features (${manifest.featureModelId}); the settings' feature model computes ${current.featureModelId}. Choose the model's feature model in Settings (or load its features), then import it again. Nothing was changed.`;
   if (manifest.shard.labelsHash !== current.shardLabelsHash) {
     const missing = manifest.references.filter((id) => !current.imageIds.has(id)).length;
     return `This model was made for another shard ("${manifest.shard.name}"${missing ? `; ${missing} of its ${manifest.references.length} reference images are not in this one` : ', with other labels or splits'}). Load that shard first. Nothing was changed.`;

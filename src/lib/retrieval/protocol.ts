@@ -116,6 +116,8 @@ export interface ModelSummary {
   head: TrainSettings['head'];
   layer: TrainSettings['layer'];
   target: TrainSettings['target'];
+  /** The feature model whose features the net reads (a dropped image is computed with it). */
+  featureModelId: string;
   references: number;
   k: number;
   backend: BackendName | null;

@@ -215,6 +215,7 @@ export function summaryOf(record: StoredModel, trained: boolean, backend: Backen
     head: m.head,
     layer: m.layer,
     target: m.target,
+    featureModelId: m.featureModelId,
     references: m.references.length,
     k: m.k,
     backend,

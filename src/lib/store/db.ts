@@ -43,7 +43,8 @@ export interface ThumbRecord {
 export interface FeatureRecord {
   modelId: string;
   hash: string;
-  /** Float32 vectors as raw little-endian bytes: flatten_1 (2048) and GAP(mixed7) (768). */
+  /** Float32 vectors as raw little-endian bytes, the model's two outputs (features/model.ts): Inception v3 flatten_1
+   *  (2048) and GAP(mixed7) (768), MobileNetV2 flatten_1 (1280) and GAP(block_13_expand_relu) (576). */
   flatten: ArrayBuffer;
   mixed7: ArrayBuffer;
 }
@@ -273,12 +274,16 @@ export async function clearAll(db: Db): Promise<void> {
   ]);
 }
 
-/** Feature records whose vectors are not whole (wrong byte length): what a half-written record would look like. */
-export async function malformedFeatures(db: Db, flattenBytes: number, mixed7Bytes: number): Promise<number> {
+/** Feature records whose vectors are not whole (wrong byte length for their model, `dimsOf`): what a half-written
+ *  record would look like. */
+export async function malformedFeatures(db: Db, dimsOf: (modelId: string) => { flatten: number; mixed7: number }): Promise<number> {
   let bad = 0;
   let cursor = await db.transaction('features').store.openCursor();
   while (cursor) {
     const r = cursor.value;
+    const dims = dimsOf(r.modelId);
+    const flattenBytes = dims.flatten * 4;
+    const mixed7Bytes = dims.mixed7 * 4;
     if (
       !(r.flatten instanceof ArrayBuffer) ||
       r.flatten.byteLength !== flattenBytes ||
