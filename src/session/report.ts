@@ -57,8 +57,9 @@ export const bestEpoch = (history: EpochReport[]) =>
 export interface StageResults {
   loaded: LoadResult;
   extracted: ExtractResult;
-  embedded: EmbedLabelsResult;
-  trained: TrainResult;
+  /** null when the run stopped after the features (`--features-only`). */
+  embedded: EmbedLabelsResult | null;
+  trained: TrainResult | null;
   /** The backend the page heard of last (a run that computed no feature starts none). */
   backend: { backend: BackendName; reason: string } | null;
   layout: Settings['layout'];
@@ -66,7 +67,7 @@ export interface StageResults {
 
 export function buildReport({ loaded, extracted, embedded, trained, backend, layout }: StageResults): PipelineReport {
   const summary = loaded.summary;
-  return {
+  const report: PipelineReport = {
     shard: {
       images: summary.images,
       labelled: summary.labelled,
@@ -82,14 +83,9 @@ export function buildReport({ loaded, extracted, embedded, trained, backend, lay
     timings_s: {
       load: loaded.elapsedMs / 1000,
       features: extracted.elapsedMs / 1000,
-      svd: embedded.timingsMs.svd / 1000,
-      ...(layout === 'svd' ? {} : { [layout]: embedded.timingsMs.layout / 1000 }),
-      sets: embedded.timingsMs.sets / 1000,
-      train: trained.timingsMs.train / 1000,
-      evaluate: trained.timingsMs.evaluate / 1000,
     },
-    backend_fallbacks: [...extracted.fallbacks, ...trained.fallbacks],
-    faults_met: [...extracted.faultsMet.map((f) => `${f} (features)`), ...trained.faultsMet.map((f) => `${f} (train)`)],
+    backend_fallbacks: [...extracted.fallbacks, ...(trained?.fallbacks ?? [])],
+    faults_met: [...extracted.faultsMet.map((f) => `${f} (features)`), ...(trained?.faultsMet ?? []).map((f) => `${f} (train)`)],
     features: {
       computed: extracted.computed,
       cached: extracted.cached,
@@ -97,6 +93,17 @@ export function buildReport({ loaded, extracted, embedded, trained, backend, lay
       failed: extracted.failed,
       per_s: extracted.computeMs > 0 ? extracted.forwardPasses / (extracted.computeMs / 1000) : 0,
     },
+  };
+  if (!embedded || !trained) return report;
+  Object.assign(report.timings_s, {
+    svd: embedded.timingsMs.svd / 1000,
+    ...(layout === 'svd' ? {} : { [layout]: embedded.timingsMs.layout / 1000 }),
+    sets: embedded.timingsMs.sets / 1000,
+    train: trained.timingsMs.train / 1000,
+    evaluate: trained.timingsMs.evaluate / 1000,
+  });
+  return {
+    ...report,
     embedding: {
       layout,
       k: embedded.k,

@@ -29,6 +29,7 @@ export class Resume {
     const query = Object.fromEntries(new URLSearchParams(location.search));
     const base =
       query.settings === 'defaults' ? DEFAULT_SETTINGS : validateSettings(readJson(storage, KEYS.settings, {}), DEFAULT_SETTINGS);
+    this.s.stopAfter = query.until === 'features' ? 'features' : null;
     this.s.settings.set(validateSettings(query, base));
     try {
       this.s.faults = parseFaults(query.inject);
@@ -58,7 +59,7 @@ export class Resume {
   }
 
   /** Shows a shard from the cache with its stored embedding and model; null when it is not stored. */
-  private async openStored(shardId: string) {
+  async openStored(shardId: string) {
     const shown = await this.s.showShard(shardId);
     if (!shown) return null;
     this.s.setStage('load', { status: 'done', message: null });

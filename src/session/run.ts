@@ -75,6 +75,19 @@ export async function runShard(s: Session, source: ShardSource): Promise<Pipelin
     );
     s.setStage('features', { status: 'done', elapsedMs: extracted.elapsedMs });
     s.featureCount.set(extracted.computed + extracted.cached);
+    if (s.stopAfter === 'features') {
+      s.resume.clearActive();
+      const report = buildReport({
+        loaded,
+        extracted,
+        embedded: null,
+        trained: null,
+        backend: get(s.backendInfo),
+        layout: settings.layout,
+      });
+      s.report.set(report);
+      return report;
+    }
 
     const embedded = await embeddingStage(s, loaded.shardId, signal);
     const trained = await trainStage(s, loaded.shardId, true, signal);

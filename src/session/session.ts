@@ -20,6 +20,7 @@ import { embedImages, followSelection, searchFile, searchImage, searchWords } fr
 import { UrlSync, type HistoryLike } from './url';
 import type { ExportFormat, ExportWhat } from './exports';
 import { exportModel, importModel, restoreModel } from './models';
+import { cancelProject, exportProject, importProjects } from './project';
 import { Resume } from './resume';
 import { decide, moveCursor, openReview } from './review';
 import { StoreAdmin } from './storage';
@@ -50,6 +51,8 @@ export class Session extends SessionState {
   lastSource: ShardSource | null = null;
   /** The shard that source loaded as. */
   lastSourceShardId: string | null = null;
+  /** `?until=features` (the CLI's --features-only): a run stops after the features, and its report has no more. */
+  stopAfter: 'features' | null = null;
 
   constructor(readonly env: SessionEnv) {
     super();
@@ -87,6 +90,9 @@ export class Session extends SessionState {
   exportModel = () => exportModel(this);
   importModel = (file: Blob) => importModel(this, file);
   restoreModel = (shardId: string) => restoreModel(this, shardId);
+  exportProject = (which: 'all' | 'current') => exportProject(this, which);
+  importProjects = (files: File[]) => importProjects(this, files);
+  cancelProject = () => cancelProject();
   clearCache = () => this.store.clear();
 
   /** Stops the running job (its stage shows "cancelled"; what it stored is kept). */

@@ -97,6 +97,15 @@ export const idleStages = (): Record<StageName, StageState> => ({
 });
 const noRunInfo = (): RunInfo => ({ featurePlan: null, embeddingCached: null, netReused: null });
 
+export interface ProjectState {
+  kind: 'export' | 'import';
+  running: boolean;
+  progress: Progress | null;
+  /** What was done, in a sentence (or why it failed, in `error`). */
+  message: string | null;
+  error: string | null;
+}
+
 export class SessionState {
   readonly settings = writable<Settings>(DEFAULT_SETTINGS);
   readonly storage = writable<StorageState | null>(null);
@@ -119,6 +128,8 @@ export class SessionState {
   /** A local shard whose features were not finished before the page was reloaded: it must be picked again. */
   readonly resumeHint = writable<string | null>(null);
   readonly runInfo = writable<RunInfo>(noRunInfo());
+  /** The project file being written or read, or the outcome of the last one (src/session/project.ts). */
+  readonly project = writable<ProjectState | null>(null);
 
   readonly running: Readable<boolean> = derived(this.stages, (s) => STAGES.some((name) => s[name].status === 'running'));
   readonly pageStage: Readable<PageStage> = derived([this.stages, this.shard, this.model, this.errorMessage], ([st, shard, model, error]) =>

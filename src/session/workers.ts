@@ -1,10 +1,11 @@
-// The page's four workers, each behind the typed RPC (src/lib/rpc.ts). The only file that makes Worker objects;
+// The page's five workers, each behind the typed RPC (src/lib/rpc.ts). The only file that makes Worker objects;
 // the session takes a `Workers` so Node tests can hand it fakes served over MessageChannels.
 import { WorkerClient, type Caller } from '../lib/rpc';
 import type { IngestMethods } from '../lib/ingest/protocol';
 import type { FeaturesMethods } from '../lib/features/protocol';
 import type { EmbeddingMethods } from '../lib/embedding/protocol';
 import type { TrainMethods } from '../lib/retrieval/protocol';
+import type { ProjectMethods } from '../lib/project/protocol';
 
 export interface Workers {
   ingest: Caller<IngestMethods>;
@@ -12,6 +13,8 @@ export interface Workers {
   embedding: Caller<EmbeddingMethods>;
   /** Holds the trained net that answers searches. */
   train: Caller<TrainMethods>;
+  /** Project files: export and import. */
+  project: Caller<ProjectMethods>;
 }
 
 export function browserWorkers(): Workers {
@@ -29,6 +32,9 @@ export function browserWorkers(): Workers {
     train: new WorkerClient<TrainMethods>(
       () => new Worker(new URL('../../workers/train.worker.ts', import.meta.url), { type: 'module', name: 'train' }),
       Infinity,
+    ),
+    project: new WorkerClient<ProjectMethods>(
+      () => new Worker(new URL('../../workers/project.worker.ts', import.meta.url), { type: 'module', name: 'project' }),
     ),
   };
 }

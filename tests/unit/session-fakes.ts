@@ -24,6 +24,8 @@ import type { Job } from '../../src/lib/rpc';
 import { Session, type SessionEnv } from '../../src/session/session';
 import type { StageName } from '../../src/session/state';
 import { fakeWorker } from './fake-worker';
+import type { ProjectMethods } from '../../src/lib/project/protocol';
+import { exportProject, importProject } from '../../src/lib/project/project';
 
 export const MODEL_ID = 'inception-v3@test/1';
 export const MOBILENET_ID = 'mobilenet-v2@test/1';
@@ -85,7 +87,7 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
       const list = ids.map((imageId, i) => ({
         imageId,
         path: `${imageId}.png`,
-        hash: `hash${i}`,
+        hash: i.toString(16).padStart(64, '0'), // SHA-256 hex, as the real ingest makes
         width: 1,
         height: 1,
         split: (i % 2 ? 'validation' : 'train') as 'train' | 'validation',
@@ -267,8 +269,31 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
       popListeners.forEach((l) => l());
     },
   });
+  // The project worker's real kernels over the same fake IndexedDB; its file is written to memory, not OPFS.
+  const project = fakeWorker<ProjectMethods>({
+    exportProject: async (req, job) => {
+      const db = await openForJob(job);
+      const chunks: Uint8Array[] = [];
+      const summary = await exportProject(
+        db,
+        { shardId: req.shardId, models: req.models },
+        new WritableStream({ write: (c) => void chunks.push(c.slice()) }),
+      );
+      return { file: new File(chunks as BlobPart[], 'fake.simage'), name: 'fake.simage', summary, elapsedMs: 1 };
+    },
+    importProject: async (req, job) => {
+      const db = await openForJob(job);
+      return { ...(await importProject(db, req.file, undefined, job.signal)), elapsedMs: 1 };
+    },
+  });
   const env: SessionEnv = {
-    workers: { ingest: ingest.client, features: features.client, embedding: embedding.client, train: train.client },
+    workers: {
+      ingest: ingest.client,
+      features: features.client,
+      embedding: embedding.client,
+      train: train.client,
+      project: project.client,
+    },
     storage: {
       getItem: (k) => storage.get(k) ?? null,
       setItem: (k, v) => void storage.set(k, v),

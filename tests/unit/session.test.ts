@@ -109,6 +109,47 @@ describe('session: a run', () => {
     expect(get(world.session.errorMessage)).toBe('The model file is damaged.');
     expect(get(world.session.model)).toBe(model);
   });
+
+  it('with ?until=features a run stops after the features, and its report says no more', async () => {
+    world = fakeWorld(6, '?until=features');
+    world.session.init();
+    const report = await world.session.runShard(URL_SOURCE);
+    expect(world.calls).toEqual(['load', 'extract']);
+    expect(report.features.computed).toBe(6);
+    expect(report).not.toHaveProperty('embedding');
+    expect(report).not.toHaveProperty('net');
+    expect(get(world.session.report)).toBe(report);
+  });
+
+  it('a project file carries the features: exported, the cache cleared, imported, and the next run computes none', async () => {
+    world = fakeWorld(6);
+    world.session.init();
+    const s = world.session;
+    await s.runShard(URL_SOURCE);
+    const exported = await s.exportProject('all');
+    expect(exported?.name).toBe('fake.simage');
+    expect(get(s.project)).toMatchObject({ kind: 'export', running: false, error: null });
+    expect(get(s.project)!.message).toMatch(/^Wrote fake\.simage \(\d+ kB\): features of 6 images of inception-v3, 0 thumbnails/);
+    await s.clearCache();
+    expect((await countRecords(await openSimageDb())).features).toBe(0);
+    // A damaged file is refused with its sentence, and nothing comes in.
+    const bytes = new Uint8Array(await exported!.file.arrayBuffer());
+    const damaged = new File([bytes.slice(0, 100)], 'cut.simage');
+    expect(await s.importProjects([damaged])).toBe(false);
+    expect(get(s.project)!.error).toMatch(/^cut\.simage: This file is not a project file/);
+    expect((await countRecords(await openSimageDb())).features).toBe(0);
+    const ok = await s.importProjects([new File([bytes], 'fake.simage')]);
+    expect(get(s.project)!.error).toBeNull();
+    expect(ok).toBe(true);
+    expect(get(s.project)!.message).toMatch(
+      /fake\.simage: 6 inception-v3 features added \(0 already stored\); 0 thumbnails added; shard "fake" added/,
+    );
+    // Nothing was on show (the cache was cleared): the imported shard is.
+    expect(get(s.shard)?.name).toBe('fake');
+    world.calls.length = 0;
+    const again = await s.runShard(URL_SOURCE);
+    expect(again.features).toMatchObject({ computed: 0, cached: 6 });
+  });
 });
 
 describe('session: cancel', () => {

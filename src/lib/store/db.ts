@@ -168,6 +168,56 @@ export function getFeature(db: Db, modelId: string, hash: string) {
   return db.get('features', featureKey(modelId, hash));
 }
 
+/** Many feature records in one readonly transaction (undefined where none is stored). */
+export async function getFeatures(db: Db, modelId: string, hashes: readonly string[]): Promise<(FeatureRecord | undefined)[]> {
+  const tx = db.transaction('features');
+  const out = await Promise.all(hashes.map((h) => tx.store.get(featureKey(modelId, h))));
+  await tx.done;
+  return out;
+}
+
+/** The feature model ids that have features stored for any of these hashes, each with those hashes (key order). */
+export async function featureModelsFor(db: Db, hashes: ReadonlySet<string>): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const [modelId, hash] of await db.getAllKeys('features')) {
+    if (!hashes.has(hash)) continue;
+    if (!out.has(modelId)) out.set(modelId, []);
+    out.get(modelId)!.push(hash);
+  }
+  return out;
+}
+
+/** Writes the records whose key is not stored yet, in one transaction; what is stored is kept. Returns how many
+ *  were written. */
+export async function putMissing<S extends 'features' | 'thumbs'>(db: Db, store: S, records: SimageDb[S]['value'][]): Promise<number> {
+  let added = 0;
+  await guardedWrite(async () => {
+    const tx = db.transaction(store, 'readwrite');
+    const st = tx.objectStore(store);
+    const keys = await Promise.all(
+      records.map((r) => st.getKey((store === 'features' ? [(r as FeatureRecord).modelId, r.hash] : r.hash) as never)),
+    );
+    const writes = records.filter((_, i) => keys[i] === undefined).map((r) => st.put(r as never));
+    added = writes.length;
+    await Promise.all([...writes, tx.done]);
+  });
+  return added;
+}
+
+export function getThumbs(db: Db, hashes: readonly string[]) {
+  const tx = db.transaction('thumbs');
+  return Promise.all([...hashes.map((h) => tx.store.get(h)), tx.done]).then((all) => all.slice(0, -1) as (ThumbRecord | undefined)[]);
+}
+
+/** The shard's stored label embeddings (one per settings key). */
+export function listEmbeddings(db: Db, shardId: string) {
+  return db.getAll('embeddings', IDBKeyRange.bound([shardId, ''], [shardId, '\uffff']));
+}
+
+export async function hasEmbedding(db: Db, shardId: string, key: string): Promise<boolean> {
+  return (await db.getKey('embeddings', [shardId, key])) !== undefined;
+}
+
 export async function hasThumb(db: Db, hash: string): Promise<boolean> {
   return (await db.getKey('thumbs', hash)) !== undefined;
 }
