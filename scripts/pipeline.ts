@@ -35,7 +35,7 @@ const CHOICES = {
   target: TARGET_SPACES,
 } as const;
 const NUMBERS = ['batch', 'threads', 'k', 'perplexity', 'iterations', 'epochs', 'port', 'timeout-s'] as const;
-const USAGE = `usage: npm run pipeline -- <shard path or URL> [--model ${FEATURE_MODELS.join('|')}] [--backend ${CHOICES.backend.join('|')}] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout ${LAYOUTS.join('|')}] [--k N] [--perplexity N] [--iterations N] [--head ${HEADS.join('|')}] [--layer ${FEATURE_LAYERS.join('|')}] [--target ${TARGET_SPACES.join('|')}] [--epochs N] [--port N] [--timeout-s S] [--predicted-labels FILE] [--suggestions FILE] [--inject ${[...WORKER_FAULTS, ...RELOAD_STAGES.map((s) => `reload-during=${s}`)].join('|')}]`;
+const USAGE = `usage: npm run pipeline -- <shard path or URL> [--model ${FEATURE_MODELS.join('|')}] [--backend ${CHOICES.backend.join('|')}] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout ${LAYOUTS.join('|')}] [--k N] [--perplexity N] [--iterations N] [--head ${HEADS.join('|')}] [--layer ${FEATURE_LAYERS.join('|')}] [--target ${TARGET_SPACES.join('|')}] [--epochs N] [--port N] [--timeout-s S] [--predicted-labels FILE] [--suggestions FILE] [--import-project FILE]... [--export-project FILE] [--features-only] [--inject ${[...WORKER_FAULTS, ...RELOAD_STAGES.map((s) => `reload-during=${s}`)].join('|')}]`;
 // IndexedDB belongs to an origin (scheme, host and port): a fixed port keeps a --profile's cache reachable.
 export const DEFAULT_PORT = 47170;
 
@@ -64,6 +64,12 @@ export interface PipelineOptions {
   predictedLabels: string | null;
   /** Where to write the label review's suggestions (CSV). */
   suggestions: string | null;
+  /** Project files imported before the run (their features, thumbnails, embeddings and models are then reused). */
+  importProject: string[];
+  /** Where to write the project file after the run. */
+  exportProject: string | null;
+  /** Stop after the features (with --export-project: one part of a collection computed on its own machine). */
+  featuresOnly: boolean;
 }
 
 /** The command line into options; a mistake throws one line that says what is wrong. */
@@ -76,9 +82,14 @@ export function parseArgs(argv: string[]): PipelineOptions {
       allowPositionals: true,
       options: {
         ...Object.fromEntries(
-          [...Object.keys(CHOICES), 'profile', 'out', 'predicted-labels', 'suggestions', ...NUMBERS].map((name) => [name, string]),
+          [...Object.keys(CHOICES), 'profile', 'out', 'predicted-labels', 'suggestions', 'export-project', ...NUMBERS].map((name) => [
+            name,
+            string,
+          ]),
         ),
         inject: { type: 'string', multiple: true },
+        'import-project': { type: 'string', multiple: true },
+        'features-only': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -136,6 +147,9 @@ export function parseArgs(argv: string[]): PipelineOptions {
     inject,
     predictedLabels: str('predicted-labels'),
     suggestions: str('suggestions'),
+    importProject: (values['import-project'] as string[] | undefined) ?? [],
+    exportProject: str('export-project'),
+    featuresOnly: values['features-only'] === true,
   };
 }
 
@@ -184,6 +198,7 @@ export async function runPipeline(
     page.on('pageerror', (err) => onProgress(`[page error] ${err.message}`));
     const params = new URLSearchParams({ shard: isUrl ? opts.shard : server.shardUrl!, backend: opts.backend, settings: 'defaults' });
     if (opts.batch) params.set('batch', String(opts.batch));
+    if (opts.featuresOnly) params.set('until', 'features');
     for (const name of ['model', 'threads', 'layout', 'k', 'perplexity', 'iterations', 'head', 'layer', 'target', 'epochs'] as const) {
       if (opts[name] !== null && opts[name] !== undefined) params.set(name, String(opts[name]));
     }
@@ -192,6 +207,23 @@ export async function runPipeline(
     if (workerFaults.length) params.set('inject', workerFaults.join(','));
     const url = `${server.origin}/?${params}`;
     const faults: FaultEntry[] = [];
+    // Project files first, on the app without a shard: each is checked whole, then merged into the store.
+    for (const file of opts.importProject) {
+      await page.goto(`${server.origin}/?settings=defaults`);
+      await page.waitForFunction(() => !!window.__simage);
+      await page.setInputFiles('[data-testid=import-project]', file);
+      const state = await page.waitForFunction(
+        () => {
+          const p = window.__simage.snapshot().project;
+          return p && p.kind === 'import' && !p.running && p;
+        },
+        undefined,
+        { polling: 250, timeout: opts.timeoutS * 1000 },
+      );
+      const outcome = (await state.jsonValue()) as { message: string | null; error: string | null };
+      if (outcome.error) throw new Error(`--import-project ${file}: ${outcome.error}`);
+      onProgress(`[project] imported ${outcome.message}`);
+    }
     await page.goto(url);
     const deadline = Date.now() + opts.timeoutS * 1000;
     // Interruptions first, in pipeline order: each waits for its stage to run, then closes the app's page the way
@@ -291,6 +323,17 @@ export async function runPipeline(
       );
       writeFileSync(opts.suggestions, [header, ...rows].join('\n') + '\n');
       onProgress(`label review: ${list.length} suggestions written to ${opts.suggestions}`);
+    }
+    if (opts.exportProject) {
+      // Every feature model's features of this shard, its thumbnails, embeddings and model: one file.
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout: opts.timeoutS * 1000 }),
+        page.evaluate(() => window.__simage.exportProject()),
+      ]);
+      await download.saveAs(opts.exportProject);
+      const outcome = await page.evaluate(() => window.__simage.snapshot().project);
+      if (outcome?.error) throw new Error(`--export-project: ${outcome.error}`);
+      onProgress(`[project] ${outcome?.message?.replace(/^Wrote [^ ]+/, `wrote ${opts.exportProject}`)}`);
     }
     // Tests look at the finished page before it closes.
     if (inspect) await inspect(page);

@@ -1,7 +1,9 @@
 // The test hook on `window.__simage`: a small, read-mostly view of the session for the headless CLI
 // (scripts/pipeline.ts) and the browser tests. Its shape is a contract; both import this type.
 import { get } from 'svelte/store';
+import { download } from './views/download';
 import type { BackendChoice } from './lib/features/backend';
+import type { FeatureModelName } from './lib/features/model';
 import type { BackendInfo, EmbedResult } from './lib/features/protocol';
 import type { ShardSummary } from './lib/ingest/assemble';
 import type { ModelSummary } from './lib/retrieval/protocol';
@@ -9,7 +11,7 @@ import type { Suggestion } from './lib/retrieval/tagging';
 import type { PipelineReport } from './session/report';
 import type { Session } from './session/session';
 import type { countRecords } from './lib/store/db';
-import type { RunInfo, SearchState, StageName, StageState } from './session/state';
+import type { ProjectState, RunInfo, SearchState, StageName, StageState } from './session/state';
 
 export interface Snapshot {
   stages: Record<StageName, StageState>;
@@ -20,6 +22,8 @@ export interface Snapshot {
   featureCount: number;
   resumeHint: string | null;
   runInfo: RunInfo;
+  /** The project file being written or read, or the last one's outcome. */
+  project: ProjectState | null;
 }
 
 export interface SimageHook {
@@ -40,12 +44,17 @@ export interface SimageHook {
   shardSummary(): ShardSummary | null;
   runUrl(url: string): Promise<PipelineReport>;
   cancel(): void;
+  /** Writes the project file of the shard on show (every feature model) and downloads it; false when it failed
+   *  (the snapshot's `project.error` says why). */
+  exportProject(): Promise<boolean>;
   cacheCounts(): ReturnType<typeof countRecords>;
   verifyCache(): Promise<{ features: number; malformed: number }>;
   /** Features of images fetched from these URLs (arrays, so they cross the DevTools protocol as JSON). */
   embedUrls(
     urls: string[],
     backend: BackendChoice,
+    /** The feature model (default: the settings'). */
+    model?: FeatureModelName,
   ): Promise<Omit<EmbedResult, 'flatten' | 'mixed7'> & { flatten: number[]; mixed7: number[] }>;
 }
 
@@ -80,6 +89,7 @@ export function installHook(session: Session) {
       featureCount: get(session.featureCount),
       resumeHint: get(session.resumeHint),
       runInfo: get(session.runInfo),
+      project: get(session.project),
     }),
     search: async (imageId) => {
       await session.searchImage(imageId);
@@ -112,11 +122,16 @@ export function installHook(session: Session) {
     shardSummary: () => get(session.shard)?.summary ?? null,
     runUrl: (url) => session.runShard({ kind: 'url', url: new URL(url, location.href).href }),
     cancel: session.cancel,
+    exportProject: async () => {
+      const r = await session.exportProject('all');
+      if (r) download(r.file, r.name);
+      return !!r;
+    },
     cacheCounts: () => session.store.counts(),
     verifyCache: () => session.store.verify(),
-    embedUrls: async (urls, backend) => {
+    embedUrls: async (urls, backend, model) => {
       const buffers = await Promise.all(urls.map(async (u) => (await fetch(u)).arrayBuffer()));
-      const r = await session.embedImages(buffers, backend);
+      const r = await session.embedImages(buffers, backend, model);
       return { ...r, flatten: Array.from(r.flatten), mixed7: Array.from(r.mixed7) };
     },
   };

@@ -86,7 +86,7 @@ export class Session extends SessionState {
   moveReviewCursor = (to: number) => moveCursor(this, to);
   correctedLabelFiles = async () => (await import('./review-exports')).correctedLabelFiles(this);
   predictedLabelsCsv = async () => (await import('./review-exports')).predictedLabelsCsv(this);
-  embedImages = (buffers: ArrayBuffer[], backend?: BackendChoice) => embedImages(this, buffers, backend);
+  embedImages = (buffers: ArrayBuffer[], backend?: BackendChoice, model?: FeatureModelName) => embedImages(this, buffers, backend, model);
   exportModel = () => exportModel(this);
   importModel = (file: Blob) => importModel(this, file);
   restoreModel = (shardId: string) => restoreModel(this, shardId);

@@ -197,7 +197,7 @@ describe('demo shard through the UI', () => {
 });
 
 describe('WebGPU correctness', () => {
-  it('computes the same features as WASM for two images (software adapter)', async () => {
+  it('computes the same features as WASM, with both feature models (software adapter)', async () => {
     const { context, page } = await openBrowser();
     cleanups.push(() => context.close());
     await page.goto(`${origin}/`);
@@ -207,25 +207,34 @@ describe('WebGPU correctness', () => {
       const pngs = (m.files as string[]).filter((f) => f.endsWith('.png'));
       return [pngs[0], pngs[pngs.length - 1]].map((f) => `shards/demo-small/${f}`);
     });
-    const wasm = await page.evaluate((u) => window.__simage.embedUrls(u, 'wasm'), use);
-    const gpu = await page.evaluate((u) => window.__simage.embedUrls(u, 'webgpu'), use);
-    expect(wasm.backend).toBe('wasm');
-    expect(gpu.backend).toBe('webgpu');
-    for (const key of ['flatten', 'mixed7'] as const) {
-      const a = wasm[key] as number[];
-      const b = gpu[key] as number[];
-      expect(a.length).toBe(b.length);
-      let maxDiff = 0;
-      let maxAbs = 0;
-      for (let i = 0; i < a.length; i++) {
-        maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
-        maxAbs = Math.max(maxAbs, Math.abs(a[i]));
+    // Inception v3 on one image (about 20 s on SwiftShader), MobileNetV2 on two.
+    for (const [model, urls] of [
+      ['inception-v3', use.slice(0, 1)],
+      ['mobilenet-v2', use],
+    ] as const) {
+      const wasm = await page.evaluate(([u, m]) => window.__simage.embedUrls(u, 'wasm', m), [urls, model] as const);
+      const gpu = await page.evaluate(([u, m]) => window.__simage.embedUrls(u, 'webgpu', m), [urls, model] as const);
+      expect(wasm.backend).toBe('wasm');
+      expect(gpu.backend).toBe('webgpu');
+      expect(wasm.modelId).toMatch(new RegExp(`^${model}@`));
+      expect(gpu.modelId).toBe(wasm.modelId);
+      expect(wasm.flatten.length).toBe(urls.length * (model === 'inception-v3' ? 2048 : 1280));
+      for (const key of ['flatten', 'mixed7'] as const) {
+        const a = wasm[key] as number[];
+        const b = gpu[key] as number[];
+        expect(a.length).toBe(b.length);
+        let maxDiff = 0;
+        let maxAbs = 0;
+        for (let i = 0; i < a.length; i++) {
+          maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+          maxAbs = Math.max(maxAbs, Math.abs(a[i]));
+        }
+        console.info(
+          `[webgpu vs wasm] ${model} ${key}: max |diff| ${maxDiff.toExponential(2)}, relative to max |value| ${(maxDiff / maxAbs).toExponential(2)}`,
+        );
+        expect(maxAbs).toBeGreaterThan(0);
+        expect(maxDiff / maxAbs).toBeLessThan(2e-3);
       }
-      console.info(
-        `[webgpu vs wasm] ${key}: max |diff| ${maxDiff.toExponential(2)}, relative to max |value| ${(maxDiff / maxAbs).toExponential(2)}`,
-      );
-      expect(maxAbs).toBeGreaterThan(0);
-      expect(maxDiff / maxAbs).toBeLessThan(2e-3);
     }
     const snap = await snapshot(page);
     expect(snap.error).toBeNull();

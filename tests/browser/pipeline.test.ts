@@ -2,10 +2,10 @@
 // so the second run computes nothing, and a clear one-line failure for a missing shard.
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { makeShardFolder, ROOT, writeArchives } from '../fixtures/make-shard';
+import { listFiles, makeDemoSubset, makeShardFolder, ROOT, writeArchives } from '../fixtures/make-shard';
 
 function pipeline(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -87,6 +87,53 @@ describe('npm run pipeline', () => {
     expect(evaluation.tagging.map).toBeGreaterThan(evaluation.tagging.baseline.map);
     expect(evaluation.label_query.queries).toBeGreaterThan(0);
     expect(evaluation.label_query.precision_at_k).toBeGreaterThan(evaluation.label_query.baseline_precision_at_k);
+  });
+
+  it('parts computed apart and merged through project files equal a single run, computing no feature again', async () => {
+    // A collection split into two parts (alternate images, the whole label tables), each part's features computed in
+    // its own browser profile ("machine") with the fast model and exported; then the whole opened with both imported.
+    const whole = makeDemoSubset(30);
+    const tmp = mkdtempSync(join(tmpdir(), 'simage-parts-'));
+    const files = listFiles(whole.dir).filter((f) => f.endsWith('.png'));
+    const fresh = () => mkdtempSync(join(tmpdir(), 'simage-cli-profile-'));
+    const model = ['--model', 'mobilenet-v2', '--backend', 'wasm'];
+    const parts: string[] = [];
+    for (const p of [0, 1]) {
+      const dir = join(tmp, `part-${p}`);
+      for (const f of files.filter((_, i) => i % 2 === p)) {
+        mkdirSync(dirname(join(dir, f)), { recursive: true });
+        copyFileSync(join(whole.dir, f), join(dir, f));
+      }
+      for (const t of ['labels.csv', 'split.csv', 'classes.csv']) copyFileSync(join(whole.dir, t), join(dir, t));
+      const file = join(tmp, `part-${p}.simage`);
+      const r = await pipeline([dir, ...model, '--profile', fresh(), '--features-only', '--export-project', file]);
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout);
+      expect(report.features.computed).toBe(30);
+      expect(report.embedding).toBeUndefined();
+      expect(r.stderr).toContain(`[project] wrote ${file} (`);
+      expect(r.stderr).toMatch(/features of 30 images of mobilenet-v2/);
+      parts.push(file);
+    }
+    const single = await pipeline([whole.dir, ...model, '--profile', fresh()]);
+    expect(single.code, single.stderr).toBe(0);
+    const merged = await pipeline([whole.dir, ...model, '--profile', fresh(), '--import-project', parts[0], '--import-project', parts[1]]);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(merged.stderr).toMatch(/\[project\] imported part-1\.simage: 30 mobilenet-v2 features added \(0 already stored\)/);
+    const a = JSON.parse(single.stdout);
+    const b = JSON.parse(merged.stdout);
+    expect(a.model).toMatch(/^mobilenet-v2@/);
+    expect(a.features.computed).toBe(60);
+    expect(b.features).toMatchObject({ computed: 0, cached: 60 });
+    expect(b.model).toBe(a.model);
+    expect(b.evaluation).toEqual(a.evaluation);
+    expect({ ...b.net, backend: null }).toEqual({ ...a.net, backend: null });
+    // A damaged part is refused with one line before anything runs.
+    const bad = join(tmp, 'bad.simage');
+    writeFileSync(bad, readFileSync(parts[0]).subarray(0, 5000));
+    const refused = await pipeline([whole.dir, ...model, '--profile', fresh(), '--import-project', bad]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr.trim().split('\n').at(-1)).toMatch(/--import-project .*bad\.simage: .*(not a project file|damaged)/);
   });
 
   it('fails with one line and a non-zero exit for a missing shard', async () => {
