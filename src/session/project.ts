@@ -4,6 +4,7 @@
 // none is on show; its model when the shard on show gained one).
 import { get } from 'svelte/store';
 import { JobError } from '../lib/rpc';
+import { specOfModelId } from '../lib/features/model';
 import type { ImportProjectResult } from '../lib/project/protocol';
 import type { Session } from './session';
 
@@ -109,11 +110,27 @@ export async function importProjects(s: Session, files: File[]): Promise<boolean
   s.project.set({ kind: 'import', running: false, progress: null, error: null, message: done.join(' ') });
   void s.store.refresh();
   const shown = get(s.shard);
-  if (last && !shown) await s.resume.openStored(last.shard.shardId);
-  else if (shown) {
+  if (last && !shown) {
+    await s.resume.openStored(last.shard.shardId);
+    await s.resume.restoringModel;
+    await followModel(s);
+  } else if (shown) {
     // The shard on show may have gained features (its count) or a model.
     await s.showShard(shown.shardId);
-    if (!get(s.model) && last?.model === 'added' && last.shard.shardId === shown.shardId) await s.restoreModel(shown.shardId);
+    if (!get(s.model) && last?.model === 'added' && last.shard.shardId === shown.shardId) {
+      await s.restoreModel(shown.shardId);
+      await followModel(s);
+    }
   }
   return true;
+}
+
+/** A model that came in with a project file reads one feature model's features: the settings follow it (and its
+ *  layer), so what is computed next (a dropped image, the next run) matches it. */
+async function followModel(s: Session) {
+  const model = get(s.model);
+  if (!model) return;
+  const name = specOfModelId(model.featureModelId).name;
+  const settings = get(s.settings);
+  if (settings.model !== name || settings.layer !== model.layer) s.settings.set({ ...settings, model: name, layer: model.layer });
 }

@@ -59,12 +59,16 @@ export class Resume {
   }
 
   /** Shows a shard from the cache with its stored embedding and model; null when it is not stored. */
+  /** The model restore that openStored started (not awaited there: the page shows the shard at once). */
+  restoringModel: Promise<void> = Promise.resolve();
+
   async openStored(shardId: string) {
     const shown = await this.s.showShard(shardId);
     if (!shown) return null;
     this.s.setStage('load', { status: 'done', message: null });
+    if (shown.images.length > 0 && shown.withFeatures === shown.images.length) this.s.setStage('features', { status: 'done', message: null });
     void this.s.rerunEmbedding();
-    void this.s.restoreModel(shown.record.shardId);
+    this.restoringModel = this.s.restoreModel(shown.record.shardId);
     return shown;
   }
 
