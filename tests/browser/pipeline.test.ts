@@ -2,10 +2,11 @@
 // so the second run computes nothing, and a clear one-line failure for a missing shard.
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { listFiles, makeDemoSubset, makeShardFolder, ROOT, writeArchives } from '../fixtures/make-shard';
+import { makeDemoSubset, makeShardFolder, ROOT, writeArchives } from '../fixtures/make-shard';
+import { splitShard } from '../../scripts/split-shard';
 
 function pipeline(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -90,21 +91,17 @@ describe('npm run pipeline', () => {
   });
 
   it('parts computed apart and merged through project files equal a single run, computing no feature again', async () => {
-    // A collection split into two parts (alternate images, the whole label tables), each part's features computed in
+    // A collection split into two parts (scripts/split-shard.ts: alternate images, the whole label tables), each part's features computed in
     // its own browser profile ("machine") with the fast model and exported; then the whole opened with both imported.
     const whole = makeDemoSubset(30);
     const tmp = mkdtempSync(join(tmpdir(), 'simage-parts-'));
-    const files = listFiles(whole.dir).filter((f) => f.endsWith('.png'));
     const fresh = () => mkdtempSync(join(tmpdir(), 'simage-cli-profile-'));
     const model = ['--model', 'mobilenet-v2', '--backend', 'wasm'];
+    const split = splitShard(whole.dir, 2, tmp);
+    expect(split.map((p) => p.images)).toEqual([30, 30]);
     const parts: string[] = [];
     for (const p of [0, 1]) {
-      const dir = join(tmp, `part-${p}`);
-      for (const f of files.filter((_, i) => i % 2 === p)) {
-        mkdirSync(dirname(join(dir, f)), { recursive: true });
-        copyFileSync(join(whole.dir, f), join(dir, f));
-      }
-      for (const t of ['labels.csv', 'split.csv', 'classes.csv']) copyFileSync(join(whole.dir, t), join(dir, t));
+      const dir = split[p].dir;
       const file = join(tmp, `part-${p}.simage`);
       const r = await pipeline([dir, ...model, '--profile', fresh(), '--features-only', '--export-project', file]);
       expect(r.code, r.stderr).toBe(0);
