@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm run bench [-- features|embedding|retrieval|rpc|map]`: every part by default.
+// `npm run bench [-- features|embedding|retrieval|rpc|map|ingest|scale]`: every part but scale by default (scale, the
+// whole pipeline over 100,000 images, takes the better part of an hour; bench/scale.ts has it and ingest).
 // Part 1, features: feature-extraction throughput of the real app in headless Chromium, both feature models (Inception
 // v3 and MobileNetV2) in every configuration side by side in one run on this machine: WASM with one thread and with all threads, batch 1 and the chosen batch, and
 // WebGPU (whatever adapter this machine has; a software one here) for one image. Each configuration gets a fresh
@@ -20,6 +21,15 @@ const runEmbedding = parts.length === 0 || parts.includes('embedding');
 const runRetrieval = parts.length === 0 || parts.includes('retrieval');
 const runRpc = parts.length === 0 || parts.includes('rpc');
 const runMap = parts.length === 0 || parts.includes('map');
+const runIngest = parts.length === 0 || parts.includes('ingest');
+// The 100,000-image run takes the better part of an hour: only when asked for.
+const runScale = parts.includes('scale');
+
+/** Runs a part of bench/scale.ts (TypeScript, through tsx) with this process's output. */
+function tsPart(name) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'scale.ts'), name], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`bench part ${name} failed`);
+}
 
 /** Bundles a TypeScript entry of bench/ with rolldown into `out` (ESM), for Node or the browser. */
 function bundle(entry, out, platform, external = []) {
@@ -359,3 +369,5 @@ if (runEmbedding) embeddingBench();
 if (runRetrieval) retrievalBench();
 if (runRpc) await rpcBench();
 if (runMap) await mapBench();
+if (runIngest) tsPart('ingest');
+if (runScale) tsPart('scale');

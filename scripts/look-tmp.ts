@@ -11,11 +11,21 @@ try {
   await page.getByTestId('demo-small').waitFor();
   await page.screenshot({ path: '/tmp/look-first.png' });
   await page.setInputFiles('[data-testid=open-project]', '/tmp/parts/whole.simage');
-  await page.waitForFunction(() => { const p = window.__simage.snapshot().project; return p && !p.running; }, null, { timeout: 60000 });
+  await page.waitForFunction(
+    () => {
+      const p = window.__simage.snapshot().project;
+      return p && !p.running;
+    },
+    null,
+    { timeout: 60000 },
+  );
   await page.waitForFunction(() => document.documentElement.dataset.stage === 'ready', null, { timeout: 60000 }).catch(() => {});
   await page.waitForTimeout(1500);
   await page.screenshot({ path: '/tmp/look-imported.png' });
-  await page.getByRole('button', { name: /settings/i }).first().click();
+  await page
+    .getByRole('button', { name: /settings/i })
+    .first()
+    .click();
   await page.waitForTimeout(500);
   await page.getByText('Project file', { exact: true }).scrollIntoViewIfNeeded();
   await page.screenshot({ path: '/tmp/look-settings.png' });

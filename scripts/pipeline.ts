@@ -174,11 +174,13 @@ export interface RunHooks {
   onProgress?: (line: string) => void;
   /** Looks at the finished page before it closes (tests). */
   inspect?: ((page: Page) => Promise<void>) | null;
+  /** Called with the page before the app is first opened (benchmarks add their init scripts). */
+  onPage?: ((page: Page) => Promise<void>) | null;
 }
 
 export async function runPipeline(
   opts: PipelineOptions,
-  { onProgress = (line) => void process.stderr.write(`${line}\n`), inspect = null }: RunHooks = {},
+  { onProgress = (line) => void process.stderr.write(`${line}\n`), inspect = null, onPage = null }: RunHooks = {},
 ): Promise<DrivenReport> {
   const isUrl = /^https?:\/\//.test(opts.shard);
   if (!isUrl && !existsSync(opts.shard)) throw new Error(`shard not found: ${opts.shard}`);
@@ -196,6 +198,7 @@ export async function runPipeline(
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (err) => onProgress(`[page error] ${err.message}`));
+    if (onPage) await onPage(page);
     const params = new URLSearchParams({ shard: isUrl ? opts.shard : server.shardUrl!, backend: opts.backend, settings: 'defaults' });
     if (opts.batch) params.set('batch', String(opts.batch));
     if (opts.featuresOnly) params.set('until', 'features');

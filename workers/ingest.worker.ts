@@ -30,6 +30,7 @@ const IN_FLIGHT = Math.max(2, Math.min(8, 2 * (self.navigator?.hardwareConcurren
 
 async function load(req: LoadRequest, job: Job<IngestMethods['load']['event']>): Promise<IngestMethods['load']['result']> {
   const started = Date.now();
+  const inFlightLimit = req.inFlight && req.inFlight >= 1 ? Math.min(32, Math.floor(req.inFlight)) : IN_FLIGHT;
   const db = await openForJob(job);
   const shard = await openShard(req.source);
   const report = throttle((p: ReturnType<typeof measureProgress>) => job.emit({ type: 'progress', progress: p }), 200);
@@ -58,7 +59,7 @@ async function load(req: LoadRequest, job: Job<IngestMethods['load']['event']>):
     const known = await getThumb(db, hash);
     if (known) return { width: known.originalWidth ?? known.width, height: known.originalHeight ?? known.height };
     try {
-      const made = await makeThumbnail(bytes, req.thumbnailPx);
+      const made = await makeThumbnail(bytes, req.thumbnailPx, req.scaledDecode !== false);
       pendingThumbs.push({ hash, ...made.thumb, originalWidth: made.width, originalHeight: made.height });
       newlyDecoded++;
       if (pendingThumbs.length >= 64) {
@@ -129,7 +130,7 @@ async function load(req: LoadRequest, job: Job<IngestMethods['load']['event']>):
           const task = processImage(at, kind.imageId, path, bytes).catch((err) => void (failure ??= err));
           inflight.add(task);
           void task.finally(() => inflight.delete(task));
-          if (inflight.size >= IN_FLIGHT) await Promise.race(inflight);
+          if (inflight.size >= inFlightLimit) await Promise.race(inflight);
           if (failure) throw failure;
           break;
         }

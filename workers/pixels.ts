@@ -1,6 +1,7 @@
 // Browser-only image helpers for the workers: decode with createImageBitmap, draw on an OffscreenCanvas.
 // Kept out of src/lib because they need a worker's graphics globals; the pixel math they feed is in src/lib.
 import { fitInside, rgbaToInput } from '../src/lib/features/preprocess';
+import { imageInfo } from '../src/lib/ingest/image-header';
 
 export class DecodeError extends Error {}
 
@@ -12,8 +13,40 @@ async function decode(bytes: Uint8Array, options?: ImageBitmapOptions): Promise<
   }
 }
 
-/** Decodes once, returns the original size and a small WebP thumbnail (aspect kept, longest side `box`). */
-export async function makeThumbnail(bytes: Uint8Array, box: number) {
+/** A JPEG decoded straight at the thumbnail's size (WebCodecs ImageDecoder: the decoder scales the DCT by 1/2, 1/4 or
+ *  1/8), or null where that does not apply: another format, a rotated JPEG (its EXIF orientation is left to the full
+ *  decode), or no ImageDecoder. */
+async function jpegAtSize(bytes: Uint8Array, box: number) {
+  const info = imageInfo(bytes);
+  if (info?.type !== 'image/jpeg' || info.orientation !== 1 || typeof ImageDecoder === 'undefined') return null;
+  const size = fitInside(info.width, info.height, box);
+  const decoder = new ImageDecoder({ data: bytes, type: info.type, desiredWidth: size.width, desiredHeight: size.height });
+  let frame: VideoFrame;
+  try {
+    frame = (await decoder.decode()).image;
+  } catch {
+    throw new DecodeError('the file does not decode as an image');
+  } finally {
+    decoder.close();
+  }
+  return { width: info.width, height: info.height, size, source: frame as CanvasImageSource & { close(): void } };
+}
+
+/** Decodes once, returns the original size and a small WebP thumbnail (aspect kept, longest side `box`). With
+ *  `fast` (the default) a JPEG is decoded at the thumbnail's size (about twice as fast for photos). */
+export async function makeThumbnail(bytes: Uint8Array, box: number, fast = true) {
+  const scaled = fast ? await jpegAtSize(bytes, box) : null;
+  if (scaled) {
+    const canvas = new OffscreenCanvas(scaled.size.width, scaled.size.height);
+    canvas.getContext('2d')!.drawImage(scaled.source, 0, 0, scaled.size.width, scaled.size.height);
+    scaled.source.close();
+    const blob = await canvas.convertToBlob({ type: 'image/webp', quality: 0.8 });
+    return {
+      width: scaled.width,
+      height: scaled.height,
+      thumb: { bytes: await blob.arrayBuffer(), type: blob.type, width: scaled.size.width, height: scaled.size.height },
+    };
+  }
   const full = await decode(bytes);
   const { width, height } = full;
   if (width === 0 || height === 0) {

@@ -29,7 +29,8 @@ export class Resume {
     const query = Object.fromEntries(new URLSearchParams(location.search));
     const base =
       query.settings === 'defaults' ? DEFAULT_SETTINGS : validateSettings(readJson(storage, KEYS.settings, {}), DEFAULT_SETTINGS);
-    this.s.stopAfter = query.until === 'features' ? 'features' : null;
+    this.s.stopAfter = query.until === 'features' || query.until === 'load' ? query.until : null;
+    this.s.ingestBaseline = query.ingest === 'one-at-a-time';
     this.s.settings.set(validateSettings(query, base));
     try {
       this.s.faults = parseFaults(query.inject);
@@ -66,7 +67,8 @@ export class Resume {
     const shown = await this.s.showShard(shardId);
     if (!shown) return null;
     this.s.setStage('load', { status: 'done', message: null });
-    if (shown.images.length > 0 && shown.withFeatures === shown.images.length) this.s.setStage('features', { status: 'done', message: null });
+    if (shown.images.length > 0 && shown.withFeatures === shown.images.length)
+      this.s.setStage('features', { status: 'done', message: null });
     void this.s.rerunEmbedding();
     this.restoringModel = this.s.restoreModel(shown.record.shardId);
     return shown;

@@ -25,7 +25,7 @@ export async function runShard(s: Session, source: ShardSource): Promise<Pipelin
     s.setStage('load', { status: 'running' });
     const loaded = await s.env.workers.ingest.call(
       'load',
-      { source, thumbnailPx: settings.thumbnailPx },
+      { source, thumbnailPx: settings.thumbnailPx, ...(s.ingestBaseline ? { inFlight: 1, scaledDecode: false } : {}) },
       { signal, onEvent: live((e) => s.setStage('load', { progress: e.progress })) },
     );
     s.setStage('load', { status: 'done', elapsedMs: loaded.elapsedMs });
@@ -43,6 +43,14 @@ export async function runShard(s: Session, source: ShardSource): Promise<Pipelin
       );
     }
 
+    if (s.stopAfter === 'load') {
+      s.resume.clearActive();
+      const none = { computed: 0, forwardPasses: 0, cached: 0, failed: [], elapsedMs: 0, computeMs: 0, backend: null, backendReason: null };
+      const extracted = { ...none, modelId: await s.env.featureModelId(settings.model), fallbacks: [], faultsMet: [] };
+      const report = buildReport({ loaded, extracted, embedded: null, trained: null, backend: null, layout: settings.layout });
+      s.report.set(report);
+      return report;
+    }
     s.setStage('features', { status: 'running' });
     let cachedAtStart = 0;
     const extracted = await s.env.workers.features.call(

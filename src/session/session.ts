@@ -51,8 +51,12 @@ export class Session extends SessionState {
   lastSource: ShardSource | null = null;
   /** The shard that source loaded as. */
   lastSourceShardId: string | null = null;
-  /** `?until=features` (the CLI's --features-only): a run stops after the features, and its report has no more. */
-  stopAfter: 'features' | null = null;
+  /** `?until=features` (the CLI's --features-only): a run stops after the features, and its report has no more;
+   *  `?until=load` stops after the load (benchmarks). */
+  stopAfter: 'load' | 'features' | null = null;
+  /** `?ingest=one-at-a-time`: the ingest as it was before it used both cores (one image at a time, each decoded
+   *  whole), the baseline `npm run bench -- ingest` measures against. */
+  ingestBaseline = false;
 
   constructor(readonly env: SessionEnv) {
     super();

@@ -37,7 +37,8 @@ describe('the Kubernetes manifest (deploy/simage-parts.yaml)', () => {
       const pod = job.spec.template.spec;
       expect(pod.restartPolicy).toBe('Never');
       const declared = new Set(pod.volumes.map((v) => v.name));
-      for (const c of pod.containers) for (const m of c.volumeMounts) expect(declared.has(m.name), `${job.metadata.name}: ${m.name}`).toBe(true);
+      for (const c of pod.containers)
+        for (const m of c.volumeMounts) expect(declared.has(m.name), `${job.metadata.name}: ${m.name}`).toBe(true);
     }
   });
 
@@ -49,7 +50,12 @@ describe('the Kubernetes manifest (deploy/simage-parts.yaml)', () => {
     expect(c.command).toEqual(CLI);
     const args = c.args.map((a) => a.replaceAll('$(JOB_COMPLETION_INDEX)', '3'));
     const opts = parseArgs(args);
-    expect(opts).toMatchObject({ shard: '/data/parts/part-3', featuresOnly: true, model: 'mobilenet-v2', exportProject: '/data/out/part-3.simage' });
+    expect(opts).toMatchObject({
+      shard: '/data/parts/part-3',
+      featuresOnly: true,
+      model: 'mobilenet-v2',
+      exportProject: '/data/out/part-3.simage',
+    });
   });
 
   it('merges every part file with --import-project, then runs the whole collection', () => {
@@ -59,7 +65,10 @@ describe('the Kubernetes manifest (deploy/simage-parts.yaml)', () => {
     expect(script).toContain('for f in /data/out/part-*.simage; do set -- "$@" --import-project "$f"; done');
     const run = /exec npm run pipeline -- (.*)$/s.exec(script)?.[1];
     expect(run).toBeTruthy();
-    const words = run!.replace('"$@"', '--import-project /data/out/part-0.simage --import-project /data/out/part-1.simage').trim().split(/\s+/);
+    const words = run!
+      .replace('"$@"', '--import-project /data/out/part-0.simage --import-project /data/out/part-1.simage')
+      .trim()
+      .split(/\s+/);
     const opts = parseArgs(words);
     expect(opts.shard).toBe('/data/collection');
     expect(opts.importProject).toEqual(['/data/out/part-0.simage', '/data/out/part-1.simage']);

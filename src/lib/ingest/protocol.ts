@@ -7,6 +7,12 @@ import type { ShardSource } from './source';
 export interface LoadRequest {
   source: ShardSource;
   thumbnailPx: number;
+  /** Images hashed, decoded and thumbnailed at once (default: two per core); 1 is the one-at-a-time ingest that
+   *  `npm run bench -- ingest` compares against (`?inflight=1`). */
+  inFlight?: number;
+  /** false: decode every image whole for its thumbnail (the ingest before JPEGs were decoded at the thumbnail's size;
+   *  `?ingest=one-at-a-time` sets this and inFlight 1, the baseline `npm run bench -- ingest` measures against). */
+  scaledDecode?: boolean;
 }
 
 export interface LoadResult {
