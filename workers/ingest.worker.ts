@@ -32,7 +32,7 @@ async function load(req: LoadRequest, job: Job<IngestMethods['load']['event']>):
   const started = Date.now();
   const inFlightLimit = req.inFlight && req.inFlight >= 1 ? Math.min(32, Math.floor(req.inFlight)) : IN_FLIGHT;
   const db = await openForJob(job);
-  const shard = await openShard(req.source);
+  const shard = await openShard(req.source, undefined, { prefetch: 8 });
   const report = throttle((p: ReturnType<typeof measureProgress>) => job.emit({ type: 'progress', progress: p }), 200);
 
   const firstPath = new Map<string, string>();

@@ -13,10 +13,14 @@ let archives: { zip: string; tar: string; tgz: string };
 let server: { origin: string; close: () => Promise<void> };
 let archiveServer: { origin: string; close: () => Promise<void> };
 
-async function readAll(source: ShardSource) {
-  const opened = await openShard(source);
+async function readAll(source: ShardSource, prefetch = 0, discardEvery = 0) {
+  const opened = await openShard(source, undefined, { prefetch });
   const out = new Map<string, Uint8Array>();
-  for await (const e of opened.entries()) out.set(e.path ?? `UNSAFE:${e.rawPath}`, await e.read());
+  let i = 0;
+  for await (const e of opened.entries()) {
+    if (discardEvery && i++ % discardEvery === 0) await e.discard();
+    else out.set(e.path ?? `UNSAFE:${e.rawPath}`, await e.read());
+  }
   return { opened, out };
 }
 
@@ -52,9 +56,17 @@ describe('shard readers', () => {
   });
 
   it('reads a folder URL through its manifest.json, and archives by URL', async () => {
-    const folder = await readAll({ kind: 'url', url: `${server.origin}/__shard/${shard.dir.split('/').pop()}/` });
+    const folderUrl = { kind: 'url' as const, url: `${server.origin}/__shard/${shard.dir.split('/').pop()}/` };
+    const folder = await readAll(folderUrl);
     expect(folder.opened.total).toBe(files.length);
     expectSameAsFolder(folder.out);
+    // Fetching ahead gives the same entries in the same order, discarded ones included.
+    const ahead = await readAll(folderUrl, 4);
+    expect([...ahead.out.keys()]).toEqual([...folder.out.keys()]);
+    expectSameAsFolder(ahead.out);
+    const some = await readAll(folderUrl, 3, 2);
+    expect([...some.out.keys()]).toEqual([...folder.out.keys()].filter((_, i) => i % 2 === 1));
+    for (const [k, v] of some.out) expect(v).toEqual(folder.out.get(k));
     const tgz = await readAll({ kind: 'url', url: `${archiveServer.origin}/shard.tar.gz` });
     expect(tgz.opened.total).toBeNull();
     expectSameAsFolder(tgz.out, 'shard/');

@@ -179,7 +179,7 @@ async function fetchOk(url: string, signal?: AbortSignal): Promise<Response> {
   return response;
 }
 
-async function openUrl(url: string, signal?: AbortSignal): Promise<OpenedShard> {
+async function openUrl(url: string, signal?: AbortSignal, prefetch = 0): Promise<OpenedShard> {
   const name = sourceName({ kind: 'url', url });
   const format = formatFromName(new URL(url, 'http://x/').pathname);
   if (format === 'zip') {
@@ -211,20 +211,35 @@ async function openUrl(url: string, signal?: AbortSignal): Promise<OpenedShard> 
     bytes: null,
     bytesRead: () => 0,
     async *entries() {
-      for (const file of files) {
+      const get = async (file: string) => {
         const safe = normalizePath(file);
-        yield entryOf(file, null, async () => {
-          if (safe === null) throw new ShardError(`unsafe path ${file}`);
-          const url = new URL(safe.split('/').map(encodeURIComponent).join('/'), base).href;
-          return new Uint8Array(await (await fetchOk(url, signal)).arrayBuffer());
-        });
+        if (safe === null) throw new ShardError(`unsafe path ${file}`);
+        const url = new URL(safe.split('/').map(encodeURIComponent).join('/'), base).href;
+        return new Uint8Array(await (await fetchOk(url, signal)).arrayBuffer());
+      };
+      // With `prefetch`, the next files are already being fetched while this one is worked on (one request at a
+      // time leaves the network idle between them); a discarded entry's fetch is dropped.
+      const ahead = new Map<number, Promise<Uint8Array>>();
+      for (let i = 0; i < files.length; i++) {
+        for (let j = i; j < Math.min(files.length, i + 1 + prefetch); j++) {
+          if (prefetch && !ahead.has(j)) {
+            const p = get(files[j]);
+            p.catch(() => {}); // seen when read; a discarded one's failure is nobody's
+            ahead.set(j, p);
+          }
+        }
+        const pending = ahead.get(i);
+        ahead.delete(i);
+        yield entryOf(files[i], null, () => pending ?? get(files[i]));
       }
     },
   };
 }
 
-export async function openShard(source: ShardSource, signal?: AbortSignal): Promise<OpenedShard> {
-  if (source.kind === 'url') return openUrl(source.url, signal);
+/** Opens a shard's source for reading entry by entry. `prefetch`: for a folder URL, how many files ahead to fetch
+ *  (the ingest reads every file; the feature worker, which skips most, fetches none ahead). */
+export async function openShard(source: ShardSource, signal?: AbortSignal, { prefetch = 0 } = {}): Promise<OpenedShard> {
+  if (source.kind === 'url') return openUrl(source.url, signal, prefetch);
   if (source.kind === 'archive') return openArchiveBlob(source.blob, source.name);
   const files = source.files;
   return {
