@@ -33,8 +33,29 @@ export function followSelection(s: Session): () => void {
   });
 }
 
-/** Runs one query through the training worker into `search`, unless a newer one replaced it meanwhile. */
-async function ask(s: Session, query: SearchState['query'], input: () => Promise<QueryInput>) {
+/** The query in flight per session, so the same question asked twice at once (a selection followed, and the
+ *  caller that selected) runs once. */
+const inFlight = new WeakMap<Session, { key: string; done: Promise<void>; model: unknown }>();
+
+/** Runs one query through the training worker into `search`, unless a newer one replaced it meanwhile; the same
+ *  query already running is waited for instead of asked again. */
+function ask(s: Session, query: SearchState['query'], input: () => Promise<QueryInput>): Promise<void> {
+  const key = JSON.stringify([
+    query.kind === 'image' ? query.imageId : query.kind === 'file' ? query.url : 'labels',
+    get(s.workspace.queryWords),
+    get(s.workspace.includeHeldOut),
+    get(s.settings).k,
+  ]);
+  const running = inFlight.get(s);
+  if (running?.key === key && get(s.model) === running.model) return running.done;
+  const done = askOnce(s, query, input).finally(() => {
+    if (inFlight.get(s)?.done === done) inFlight.delete(s);
+  });
+  inFlight.set(s, { key, done, model: get(s.model) });
+  return done;
+}
+
+async function askOnce(s: Session, query: SearchState['query'], input: () => Promise<QueryInput>) {
   const shard = get(s.shard);
   if (!shard || !get(s.model)) return;
   const words = get(s.workspace.queryWords);

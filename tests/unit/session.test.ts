@@ -91,7 +91,10 @@ describe('session: a run', () => {
     await world.session.searchFile(new File(['x'], 'mine.png'));
     expect(get(world.session.errorMessage)).toMatch(/Load a shard and train/);
     await world.session.runShard(URL_SOURCE);
+    world.calls.length = 0;
     await world.session.searchImage('img0');
+    // The selection followed and the search asked for the same query: the worker is asked once.
+    expect(world.calls).toEqual(['query image']);
     expect(get(world.session.search)).toMatchObject({ query: { kind: 'image', imageId: 'img0' }, busy: false, error: null });
     expect(get(world.session.search)!.results.map((r) => r.imageId)).not.toContain('img0');
     await world.session.searchFile(new File(['x'], 'mine.png'));

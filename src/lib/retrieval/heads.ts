@@ -44,8 +44,19 @@ export interface Retriever {
   head: HeadKind;
   target: TargetSpace;
   model: tf.LayersModel;
-  /** For 'embedding': the references' vectors (R x targetDim) as ranked against a prediction. */
+  /** For 'embedding': the references' vectors, transposed (targetDim x R, `referenceTensor`), as ranked against a
+   *  prediction: a query's product then needs no transpose of the references. */
   refs: tf.Tensor2D | null;
+}
+
+/** R rows of `dim` as a dim x R tensor, transposed here once. (On the WASM backend a product with transposeB
+ *  transposes its second operand on every call: at 90,000 references x 768 features that is a 276 MB copy per
+ *  query; docs/BENCHMARKS.md, Scale.) */
+export function referenceTensor(rows: Float32Array, dim: number): tf.Tensor2D {
+  const r = rows.length / dim;
+  const t = new Float32Array(rows.length);
+  for (let i = 0; i < r; i++) for (let j = 0, o = i * dim; j < dim; j++) t[j * r + i] = rows[o + j];
+  return tf.tensor2d(t, [dim, r]);
 }
 
 export function buildModel(settings: TrainSettings, dim: number, outputs: number): tf.LayersModel {
@@ -127,12 +138,12 @@ export function scoreReferences(retriever: Retriever, xs: tf.Tensor2D): tf.Tenso
     const pred = retriever.model.predict(xs) as tf.Tensor2D;
     if (retriever.head === 'sets') return pred;
     const refs = retriever.refs!;
-    if (retriever.target === 'svd') return tf.matMul(pred.div(pred.norm('euclidean', 1, true).add(1e-8)), refs, false, true); // cosine
+    if (retriever.target === 'svd') return tf.matMul(pred.div(pred.norm('euclidean', 1, true).add(1e-8)), refs); // cosine
     // Minus the squared distance: 2 p.r - |r|^2 - |p|^2.
     return tf
-      .matMul(pred, refs, false, true)
+      .matMul(pred, refs)
       .mul(2)
-      .sub(refs.square().sum(1).reshape([1, -1]))
+      .sub(refs.square().sum(0).reshape([1, -1]))
       .sub(pred.square().sum(1, true));
   });
 }
@@ -207,15 +218,16 @@ export async function predictVectors(retriever: Retriever, x: Float32Array, n: n
 export function setReferences(retriever: Retriever, targets: Float32Array, dim: number): void {
   if (retriever.head !== 'embedding') return;
   retriever.refs?.dispose();
-  retriever.refs = tf.tensor2d(targets, [targets.length / dim, dim]);
+  retriever.refs = referenceTensor(targets, dim);
 }
 
-/** Raw features as a reference tensor for cosine ranking: unit rows (R x dim). */
+/** Raw features as a reference tensor for cosine ranking: unit rows, transposed (dim x R). */
 export function featureReferences(refX: Float32Array, dim: number): tf.Tensor2D {
-  return tf.tensor2d(normalizeRows(refX, dim), [refX.length / dim, dim]);
+  return referenceTensor(normalizeRows(refX, dim), dim);
 }
 
-/** Ranks unit reference rows by cosine to each of n queries (raw features, row-major); best k positions first. */
+/** Ranks unit reference rows (`featureReferences`, dim x R) by cosine to each of n queries (raw features,
+ *  row-major); best k positions first. */
 export function cosineRank(
   refs: tf.Tensor2D,
   queryX: Float32Array,
@@ -224,13 +236,13 @@ export function cosineRank(
   batch = 256,
   scoresOut?: Float32Array[],
 ): Promise<Int32Array[]> {
-  const dim = refs.shape[1];
+  const dim = refs.shape[0];
   const q = normalizeRows(queryX, dim);
   return topKByBatch(
     n,
     k,
     batch,
-    (start, m) => tf.matMul(tf.tensor2d(q.subarray(start * dim, (start + m) * dim), [m, dim]), refs, false, true),
+    (start, m) => tf.matMul(tf.tensor2d(q.subarray(start * dim, (start + m) * dim), [m, dim]), refs),
     scoresOut,
   );
 }
@@ -278,7 +290,7 @@ export async function trainHead(data: TrainData, settings: TrainSettings, hooks:
   const r = data.trainX.length / data.dim;
   const outputs = settings.head === 'sets' ? r : data.targetDim;
   const model = buildModel(settings, data.dim, outputs);
-  const refs = settings.head === 'embedding' ? tf.tensor2d(data.targets, [r, data.targetDim]) : null;
+  const refs = settings.head === 'embedding' ? referenceTensor(data.targets, data.targetDim) : null;
   const retriever: Retriever = { head: settings.head, target: settings.target, model, refs };
   const optimizer = tf.train.adam(
     settings.learningRate !== 'auto' ? settings.learningRate : settings.head === 'sets' ? SETS_LEARNING_RATE : 1e-3,

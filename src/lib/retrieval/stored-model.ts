@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EmbeddingSettings } from '../embedding/run';
 import type { AssembledTask } from './data';
-import type { Retriever, TrainOutcome } from './heads';
+import { referenceTensor, type Retriever, type TrainOutcome } from './heads';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, ModelFileError, packModelFile, type ModelFileParts, type ModelManifest } from './modelfile';
 import type { ModelSummary, QualityRow, RetrievalEvaluation } from './protocol';
 import { TAG_METHODS, type LabelSpace, type TagMethod, type Tagger } from './tagging';
@@ -188,10 +188,7 @@ export async function retrieverFrom(record: StoredModel): Promise<Retriever> {
     throw new ModelFileError(`The model's net cannot be loaded (${(err as Error).message}). Nothing was changed.`);
   }
   const m = record.manifest;
-  const refs =
-    m.head === 'embedding' && record.references
-      ? tf.tensor2d(new Float32Array(record.references), [m.references.length, m.targetDim])
-      : null;
+  const refs = m.head === 'embedding' && record.references ? referenceTensor(new Float32Array(record.references), m.targetDim) : null;
   return { head: m.head, target: m.target, model, refs };
 }
 
