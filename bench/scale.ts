@@ -180,15 +180,17 @@ async function scaleBench() {
   let longest = { ms: 0, count: 0, over200: 0 };
   let queryMs: number[] = [];
   let workerMs: number[] = [];
+  let worst: { ms: number; stage: string; at: number }[] = [];
   const started = Date.now();
   const report = await runPipeline(opts, {
     onProgress: (line) => void process.stderr.write(`${line}\n`),
     onPage: async (page: Page) => {
       await page.addInitScript(() => {
-        const w = window as unknown as { __longTasks: number[] };
+        const w = window as unknown as { __longTasks: { ms: number; stage: string; at: number }[] };
         w.__longTasks = [];
         new PerformanceObserver((list) => {
-          for (const e of list.getEntries()) w.__longTasks.push(e.duration);
+          for (const e of list.getEntries())
+            w.__longTasks.push({ ms: e.duration, stage: document.documentElement.dataset.stage ?? '', at: Math.round(e.startTime) });
         }).observe({ type: 'longtask', buffered: true });
       });
     },
@@ -207,8 +209,12 @@ async function scaleBench() {
       }, picked);
       queryMs = timed.map((x) => x.page);
       workerMs = timed.map((x) => x.worker);
-      const tasks: number[] = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
+      const all: { ms: number; stage: string; at: number }[] = await page.evaluate(
+        () => (window as unknown as { __longTasks: { ms: number; stage: string; at: number }[] }).__longTasks,
+      );
+      const tasks = all.map((x) => x.ms);
       longest = { ms: Math.max(0, ...tasks), count: tasks.length, over200: tasks.filter((x) => x > 200).length };
+      worst = [...all].sort((a, b) => b.ms - a.ms).slice(0, 8);
     },
   });
   const wall = (Date.now() - started) / 1000;
@@ -276,6 +282,7 @@ async function scaleBench() {
       query_ms: q,
       query_worker_ms: w,
       longest_task_ms: longest.ms,
+      longest_tasks: worst,
       long_tasks: longest.count,
       peak_renderer_bytes: mem.rendererBytes,
       peak_chromium_bytes: mem.chromiumBytes,

@@ -172,6 +172,7 @@ async function train(req: TrainRequest, job: Job<TrainMethods['train']['event']>
   // The finished model ranks every reference, the hold-out included (its images are placed by their own labels).
   setReferences(outcome.retriever, task.refTargets, task.data.targetDim);
   const { evaluation, perQuery } = await evaluateRetrieval(task.evaluation, outcome.retriever, settings.k, settings.seed);
+  if (task.queriesTotal > evaluation.queries) evaluation.queries_total = task.queriesTotal;
   const space = remapSpace(task.vocabulary, emb);
   const labels = await evaluateLabels(task, outcome.retriever, space, perQuery);
   evaluation.tagging = labels.tagging;

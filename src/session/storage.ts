@@ -1,11 +1,11 @@
 // What the browser stores for this site: the estimate shown in the header, the request to keep it, the cache's
 // own counts and checks, and clearing it all.
 import {
-  cachedFeatureHashes,
+  cachedFeatureHashesInBatches,
   clearAll,
   countRecords,
   getShard,
-  listShardImages,
+  listShardImagesInBatches,
   malformedFeatures,
   openSimageDb,
   type Db,
@@ -68,8 +68,10 @@ export class StoreAdmin {
     return withDb(async (db) => {
       const record = await getShard(db, shardId);
       if (!record) return null;
-      const images = await listShardImages(db, shardId);
-      const have = await cachedFeatureHashes(db, modelId);
+      // In batches, with a yield between them: at 100,000 images one read was a long main-thread task.
+      const pause = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+      const images = await listShardImagesInBatches(db, shardId, pause);
+      const have = await cachedFeatureHashesInBatches(db, modelId, pause);
       return { record, images, withFeatures: images.filter((im) => have.has(im.hash)).length };
     });
   }

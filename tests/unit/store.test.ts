@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { afterEach } from 'vitest';
 import {
   cachedFeatureHashes,
+  cachedFeatureHashesInBatches,
+  listShardImagesInBatches,
   clearAll,
   countRecords,
   featureKey,
@@ -155,6 +157,29 @@ describe('when the storage quota is reached', () => {
     const err = await putFeatures(db, [feature('h1', 1)]).catch((e) => e);
     expect(err).not.toBeInstanceOf(QuotaError);
     expect(err.name).toBe('InvalidStateError');
+  });
+});
+
+describe('reads in batches', () => {
+  it('gives the same images and feature hashes as one read, pausing between batches', async () => {
+    const db = await openSimageDb(`t-${Math.random()}`);
+    const images = Array.from({ length: 23 }, (_, i) => image(`im${String(i).padStart(2, '0')}`, `h${i}`));
+    await putShard(db, shardRecord('s'), images);
+    await putShard(db, shardRecord('t'), [image('other', 'hx')]);
+    await putFeatures(
+      db,
+      images.slice(0, 17).map((im, i) => ({ modelId: 'm', hash: im.hash, flatten: vec(2, i), mixed7: vec(1, i) })),
+    );
+    await putFeatures(db, [{ modelId: 'n', hash: 'h0', flatten: vec(2, 0), mixed7: vec(1, 0) }]);
+    let pauses = 0;
+    const pause = async () => void pauses++;
+    const batched = await listShardImagesInBatches(db, 's', pause, 5);
+    expect(batched.map((im) => im.imageId)).toEqual((await listShardImages(db, 's')).map((im) => im.imageId));
+    expect(batched).toHaveLength(23);
+    expect(pauses).toBe(4);
+    expect([...(await cachedFeatureHashesInBatches(db, 'm', pause, 4))].sort()).toEqual([...(await cachedFeatureHashes(db, 'm'))].sort());
+    expect((await cachedFeatureHashesInBatches(db, 'm', pause, 4)).size).toBe(17);
+    db.close();
   });
 });
 

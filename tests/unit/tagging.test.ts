@@ -21,7 +21,7 @@ import {
   type TagInput,
 } from '../../src/lib/retrieval/tagging';
 import { LabelIndex } from '../../src/lib/retrieval/label-index';
-import { assembleTask, holdoutSize } from '../../src/lib/retrieval/data';
+import { assembleTask, holdoutSize, MAX_EVAL_QUERIES } from '../../src/lib/retrieval/data';
 import { remapSpace, subRows } from '../../src/lib/retrieval/label-eval';
 import { applyLabelChanges, REVIEW_SOURCE } from '../../src/lib/ingest/review';
 import { parseLabelsCsv, parseLabelsTxt } from '../../src/lib/ingest/labels';
@@ -149,6 +149,34 @@ describe('honest model selection', () => {
     layout: new Float32Array(46 * 2),
   };
   const features = new Map([...train, ...val].map((im, i) => [im.hash, Float32Array.from([i, 1, 2])]));
+
+  it('evaluates at most MAX_EVAL_QUERIES reported queries: a seeded sample of them when there are more, and says how many there were', () => {
+    const many = Array.from({ length: MAX_EVAL_QUERIES + 500 }, (_, i) => ({
+      imageId: `w${i}`,
+      hash: `hw${i}`,
+      split: 'validation',
+      labels: l('a'),
+    }));
+    const all = [...train, ...many];
+    const bigEmb = {
+      ...emb,
+      imageIds: all.map((im) => im.imageId),
+      svd: new Float32Array(all.length * 2).fill(0.5),
+      layout: new Float32Array(all.length * 2),
+    };
+    const feats = new Map(all.map((im, i) => [im.hash, Float32Array.from([i, 1, 2])]));
+    const t = assembleTask(all, bigEmb, feats, 3, 'svd', { seed: 4 });
+    expect(t.queryIds).toHaveLength(MAX_EVAL_QUERIES);
+    expect(t.queriesTotal).toBe(MAX_EVAL_QUERIES + 500);
+    expect(new Set(t.queryIds).size).toBe(MAX_EVAL_QUERIES);
+    expect(t.evaluation.task.queryRows).toHaveLength(MAX_EVAL_QUERIES);
+    expect(assembleTask(all, bigEmb, feats, 3, 'svd', { seed: 4 }).queryIds).toEqual(t.queryIds);
+    // Up to the limit every query is kept, in order.
+    expect(assembleTask([...train, ...val], emb, features, 3, 'svd', { seed: 4 })).toMatchObject({
+      queriesTotal: 6,
+      queryIds: val.map((v) => v.imageId),
+    });
+  });
 
   it('the hold-out is seeded, kept out of training, disjoint from the reported queries, and back among the references', () => {
     const t = assembleTask([...train, ...val], emb, features, 3, 'svd', { seed: 4 });

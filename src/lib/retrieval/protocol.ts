@@ -50,6 +50,8 @@ export const METHODS: readonly RankingMethod[] = ['trained', 'feature_knn', 'ran
 export interface RetrievalEvaluation {
   k: number;
   queries: number;
+  /** Present when `queries` is a seeded sample: how many labelled query images the shard has. */
+  queries_total?: number;
   references: number;
   score: Record<RankingMethod, number>;
   precision_at_k: Record<RankingMethod, number>;

@@ -259,6 +259,38 @@ export function listShards(db: Db) {
   return db.getAll('shards');
 }
 
+/** The shard's images read `batch` at a time in key order, with `pause()` awaited between batches: the page reads
+ *  them this way, so 100,000 records are never deserialized in one main-thread task. */
+export async function listShardImagesInBatches(db: Db, shardId: string, pause: () => Promise<void>, batch = 2000): Promise<ImageRecord[]> {
+  const out: ImageRecord[] = [];
+  let range = IDBKeyRange.bound([shardId, ''], [shardId, '\uffff']);
+  for (;;) {
+    const part = await db.getAll('images', range, batch);
+    for (const im of part) out.push(im);
+    if (part.length < batch) return out;
+    range = IDBKeyRange.bound([shardId, part[part.length - 1].imageId], [shardId, '\uffff'], true);
+    await pause();
+  }
+}
+
+/** The content hashes with features for a model, read in batches of keys like listShardImagesInBatches. */
+export async function cachedFeatureHashesInBatches(
+  db: Db,
+  modelId: string,
+  pause: () => Promise<void>,
+  batch = 10000,
+): Promise<Set<string>> {
+  const out = new Set<string>();
+  let range = IDBKeyRange.bound([modelId, ''], [modelId, '\uffff']);
+  for (;;) {
+    const keys = await db.getAllKeys('features', range, batch);
+    for (const k of keys) out.add(k[1]);
+    if (keys.length < batch) return out;
+    range = IDBKeyRange.bound([modelId, keys[keys.length - 1][1]], [modelId, '\uffff'], true);
+    await pause();
+  }
+}
+
 export async function listShardImages(db: Db, shardId: string): Promise<ImageRecord[]> {
   return db.getAllFromIndex('images', 'byShard', shardId);
 }
