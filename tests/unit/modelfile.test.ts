@@ -114,7 +114,7 @@ describe('the README example loads an exported model in Node', () => {
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
-    const { buildModel, DEFAULT_TRAIN, rank } = await import('../../src/lib/retrieval/heads');
+    const { buildModel, DEFAULT_TRAIN, rank, referenceTensor } = await import('../../src/lib/retrieval/heads');
     await tf.setBackend('cpu');
     // A small 'embedding' net (8 -> 3) with 5 references, saved the way the training worker saves it.
     const model = buildModel({ ...DEFAULT_TRAIN, hidden: 6, dropout: 0 }, 8, 3);
@@ -145,7 +145,7 @@ describe('the README example loads an exported model in Node', () => {
       }),
     );
     const scores: Float32Array[] = [];
-    const [want] = await rank({ head: 'embedding', target: 'svd', model, refs: tf.tensor2d(refVectors, [5, 3]) }, x, 1, 3, 1, scores);
+    const [want] = await rank({ head: 'embedding', target: 'svd', model, refs: referenceTensor(refVectors, 3) }, x, 1, 3, 1, scores);
     expect(out.results.map((r: { imageId: string }) => r.imageId)).toEqual(Array.from(want, (j) => ids[j]));
     out.results.forEach((r: { score: number }, i: number) => expect(r.score).toBeCloseTo(scores[0][i], 5));
   }, 60_000);
