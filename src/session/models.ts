@@ -32,9 +32,10 @@ export async function importModel(s: Session, file: Blob): Promise<boolean> {
       backend,
       threads,
     });
+    // The old model's results go first: the new model then answers the selection (followSelection) afresh.
+    s.search.set(null);
     s.model.set(summary);
     s.epochs.set([]);
-    s.search.set(null);
     return true;
   } catch (err) {
     s.errorMessage.set((err as Error).message);

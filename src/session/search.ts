@@ -35,7 +35,7 @@ export function followSelection(s: Session): () => void {
 
 /** The query in flight per session, so the same question asked twice at once (a selection followed, and the
  *  caller that selected) runs once. */
-const inFlight = new WeakMap<Session, { key: string; done: Promise<void>; model: unknown }>();
+const inFlight = new WeakMap<Session, { key: string; done: Promise<void>; model: unknown; query: SearchState['query'] }>();
 
 /** Runs one query through the training worker into `search`, unless a newer one replaced it meanwhile; the same
  *  query already running is waited for instead of asked again. */
@@ -47,11 +47,12 @@ function ask(s: Session, query: SearchState['query'], input: () => Promise<Query
     get(s.settings).k,
   ]);
   const running = inFlight.get(s);
-  if (running?.key === key && get(s.model) === running.model) return running.done;
+  // Shared only while its answer can still land (nothing cleared or replaced the search since it started).
+  if (running?.key === key && get(s.model) === running.model && get(s.search)?.query === running.query) return running.done;
   const done = askOnce(s, query, input).finally(() => {
     if (inFlight.get(s)?.done === done) inFlight.delete(s);
   });
-  inFlight.set(s, { key, done, model: get(s.model) });
+  inFlight.set(s, { key, done, model: get(s.model), query });
   return done;
 }
 
