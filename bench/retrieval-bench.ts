@@ -2,79 +2,32 @@
 // with the app's transposed-matmul fix): for 1,000 and 10,000 training images, both heads, the time to the best
 // validation score (epochs capped), that score against feature_knn; then one query's latency (the net, scoring
 // every reference, top-k) at 10,000 and 100,000 references.
-// Data: synthetic 2048-d "features" whose truth is a known function of them (a weak topic signal in 64 dimensions
-// under nuisance noise), synthetic labels from the same topics, similar sets = the k training images of the same
-// topic with the most shared labels. Seeded.
+// Data: bench/synthetic-train.ts, 2048-d.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import {
   buildModel,
   DEFAULT_TRAIN,
-  embeddingTargets,
   featureKnn,
   maxSetsReferences,
   rank,
+  referenceTensor,
   trainHead,
   type HeadKind,
   type Retriever,
-  type TrainData,
 } from '../src/lib/retrieval/heads';
 import { evaluateRankings } from '../src/lib/retrieval/metrics';
 import { speedUpWasmMatMul } from '../src/lib/retrieval/wasm-matmul';
-import { csrFromRows } from '../src/lib/embedding/sparse';
-import { gaussian, seededRandom } from '../src/lib/random';
+import { seededRandom } from '../src/lib/random';
+import { syntheticTrainTask } from './synthetic-train';
 
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 const sizes = (process.env.BENCH_TRAIN_SIZES ?? '1000,10000').split(',').map(Number);
 const maxEpochs = Number(process.env.BENCH_TRAIN_EPOCHS ?? 30);
 const DIM = 2048,
-  TOPICS = 50,
   K = 100;
 
-function task(nTrain: number, nVal: number, seed: number): TrainData {
-  const random = seededRandom(seed);
-  const normal = gaussian(random);
-  const centres = Array.from({ length: TOPICS }, () => Float32Array.from({ length: 64 }, () => normal()));
-  const make = (n: number) => {
-    const topic = Int32Array.from({ length: n }, () => Math.floor(random() * TOPICS));
-    const x = new Float32Array(n * DIM);
-    for (let i = 0; i < n; i++) {
-      for (let d = 0; d < DIM; d++) x[i * DIM + d] = Math.abs(d < 64 ? centres[topic[i]][d] + 0.5 * normal() : 1.5 * normal());
-    }
-    return { topic, x };
-  };
-  const train = make(nTrain),
-    val = make(nVal);
-  const labelsOf = (t: number) => [
-    { col: t, value: 1 },
-    { col: TOPICS + Math.floor(random() * 20), value: 0.5 },
-  ];
-  const labels = csrFromRows([...train.topic, ...val.topic].map(labelsOf), TOPICS + 20);
-  const byTopic = Array.from({ length: TOPICS }, () => [] as number[]);
-  train.topic.forEach((t, i) => byTopic[t].push(i));
-  const sets = new Int32Array(nTrain * K).fill(-1);
-  for (let i = 0; i < nTrain; i++)
-    byTopic[train.topic[i]]
-      .filter((j) => j !== i)
-      .slice(0, K)
-      .forEach((j, s) => (sets[i * K + s] = j));
-  const vectors = new Float32Array(nTrain * TOPICS);
-  train.topic.forEach((t, i) => (vectors[i * TOPICS + t] = 1));
-  return {
-    dim: DIM,
-    trainX: train.x,
-    sets,
-    setK: K,
-    targets: embeddingTargets(vectors, TOPICS, 'svd'),
-    targetDim: TOPICS,
-    valX: val.x,
-    task: {
-      labels,
-      refRows: Int32Array.from({ length: nTrain }, (_, i) => i),
-      queryRows: Int32Array.from({ length: nVal }, (_, i) => nTrain + i),
-    },
-  };
-}
+const task = (nTrain: number, nVal: number, seed: number) => syntheticTrainTask(nTrain, nVal, seed, { dim: DIM, setK: K });
 
 await tf.setBackend('wasm');
 speedUpWasmMatMul();
@@ -134,10 +87,16 @@ for (const r of [10_000, 100_000]) {
     const model = buildModel({ ...DEFAULT_TRAIN, head }, DIM, head === 'sets' ? r : 50);
     const refs =
       head === 'embedding'
-        ? tf.tidy(() => {
-            const v = tf.randomNormal([r, 50], 0, 1, 'float32', 1);
-            return v.div(v.norm('euclidean', 1, true)) as tf.Tensor2D;
-          })
+        ? (() => {
+            // Unit rows, stored transposed as the app stores its references.
+            const v = tf.tidy(() => {
+              const n = tf.randomNormal([r, 50], 0, 1, 'float32', 1);
+              return n.div(n.norm('euclidean', 1, true));
+            });
+            const t = referenceTensor(v.dataSync() as Float32Array, 50);
+            v.dispose();
+            return t;
+          })()
         : null;
     const retriever: Retriever = { head, target: 'svd', model, refs };
     const x = Float32Array.from({ length: DIM }, (_, i) => Math.abs(Math.sin(i)));
