@@ -14,7 +14,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import type { Page } from 'playwright-core';
+import type { CDPSession, Page } from 'playwright-core';
 import { buildIfNeeded, ROOT } from '../scripts/build-if-needed.mjs';
 import { serve } from '../scripts/serve.mjs';
 import { launch } from '../scripts/browser.mjs';
@@ -174,8 +174,14 @@ async function scaleBench() {
   const t0 = Date.now();
   const shard = existsSync(join(dir, 'labels.csv')) ? null : makeSyntheticShard({ images: n, distinct: d, dir });
   process.stderr.write(`[bench] scale shard: ${dir}${shard ? ` (made in ${((Date.now() - t0) / 1000).toFixed(1)} s)` : ' (cached)'}\n`);
-  const profile = mkdtempSync(join(tmpdir(), 'simage-scale-'));
-  const opts = parseArgs([dir, '--backend', 'wasm', '--profile', profile, '--timeout-s', String(4 * 3600)]);
+  // BENCH_SCALE_PROFILE reuses a profile (what it has stored is not computed again), BENCH_SCALE_ARGS adds CLI
+  // options (say `--epochs 40` to train again on a reused profile), BENCH_SCALE_CPUPROFILE writes the page's
+  // JavaScript CPU profile (Chrome DevTools' format) there: for finding what the long tasks run.
+  const profile = process.env.BENCH_SCALE_PROFILE || mkdtempSync(join(tmpdir(), 'simage-scale-'));
+  const extra = (process.env.BENCH_SCALE_ARGS ?? '').split(' ').filter(Boolean);
+  const cpuProfile = process.env.BENCH_SCALE_CPUPROFILE;
+  const opts = parseArgs([dir, '--backend', 'wasm', '--profile', profile, '--timeout-s', String(4 * 3600), ...extra]);
+  let cdp: CDPSession | null = null;
   const memory = memorySampler();
   let longest = { ms: 0, count: 0, over200: 0 };
   let queryMs: number[] = [];
@@ -185,6 +191,12 @@ async function scaleBench() {
   const report = await runPipeline(opts, {
     onProgress: (line) => void process.stderr.write(`${line}\n`),
     onPage: async (page: Page) => {
+      if (cpuProfile) {
+        cdp = await page.context().newCDPSession(page);
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.setSamplingInterval', { interval: 2000 });
+        await cdp.send('Profiler.start');
+      }
       await page.addInitScript(() => {
         const w = window as unknown as { __longTasks: { ms: number; stage: string; at: number }[] };
         w.__longTasks = [];
@@ -215,6 +227,10 @@ async function scaleBench() {
       const tasks = all.map((x) => x.ms);
       longest = { ms: Math.max(0, ...tasks), count: tasks.length, over200: tasks.filter((x) => x > 200).length };
       worst = [...all].sort((a, b) => b.ms - a.ms).slice(0, 8);
+      if (cdp && cpuProfile) {
+        const { profile: cpu } = await cdp.send('Profiler.stop');
+        writeFileSync(cpuProfile, JSON.stringify(cpu));
+      }
     },
   });
   const wall = (Date.now() - started) / 1000;

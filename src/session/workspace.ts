@@ -2,7 +2,14 @@
 // and what follows from them (the label index, the images the grid shows). Views read these;
 // the actions below write them. A selection or filter names images by ImageID, so it survives a re-embedding.
 import { derived, get, writable, type Readable } from 'svelte/store';
-import { buildLabelIndex, imagesWithAll, type LabelIndex } from '../lib/workspace/labels';
+import {
+  buildLabelIndex,
+  buildLabelIndexInSlices,
+  emptyLabelIndex,
+  imagesWithAll,
+  LABEL_INDEX_SLICE,
+  type LabelIndex,
+} from '../lib/workspace/labels';
 import type { ImageRecord, ShardRecord } from '../lib/store/db';
 
 export type MainView = 'map' | 'grid';
@@ -35,7 +42,27 @@ export class WorkspaceState {
   readonly shown: Readable<Shown>;
 
   constructor(shard: Readable<ShardRecord | null>, images: Readable<ImageRecord[]>) {
-    this.labelIndex = derived([shard, images], ([$shard, $images]) => buildLabelIndex($images, new Map($shard?.classes ?? [])));
+    // Up to a slice of images the index is built at once; past it, in slices with yields (at 100,000 images it
+    // took about 250 ms in one task), the empty index standing in meanwhile (nothing matches a filter for that moment).
+    this.labelIndex = derived<[Readable<ShardRecord | null>, Readable<ImageRecord[]>], LabelIndex>(
+      [shard, images],
+      ([$shard, $images], set) => {
+        const classes = new Map($shard?.classes ?? []);
+        if ($images.length <= LABEL_INDEX_SLICE) {
+          set(buildLabelIndex($images, classes));
+          return;
+        }
+        set(emptyLabelIndex($images.length));
+        let stale = false;
+        void buildLabelIndexInSlices($images, classes, () => stale).then((index) => {
+          if (index && !stale) set(index);
+        });
+        return () => {
+          stale = true;
+        };
+      },
+      emptyLabelIndex(0),
+    );
     this.shown = derived([images, this.labelIndex, this.filter, this.selection], ([$images, index, filter, selection]) => {
       const hits = imagesWithAll(index, filter);
       let list = hits ? Array.from(hits, (i) => $images[i]) : $images;

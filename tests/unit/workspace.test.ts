@@ -7,7 +7,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { get } from 'svelte/store';
 import Papa from 'papaparse';
 import { BlobReader, TextWriter, Uint8ArrayWriter, ZipReader, type FileEntry } from '@zip.js/zip.js';
-import { buildLabelIndex, completeLabels, imagesWithAll, resolveLabel } from '../../src/lib/workspace/labels';
+import {
+  buildLabelIndex,
+  buildLabelIndexInSlices,
+  completeLabels,
+  emptyLabelIndex,
+  imagesWithAll,
+  resolveLabel,
+} from '../../src/lib/workspace/labels';
 import {
   categoryOf,
   fitView,
@@ -20,7 +27,7 @@ import {
   zoomAt,
 } from '../../src/lib/map/geometry';
 import { exportCsv, exportZip, zipNamer } from '../../src/lib/workspace/export';
-import { colourPoints, coverLabels } from '../../src/lib/map/colours';
+import { colourPoints, coverLabels, pointFacts } from '../../src/lib/map/colours';
 import { DEFAULT_SETTINGS, recomputeFor, validateSettings } from '../../src/lib/settings';
 import { idleStages, pageStageOf } from '../../src/session/state';
 import { readView, writeView } from '../../src/session/url';
@@ -51,6 +58,26 @@ describe('label vocabulary', () => {
       ['Snowboard', 1],
     ]);
     expect(buildLabelIndex([img('x', '/m/a', '/m/a')], new Map()).vocabulary).toEqual([{ name: '/m/a', display: '/m/a', count: 1 }]);
+  });
+
+  it("keeps each image's labels as vocabulary positions, each once", () => {
+    const { offsets, ids } = index.imageLabels;
+    const namesOf = (i: number) => Array.from(ids.subarray(offsets[i], offsets[i + 1]), (id) => index.vocabulary[id].name);
+    expect(images.map((_, i) => namesOf(i))).toEqual([['/m/dog', '/m/snow'], ['/m/dog'], ['/m/snowboard', '/m/snow'], ['/m/hot_dog']]);
+    const twice = buildLabelIndex([img('x', '/m/a', '/m/a'), img('y')], new Map()).imageLabels;
+    expect([Array.from(twice.offsets), Array.from(twice.ids)]).toEqual([[0, 1, 1], [0]]);
+  });
+
+  it('builds the same index in slices, yielding between them, and stops when told', async () => {
+    const many = Array.from({ length: 257 }, (_, i) => img(`i${i}`, `/m/l${i % 7}`, `/m/l${(i * 3) % 11}`, i % 5 ? '/m/x' : '/m/y'));
+    const whole = buildLabelIndex(many, classes);
+    const sliced = await buildLabelIndexInSlices(many, classes, () => false, 10);
+    expect(sliced).toEqual(whole);
+    let slices = 0;
+    expect(await buildLabelIndexInSlices(many, classes, () => ++slices >= 3, 10)).toBeNull();
+    expect(slices).toBe(3);
+    expect(emptyLabelIndex(3)).toMatchObject({ vocabulary: [], images: 3 });
+    expect(emptyLabelIndex(3).imageLabels.offsets).toHaveLength(4);
   });
 
   it('completes exact, then prefix, then word prefix, then substring, then the LabelName; leaves out chosen labels', () => {
@@ -116,7 +143,8 @@ describe('map geometry', () => {
     expect(grid.nearest(0.95, 0.9, 0.2)).toBe(2);
     expect(grid.nearest(0.45, 0.55, 0.2)).toBe(4);
     expect(grid.nearest(0.25, 0.25, 0.1)).toBe(-1);
-    expect(Array.from(categoryOf([['b', 'a'], ['c'], ['b']], ['a', 'b']))).toEqual([0, -1, 1]);
+    // Points' label ids [1, 0], [2], [1], []; colouring by labels 0 then 1.
+    expect(Array.from(categoryOf(Int32Array.from([0, 2, 3, 4, 4]), Int32Array.from([1, 0, 2, 1]), [0, 1]))).toEqual([0, -1, 1, -1]);
   });
 });
 
@@ -434,24 +462,59 @@ describe('session: the workspace', () => {
 });
 
 describe('map colours', () => {
+  it('chooses the same labels as recounting every round would, on random labels', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    for (let trial = 0; trial < 20; trial++) {
+      const vocabularySize = 3 + Math.floor(random() * 30);
+      const lists = Array.from({ length: 50 + Math.floor(random() * 200) }, () => [
+        ...new Set(Array.from({ length: Math.floor(random() * 5) }, () => Math.floor(random() * vocabularySize))),
+      ]);
+      const labelOffsets = new Int32Array(lists.length + 1);
+      lists.forEach((l, p) => (labelOffsets[p + 1] = labelOffsets[p] + l.length));
+      const labelIds = Int32Array.from(lists.flat());
+      // The plain greedy: recount the uncovered points every round.
+      const expected: number[] = [];
+      const covered = new Set<number>();
+      while (expected.length < 12) {
+        const counts = new Array(vocabularySize).fill(0);
+        lists.forEach((l, p) => covered.has(p) || l.forEach((v) => counts[v]++));
+        let best = -1;
+        counts.forEach((c, v) => c > (best < 0 ? 0 : counts[best]) && (best = v));
+        if (best < 0) break;
+        expected.push(best);
+        lists.forEach((l, p) => l.includes(best) && covered.add(p));
+      }
+      expect(coverLabels({ labelOffsets, labelIds }, vocabularySize, 12)).toEqual(expected);
+    }
+  });
+
   it('covers the map greedily: the most frequent label, then the one most frequent among the images left', () => {
-    const vocabulary = ['people', 'man', 'flag', 'food'].map((name) => ({ name }));
-    const labels = [['people', 'man'], ['people', 'man'], ['people'], ['flag'], ['flag'], ['food']];
-    expect(coverLabels(labels, vocabulary, 10).map((v) => v.name)).toEqual(['people', 'flag', 'food']);
-    expect(coverLabels(labels, vocabulary, 2).map((v) => v.name)).toEqual(['people', 'flag']);
-    const { style, legend, rgba } = colourPoints(
-      { labels, splits: ['train', 'train', 'train', 'validation', 'validation', 'train'] },
-      'labels',
-      coverLabels(labels, vocabulary, 10).map((v) => ({ ...v, display: v.name.toUpperCase() })),
-      Uint8Array.from([1, 1, 0, 0, 0, 0]),
-      null,
+    const vocabulary = ['people', 'man', 'flag', 'food'].map((name) => ({ name, display: name.toUpperCase() }));
+    const images = [['people', 'man'], ['people', 'man'], ['people'], ['flag'], ['flag'], ['food']].map((labels, i) =>
+      img(`i${i}`, ...labels),
     );
+    const index = buildLabelIndex(images, new Map());
+    // Points in another order than the images, and one point without an image.
+    const imageOfPoint = Int32Array.from([5, 4, 3, 2, 1, 0, -1]);
+    const facts = pointFacts(imageOfPoint, index.imageLabels, (i) => (i >= 3 && i < 5 ? 'validation' : 'train'));
+    expect(facts.splits).toEqual(['train', 'validation', 'validation', 'train', 'train', 'train', '']);
+    const names = (ids: number[]) => ids.map((id) => index.vocabulary[id].name);
+    expect(names(coverLabels(facts, index.vocabulary.length, 10))).toEqual(['people', 'flag', 'food']);
+    expect(names(coverLabels(facts, index.vocabulary.length, 2))).toEqual(['people', 'flag']);
+    const top = coverLabels(facts, index.vocabulary.length, 10).map((id) => ({
+      id,
+      ...index.vocabulary[id],
+      display: vocabulary.find((v) => v.name === index.vocabulary[id].name)!.display,
+    }));
+    const { style, legend, rgba } = colourPoints(facts, 'labels', top, Uint8Array.from([0, 0, 0, 0, 1, 1, 0]), null);
     expect(legend.map((e) => [e.label, e.count])).toEqual([
       ['PEOPLE', 3],
       ['FLAG', 2],
       ['FOOD', 1],
+      ['other labels or none', 1],
     ]);
-    expect(Array.from(style)).toEqual([2, 2, 0, 0, 0, 0]); // the filter's matches highlighted, the rest dimmed
+    expect(Array.from(style)).toEqual([0, 0, 0, 0, 2, 2, 0]); // the filter's matches highlighted, the rest dimmed
     expect(rgba[3]).toBe(255);
   });
 });

@@ -183,17 +183,19 @@ export const PALETTE: readonly (readonly [number, number, number])[] = [
   [23, 190, 207],
 ];
 
-/** Per point, the palette index of the first of `labels` it carries (in their order), or -1 for none. */
-export function categoryOf(pointLabels: readonly (readonly string[])[], labels: readonly string[]): Int8Array {
-  const at = new Map(labels.map((l, i) => [l, i]));
-  const out = new Int8Array(pointLabels.length).fill(-1);
-  pointLabels.forEach((list, p) => {
+/** Per point, the palette index of the first of `chosen` (label ids) it carries (in their order), or -1 for none;
+ *  a point's label ids are `ids[offsets[p]] .. ids[offsets[p + 1] - 1]`. */
+export function categoryOf(offsets: Int32Array, ids: Int32Array, chosen: readonly number[]): Int8Array {
+  const at = new Map(chosen.map((l, i) => [l, i]));
+  const n = offsets.length - 1;
+  const out = new Int8Array(n).fill(-1);
+  for (let p = 0; p < n; p++) {
     let best = Infinity;
-    for (const l of list) {
-      const i = at.get(l);
+    for (let j = offsets[p]; j < offsets[p + 1]; j++) {
+      const i = at.get(ids[j]);
       if (i !== undefined && i < best) best = i;
     }
     if (best !== Infinity) out[p] = best;
-  });
+  }
   return out;
 }

@@ -11,12 +11,22 @@ export interface LabelEntry {
   count: number;
 }
 
+/** Per image, the labels it carries as vocabulary positions (compressed rows: image i's are
+ *  `ids[offsets[i]] .. ids[offsets[i + 1] - 1]`, each once). Typed arrays, so per-point work at 100,000 images
+ *  (the map's colours) reads numbers, not strings. */
+export interface ImageLabels {
+  offsets: Int32Array;
+  ids: Int32Array;
+}
+
 export interface LabelIndex {
   /** Every label in use, most frequent first (ties by display name). */
   vocabulary: LabelEntry[];
   byName: Map<string, LabelEntry>;
-  /** LabelName -> indices of the images carrying it, ascending. */
+  /** LabelName -> indices of the images carrying it, ascending (views of one array: read-only). */
   postings: Map<string, Int32Array>;
+  /** Each image's labels by vocabulary position. */
+  imageLabels: ImageLabels;
   images: number;
 }
 
@@ -24,24 +34,136 @@ interface Labelled {
   labels: { labelName: string }[];
 }
 
-export function buildLabelIndex(images: readonly Labelled[], classes: ReadonlyMap<string, string>): LabelIndex {
-  const lists = new Map<string, number[]>();
-  images.forEach((im, i) => {
-    for (const l of im.labels) {
-      const list = lists.get(l.labelName);
-      if (list) {
-        if (list[list.length - 1] !== i) list.push(i);
-      } else lists.set(l.labelName, [i]);
-    }
-  });
-  const postings = new Map<string, Int32Array>();
-  const vocabulary: LabelEntry[] = [];
-  for (const [name, list] of lists) {
-    postings.set(name, Int32Array.from(list));
-    vocabulary.push({ name, display: classes.get(name) ?? name, count: list.length });
+/** The index of `images` before any is read (nothing matches a filter yet): what the workspace shows while a large
+ *  shard's index is built in slices. */
+export function emptyLabelIndex(images: number): LabelIndex {
+  return {
+    vocabulary: [],
+    byName: new Map(),
+    postings: new Map(),
+    imageLabels: { offsets: new Int32Array(images + 1), ids: new Int32Array(0) },
+    images,
+  };
+}
+
+const collator = new Intl.Collator();
+
+/** Builds the index a slice of images at a time (`add`), then `finish`. Labels get ids in the order first seen,
+ *  and each image's ids go into one growing typed array; finishing sorts the vocabulary, renumbers the ids to
+ *  vocabulary positions, and makes the postings from them by a counting sort (views of one array: no list per label). */
+export class LabelIndexBuilder {
+  private readonly idOf = new Map<string, number>();
+  private readonly names: string[] = [];
+  private counts = new Int32Array(256);
+  /** Per label id, the last image that carried it (a label twice on one image counts once). */
+  private lastSeen = new Int32Array(256).fill(-1);
+  private readonly offsets: Int32Array;
+  private ids = new Int32Array(1024);
+  private used = 0;
+  private next = 0;
+
+  constructor(
+    private readonly images: readonly Labelled[],
+    private readonly classes: ReadonlyMap<string, string>,
+  ) {
+    this.offsets = new Int32Array(images.length + 1);
   }
-  vocabulary.sort((a, b) => b.count - a.count || a.display.localeCompare(b.display));
-  return { vocabulary, byName: new Map(vocabulary.map((e) => [e.name, e])), postings, images: images.length };
+
+  get done(): number {
+    return this.next;
+  }
+
+  private newLabel(name: string): number {
+    const id = this.names.length;
+    this.idOf.set(name, id);
+    this.names.push(name);
+    if (id === this.counts.length) {
+      const counts = new Int32Array(id * 2);
+      counts.set(this.counts);
+      this.counts = counts;
+      const seen = new Int32Array(id * 2).fill(-1);
+      seen.set(this.lastSeen);
+      this.lastSeen = seen;
+    }
+    return id;
+  }
+
+  /** Reads the next `count` images. */
+  add(count: number) {
+    const end = Math.min(this.images.length, this.next + count);
+    for (let i = this.next; i < end; i++) {
+      for (const l of this.images[i].labels) {
+        const id = this.idOf.get(l.labelName) ?? this.newLabel(l.labelName);
+        if (this.lastSeen[id] === i) continue;
+        this.lastSeen[id] = i;
+        this.counts[id]++;
+        if (this.used === this.ids.length) {
+          const grown = new Int32Array(this.ids.length * 2);
+          grown.set(this.ids);
+          this.ids = grown;
+        }
+        this.ids[this.used++] = id;
+      }
+      this.offsets[i + 1] = this.used;
+    }
+    this.next = end;
+  }
+
+  finish(): LabelIndex {
+    this.add(this.images.length - this.next);
+    const order = this.names.map((name, id) => ({ id, entry: { name, display: this.classes.get(name) ?? name, count: this.counts[id] } }));
+    order.sort((a, b) => b.entry.count - a.entry.count || collator.compare(a.entry.display, b.entry.display));
+    const position = new Int32Array(order.length);
+    order.forEach((o, p) => (position[o.id] = p));
+    const ids = this.ids.slice(0, this.used);
+    for (let j = 0; j < ids.length; j++) ids[j] = position[ids[j]];
+    // Postings by counting sort: images in ascending order within each label.
+    const start = new Int32Array(order.length + 1);
+    order.forEach((o, p) => (start[p + 1] = start[p] + o.entry.count));
+    const cursor = start.slice(0, order.length);
+    const all = new Int32Array(ids.length);
+    for (let i = 0; i < this.images.length; i++) for (let j = this.offsets[i]; j < this.offsets[i + 1]; j++) all[cursor[ids[j]]++] = i;
+    const vocabulary = order.map((o) => o.entry);
+    const postings = new Map<string, Int32Array>();
+    vocabulary.forEach((e, p) => postings.set(e.name, all.subarray(start[p], start[p + 1])));
+    return {
+      vocabulary,
+      byName: new Map(vocabulary.map((e) => [e.name, e])),
+      postings,
+      imageLabels: { offsets: this.offsets, ids },
+      images: this.images.length,
+    };
+  }
+}
+
+export function buildLabelIndex(images: readonly Labelled[], classes: ReadonlyMap<string, string>): LabelIndex {
+  return new LabelIndexBuilder(images, classes).finish();
+}
+
+/** Images read per slice by `buildLabelIndexInSlices`: about 25 ms of main-thread work here. */
+export const LABEL_INDEX_SLICE = 2_500;
+
+/** The index built `slice` images at a time with a yield to the event loop between slices, so a large shard's index
+ *  never holds the page for long; null when `stopped()` said so between slices. */
+export async function buildLabelIndexInSlices(
+  images: readonly Labelled[],
+  classes: ReadonlyMap<string, string>,
+  stopped: () => boolean,
+  slice = LABEL_INDEX_SLICE,
+): Promise<LabelIndex | null> {
+  const builder = new LabelIndexBuilder(images, classes);
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 0));
+  while (builder.done < images.length) {
+    await pause();
+    if (stopped()) return null;
+    builder.add(slice);
+  }
+  await pause();
+  if (stopped()) return null;
+  const index = builder.finish();
+  // The caller's use of the index (every view that reads it) starts a task of its own.
+  await pause();
+  return stopped() ? null : index;
 }
 
 /** How well a label answers what was typed: 0 exact, 1 prefix of the display name, 2 prefix of one of its words,
