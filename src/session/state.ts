@@ -134,6 +134,13 @@ export class SessionState {
   /** ImageID -> position in `images`: one map for every view that looks images up by id (built once per shard;
    *  at 100,000 images each view's own map cost the page about 40 ms). */
   readonly imageIndex: Readable<Map<string, number>> = derived(this.images, (list) => new Map(list.map((im, i) => [im.imageId, i])));
+  /** The image record of an ImageID, if the shard has it (through `imageIndex`). */
+  readonly imageById: Readable<(id: string) => ImageRecord | undefined> = derived(
+    [this.images, this.imageIndex],
+    ([list, index]) =>
+      (id: string) =>
+        list[index.get(id) ?? -1],
+  );
   readonly running: Readable<boolean> = derived(this.stages, (s) => STAGES.some((name) => s[name].status === 'running'));
   readonly pageStage: Readable<PageStage> = derived([this.stages, this.shard, this.model, this.errorMessage], ([st, shard, model, error]) =>
     pageStageOf(st, shard !== null, model, error),

@@ -30,6 +30,19 @@ export function csrFromRows(rows: { col: number; value: number }[][], cols: numb
 }
 
 /** Y (rows x k, row-major) = A X, with X (cols x k, row-major). */
+/** The transpose of a 0/1 pattern in compressed rows (row r's columns are `ids[offsets[r]] .. ids[offsets[r + 1] - 1]`,
+ *  each below `cols`): for each column its rows, ascending, as `rows[start[c]] .. rows[start[c + 1] - 1]`. A counting sort. */
+export function transposePattern(offsets: Int32Array, ids: Int32Array, cols: number): { start: Int32Array; rows: Int32Array } {
+  const n = offsets.length - 1;
+  const start = new Int32Array(cols + 1);
+  for (let j = 0; j < offsets[n]; j++) start[ids[j] + 1]++;
+  for (let c = 0; c < cols; c++) start[c + 1] += start[c];
+  const cursor = start.slice(0, cols);
+  const rows = new Int32Array(offsets[n]);
+  for (let r = 0; r < n; r++) for (let j = offsets[r]; j < offsets[r + 1]; j++) rows[cursor[ids[j]]++] = r;
+  return { start, rows };
+}
+
 export function csrTimesDense(a: CsrMatrix, x: Float64Array, k: number, out: Float64Array = new Float64Array(a.rows * k)): Float64Array {
   out.fill(0);
   for (let i = 0; i < a.rows; i++) {

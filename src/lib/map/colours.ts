@@ -3,6 +3,7 @@
 // everything else (dimmed) when either narrows the view.
 import { categoryOf, PALETTE } from './geometry';
 import type { ImageLabels } from '../workspace/labels';
+import { transposePattern } from '../embedding/sparse';
 
 export type ColourBy = 'labels' | 'split';
 
@@ -60,14 +61,9 @@ export function pointFacts(imageOfPoint: Int32Array, imageLabels: ImageLabels, s
 export function coverLabels(facts: Pick<PointFacts, 'labelOffsets' | 'labelIds'>, vocabularySize: number, max: number): number[] {
   const { labelOffsets: offsets, labelIds: ids } = facts;
   const n = offsets.length - 1;
-  const counts = new Int32Array(vocabularySize);
-  for (let j = 0; j < offsets[n]; j++) counts[ids[j]]++;
-  // Each label's points (counting sort).
-  const start = new Int32Array(vocabularySize + 1);
-  for (let v = 0; v < vocabularySize; v++) start[v + 1] = start[v] + counts[v];
-  const cursor = start.slice(0, vocabularySize);
-  const pointsOf = new Int32Array(offsets[n]);
-  for (let p = 0; p < n; p++) for (let j = offsets[p]; j < offsets[p + 1]; j++) pointsOf[cursor[ids[j]]++] = p;
+  // Each label's points; a label's count is how many of them are not yet covered.
+  const { start, rows: pointsOf } = transposePattern(offsets, ids, vocabularySize);
+  const counts = Int32Array.from({ length: vocabularySize }, (_, v) => start[v + 1] - start[v]);
   const covered = new Uint8Array(n);
   const chosen: number[] = [];
   while (chosen.length < max) {

@@ -77,10 +77,10 @@ export function holdoutSize(references: number): number {
   return Math.min(2000, Math.max(Math.round(references / 10), Math.min(25, Math.floor(references / 5))));
 }
 
-/** A seeded choice of `h` of `n` positions (sorted). */
 /** At most this many reported queries are evaluated; more are sampled (seeded) down to it. */
 export const MAX_EVAL_QUERIES = 2000;
 
+/** A seeded choice of `h` of `n` positions (sorted). */
 export function choosePositions(n: number, h: number, seed: number): Set<number> {
   const order = Int32Array.from({ length: n }, (_, i) => i);
   const random = seededRandom(seed * 7919 + 13);

@@ -1,6 +1,7 @@
 // The shard's label vocabulary as the workspace uses it: every label in use with its display name (classes.csv) and
 // how many images carry it, completion for the label search box, and the images that carry all chosen labels.
 // Pure: built from the image records once per shard, then each keystroke is a scan of the vocabulary only.
+import { transposePattern } from '../embedding/sparse';
 
 export interface LabelEntry {
   /** The LabelName (for example a /m/ id), as in labels.csv. */
@@ -50,7 +51,7 @@ const collator = new Intl.Collator();
 
 /** Builds the index a slice of images at a time (`add`), then `finish`. Labels get ids in the order first seen,
  *  and each image's ids go into one growing typed array; finishing sorts the vocabulary, renumbers the ids to
- *  vocabulary positions, and makes the postings from them by a counting sort (views of one array: no list per label). */
+ *  vocabulary positions, and makes the postings from them by transposing (views of one array: no list per label). */
 export class LabelIndexBuilder {
   private readonly idOf = new Map<string, number>();
   private readonly names: string[] = [];
@@ -117,12 +118,8 @@ export class LabelIndexBuilder {
     order.forEach((o, p) => (position[o.id] = p));
     const ids = this.ids.slice(0, this.used);
     for (let j = 0; j < ids.length; j++) ids[j] = position[ids[j]];
-    // Postings by counting sort: images in ascending order within each label.
-    const start = new Int32Array(order.length + 1);
-    order.forEach((o, p) => (start[p + 1] = start[p] + o.entry.count));
-    const cursor = start.slice(0, order.length);
-    const all = new Int32Array(ids.length);
-    for (let i = 0; i < this.images.length; i++) for (let j = this.offsets[i]; j < this.offsets[i + 1]; j++) all[cursor[ids[j]]++] = i;
+    // Postings: the images of each label, ascending (the transpose of the images' label ids).
+    const { start, rows: all } = transposePattern(this.offsets, ids, order.length);
     const vocabulary = order.map((o) => o.entry);
     const postings = new Map<string, Int32Array>();
     vocabulary.forEach((e, p) => postings.set(e.name, all.subarray(start[p], start[p + 1])));
