@@ -38,7 +38,17 @@ import { measureProgress } from '../src/lib/progress';
 import { serve, type Job } from '../src/lib/rpc';
 import { seededRandom } from '../src/lib/random';
 import { contentHash } from '../src/lib/hash';
-import { getEmbedding, getFeature, getModel, getShard, listShardImages, openForJob, putModel, type Db } from '../src/lib/store/db';
+import {
+  getEmbedding,
+  getFeature,
+  getModel,
+  getShard,
+  heldConnection,
+  listShardImages,
+  openForJob,
+  putModel,
+  type Db,
+} from '../src/lib/store/db';
 import { BackendSession, InjectedFaults } from './tf-backend';
 import { BackendLostError, type BackendFallback } from '../src/lib/faults';
 import { speedUpWasmMatMul } from '../src/lib/retrieval/wasm-matmul';
@@ -319,7 +329,7 @@ async function query(req: QueryRequest, job: Job<never>): Promise<TrainMethods['
   if (req.query.kind === 'features') x = m.layer === 'flatten' ? req.query.flatten : req.query.mixed7;
   else {
     imageId = req.query.imageId;
-    const db = await openForJob(job);
+    const db = await heldConnection();
     const image = await db.get('images', [req.shardId, imageId]);
     const f = image ? await getFeature(db, m.featureModelId, image.hash) : undefined;
     if (!f) throw new ShardError('This image has no features yet; wait for the feature stage to finish.');

@@ -39,7 +39,7 @@ const inFlight = new WeakMap<Session, { key: string; done: Promise<void>; model:
 
 /** Runs one query through the training worker into `search`, unless a newer one replaced it meanwhile; the same
  *  query already running is waited for instead of asked again. */
-function ask(s: Session, query: SearchState['query'], input: () => Promise<QueryInput>): Promise<void> {
+function ask(s: Session, query: SearchState['query'], input: QueryInput | (() => Promise<QueryInput>)): Promise<void> {
   const key = JSON.stringify([
     query.kind === 'image' ? query.imageId : query.kind === 'file' ? query.url : 'labels',
     get(s.workspace.queryWords),
@@ -56,7 +56,7 @@ function ask(s: Session, query: SearchState['query'], input: () => Promise<Query
   return done;
 }
 
-async function askOnce(s: Session, query: SearchState['query'], input: () => Promise<QueryInput>) {
+async function askOnce(s: Session, query: SearchState['query'], input: QueryInput | (() => Promise<QueryInput>)) {
   const shard = get(s.shard);
   if (!shard || !get(s.model)) return;
   const words = get(s.workspace.queryWords);
@@ -66,9 +66,11 @@ async function askOnce(s: Session, query: SearchState['query'], input: () => Pro
   const isCurrent = () => get(s.search)?.query === query;
   try {
     const t0 = performance.now();
+    // An input at hand is posted in this task, before the page renders the selection (Svelte flushes in a
+    // microtask): the worker ranks while the page draws.
     const r = await s.env.workers.train.call('query', {
       shardId: shard.shardId,
-      query: await input(),
+      query: typeof input === 'function' ? await input() : input,
       k: get(s.settings).k,
       plus: words.plus,
       minus: words.minus,
@@ -93,12 +95,12 @@ async function askOnce(s: Session, query: SearchState['query'], input: () => Pro
 export async function searchImage(s: Session, imageId: string) {
   s.selectedImageId.set(imageId);
   const query = { kind: 'image' as const, imageId };
-  await ask(s, query, async () => query);
+  await ask(s, query, query);
 }
 
 /** The images that best fit the label words alone (a point in label space). */
 export async function searchWords(s: Session) {
-  await ask(s, { kind: 'labels' as const }, async () => ({ kind: 'labels' as const }));
+  await ask(s, { kind: 'labels' as const }, { kind: 'labels' as const });
 }
 
 /** Searches with an image that is not in the shard: its features are computed first (not cached). */

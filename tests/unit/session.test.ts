@@ -92,7 +92,12 @@ describe('session: a run', () => {
     expect(get(world.session.errorMessage)).toMatch(/Load a shard and train/);
     await world.session.runShard(URL_SOURCE);
     world.calls.length = 0;
-    await world.session.searchImage('img0');
+    const posted = vi.spyOn(world.session.env.workers.train, 'call');
+    const asked = world.session.searchImage('img0');
+    // Posted in the same task, before the page renders the selection: the worker ranks while the page draws.
+    expect(posted.mock.calls.map((c) => c[0])).toEqual(['query']);
+    await asked;
+    posted.mockRestore();
     // The selection followed and the search asked for the same query: the worker is asked once.
     expect(world.calls).toEqual(['query image']);
     expect(get(world.session.search)).toMatchObject({ query: { kind: 'image', imageId: 'img0' }, busy: false, error: null });

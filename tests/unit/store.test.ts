@@ -9,6 +9,8 @@ import {
   countRecords,
   featureKey,
   getModel,
+  heldConnection,
+  DB_NAME,
   putModel,
   getShard,
   listShardImages,
@@ -193,5 +195,21 @@ describe('feature records read back', () => {
     ]);
     expect(await malformedFeatures(db, () => ({ flatten: 2048, mixed7: 768 }))).toBe(2);
     db.close();
+  });
+});
+
+describe('the held connection', () => {
+  it('is one connection across calls, closed and replaced when the database is deleted', async () => {
+    const { deleteDB } = await import('idb');
+    const first = await heldConnection();
+    expect(await heldConnection()).toBe(first);
+    await putShard(first, shardRecord('held'), []);
+    // Clearing the cache deletes the database: the held connection must step aside, not block it.
+    await deleteDB(DB_NAME);
+    const second = await heldConnection();
+    expect(second).not.toBe(first);
+    expect(await getShard(second, 'held')).toBeUndefined();
+    second.close();
+    await deleteDB(DB_NAME);
   });
 });

@@ -121,25 +121,32 @@ export class LabelIndex {
 
   /** The best k over references (their label vectors) and predicted images, for a query vector in label space. */
   search(q: ArrayLike<number>, k: number, includeHeldOut: boolean, exclude?: string): Found[] {
-    const found: Found[] = [];
-    if (this.refVectors) {
-      const n = this.references.length;
-      const scores = new Float32Array(n);
-      for (let r = 0; r < n; r++) scores[r] = similarity(this.target as TargetSpace, q, this.refVectors, r, this.dim);
-      for (const r of topK(scores, k + 1)) found.push({ imageId: this.references[r], score: scores[r], by: 'labels' });
-    }
-    const p = this.predicted;
-    if (p && this.target !== 'sets') {
-      const n = p.ids.length;
-      const scores = new Float32Array(n);
-      for (let i = 0; i < n; i++)
-        scores[i] = p.heldOut[i] && !includeHeldOut ? -Infinity : similarity(this.target, q, p.vectors, i, this.dim);
-      for (const i of topK(scores, k + 1)) if (scores[i] > -Infinity) found.push({ imageId: p.ids[i], score: scores[i], by: 'prediction' });
-    }
-    return found
+    return [...this.byLabels(q, k), ...this.byPrediction(q, k, includeHeldOut)]
       .filter((f) => f.imageId !== exclude)
       .sort((a, b) => b.score - a.score || (a.by === b.by ? 0 : a.by === 'labels' ? -1 : 1))
       .slice(0, k);
+  }
+
+  /** The k + 1 references nearest to a point of label space, by their own labels. */
+  private byLabels(q: ArrayLike<number>, k: number): Found[] {
+    if (!this.refVectors) return [];
+    const n = this.references.length;
+    const scores = new Float32Array(n);
+    for (let r = 0; r < n; r++) scores[r] = similarity(this.target as TargetSpace, q, this.refVectors, r, this.dim);
+    return Array.from(topK(scores, k + 1), (r) => ({ imageId: this.references[r], score: scores[r], by: 'labels' as const }));
+  }
+
+  /** The k + 1 other images (unlabelled; validation and test when asked) nearest by their predicted vectors. */
+  private byPrediction(q: ArrayLike<number>, k: number, includeHeldOut: boolean): Found[] {
+    const p = this.predicted;
+    if (!p || this.target === 'sets') return [];
+    const n = p.ids.length;
+    const scores = new Float32Array(n);
+    for (let i = 0; i < n; i++)
+      scores[i] = p.heldOut[i] && !includeHeldOut ? -Infinity : similarity(this.target, q, p.vectors, i, this.dim);
+    const found: Found[] = [];
+    for (const i of topK(scores, k + 1)) if (scores[i] > -Infinity) found.push({ imageId: p.ids[i], score: scores[i], by: 'prediction' });
+    return found;
   }
 
   /** Adds predicted images to a ranking of references (the net's own ranking), keeping the best k. */
@@ -152,7 +159,8 @@ export class LabelIndex {
   ): Found[] {
     const fromRefs: Found[] = refs.map((r) => ({ ...r, by: 'labels' }));
     if (!q || !this.predicted || this.target === 'sets') return fromRefs.filter((f) => f.imageId !== exclude).slice(0, k);
-    const fromPred = this.search(q, k, includeHeldOut, exclude).filter((f) => f.by === 'prediction');
+    // Only the predicted images are ranked here: the net's own ranking stands for the references.
+    const fromPred = this.byPrediction(q, k, includeHeldOut).filter((f) => f.imageId !== exclude);
     return [...fromRefs.filter((f) => f.imageId !== exclude), ...fromPred].sort((a, b) => b.score - a.score).slice(0, k);
   }
 

@@ -92,23 +92,47 @@ export class QuotaError extends UserError {
 }
 
 export function openSimageDb(name = DB_NAME): Promise<Db> {
-  return openDB<SimageDb>(name, DB_VERSION, {
-    upgrade(db, oldVersion) {
-      if (oldVersion < 1) {
-        db.createObjectStore('shards', { keyPath: 'shardId' });
-        db.createObjectStore('images', { keyPath: ['shardId', 'imageId'] }).createIndex('byShard', 'shardId');
-        db.createObjectStore('thumbs', { keyPath: 'hash' });
-        db.createObjectStore('features', { keyPath: ['modelId', 'hash'] });
-      }
-      if (oldVersion < 2) db.createObjectStore('embeddings', { keyPath: ['shardId', 'key'] });
-      // One model per shard: the last one trained or imported for it.
-      if (oldVersion < 3) db.createObjectStore('models', { keyPath: 'shardId' });
-      if (oldVersion < 4) {
-        db.createObjectStore('labelFiles', { keyPath: 'shardId' });
-        db.createObjectStore('reviews', { keyPath: 'shardId' });
-      }
-    },
-  });
+  return openDB<SimageDb>(name, DB_VERSION, { upgrade: upgradeSchema });
+}
+
+function upgradeSchema(db: IDBPDatabase<SimageDb>, oldVersion: number) {
+  if (oldVersion < 1) {
+    db.createObjectStore('shards', { keyPath: 'shardId' });
+    db.createObjectStore('images', { keyPath: ['shardId', 'imageId'] }).createIndex('byShard', 'shardId');
+    db.createObjectStore('thumbs', { keyPath: 'hash' });
+    db.createObjectStore('features', { keyPath: ['modelId', 'hash'] });
+  }
+  if (oldVersion < 2) db.createObjectStore('embeddings', { keyPath: ['shardId', 'key'] });
+  // One model per shard: the last one trained or imported for it.
+  if (oldVersion < 3) db.createObjectStore('models', { keyPath: 'shardId' });
+  if (oldVersion < 4) {
+    db.createObjectStore('labelFiles', { keyPath: 'shardId' });
+    db.createObjectStore('reviews', { keyPath: 'shardId' });
+  }
+}
+
+let held: Promise<Db> | null = null;
+/** One connection kept open across jobs in this realm, for many small reads (a query is two reads; opening a
+ *  connection for each cost 4-20 ms at 100,000 images). It is closed and forgotten when another connection needs a
+ *  new version or deletes the database (the cache cleared), and when the browser ends it; the next call opens one. */
+export function heldConnection(): Promise<Db> {
+  if (!held) {
+    const opening = openDB<SimageDb>(DB_NAME, DB_VERSION, {
+      upgrade: upgradeSchema,
+      blocking: () => {
+        if (held === opening) held = null;
+        void opening.then((db) => db.close());
+      },
+      terminated: () => {
+        if (held === opening) held = null;
+      },
+    });
+    held = opening;
+    opening.catch(() => {
+      if (held === opening) held = null;
+    });
+  }
+  return held;
 }
 
 // Fault injection (src/lib/faults.ts `quota`): after this many more writes succeed, the next ones fail the way a
