@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm run pipeline -- <shard path or URL> [options]` (run with tsx): builds the app if needed, serves it, drives it
 // in headless Chromium like a person with a URL would (`?shard=`), prints progress to stderr and the app's own JSON
-// report (src/session/report.ts) to stdout. Exit 0 on success; otherwise non-zero with one line saying why.
+// report (src/session/report.ts) to stdout. Exit 0 on success; 3 when Chromium, the page or a worker died (the next
+// run resumes from the cache; `--retries N` reopens the browser by itself, and the report's `restarts` lists each);
+// otherwise non-zero with one line saying why.
 // Option values (backends, layouts, heads, layers, targets, faults) are the ones src/lib defines; the settings reach
 // the page as its query string, where src/lib/settings.ts validates them as it does the page's own.
 // --inject (repeatable or comma-separated) causes faults on purpose and the report's `faults` says, for each,
@@ -9,13 +11,15 @@
 // driver then reloads without the fault, as a person would after freeing space), device-lost and oom (the WebGPU
 // device is destroyed or reports out of memory; needs --backend webgpu), reload-during=features|embedding|train
 // (the driver reloads the page while that stage runs).
-import { writeFileSync, existsSync } from 'node:fs';
+import { writeFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs as parseNodeArgs } from 'node:util';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { buildIfNeeded, ROOT } from './build-if-needed.mjs';
 import { serve } from './serve.mjs';
 import { launch } from './browser.mjs';
+import { BrowserDiedError, diedLine, EXIT_DIED, raced, watchBrowser, type DiedWhat, type Watch } from './watch';
 import { BACKENDS } from '../src/lib/features/backend';
 import { LAYOUTS } from '../src/lib/embedding/run';
 import { FEATURE_MODELS } from '../src/lib/features/model';
@@ -34,8 +38,8 @@ const CHOICES = {
   layer: FEATURE_LAYERS,
   target: TARGET_SPACES,
 } as const;
-const NUMBERS = ['batch', 'threads', 'k', 'perplexity', 'iterations', 'epochs', 'port', 'timeout-s'] as const;
-const USAGE = `usage: npm run pipeline -- <shard path or URL> [--model ${FEATURE_MODELS.join('|')}] [--backend ${CHOICES.backend.join('|')}] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout ${LAYOUTS.join('|')}] [--k N] [--perplexity N] [--iterations N] [--head ${HEADS.join('|')}] [--layer ${FEATURE_LAYERS.join('|')}] [--target ${TARGET_SPACES.join('|')}] [--epochs N] [--port N] [--timeout-s S] [--predicted-labels FILE] [--suggestions FILE] [--import-project FILE]... [--export-project FILE] [--features-only] [--inject ${[...WORKER_FAULTS, ...RELOAD_STAGES.map((s) => `reload-during=${s}`)].join('|')}]`;
+const NUMBERS = ['batch', 'threads', 'k', 'perplexity', 'iterations', 'epochs', 'port', 'timeout-s', 'retries'] as const;
+const USAGE = `usage: npm run pipeline -- <shard path or URL> [--model ${FEATURE_MODELS.join('|')}] [--backend ${CHOICES.backend.join('|')}] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout ${LAYOUTS.join('|')}] [--k N] [--perplexity N] [--iterations N] [--head ${HEADS.join('|')}] [--layer ${FEATURE_LAYERS.join('|')}] [--target ${TARGET_SPACES.join('|')}] [--epochs N] [--port N] [--timeout-s S] [--retries N] [--predicted-labels FILE] [--suggestions FILE] [--import-project FILE]... [--export-project FILE] [--features-only] [--inject ${[...WORKER_FAULTS, ...RELOAD_STAGES.map((s) => `reload-during=${s}`)].join('|')}]`;
 // IndexedDB belongs to an origin (scheme, host and port): a fixed port keeps a --profile's cache reachable.
 export const DEFAULT_PORT = 47170;
 
@@ -58,6 +62,8 @@ export interface PipelineOptions {
   epochs: number | null;
   port: number;
   timeoutS: number;
+  /** How many times a run whose browser, page or worker died is opened again on the same profile (default 0). */
+  retries: number;
   /** Faults as given (`quota`, `reload-during=features`, ...), validated by src/lib/faults.ts. */
   inject: string[];
   /** Where to write every image's predicted labels (predicted-labels.csv, the shard's format). */
@@ -144,6 +150,7 @@ export function parseArgs(argv: string[]): PipelineOptions {
     epochs: number('epochs'),
     port: number('port') ?? DEFAULT_PORT,
     timeoutS: number('timeout-s') ?? 3600,
+    retries: number('retries') ?? 0,
     inject,
     predictedLabels: str('predicted-labels'),
     suggestions: str('suggestions'),
@@ -165,7 +172,20 @@ export interface FaultEntry {
   after?: RunInfo;
 }
 
-export type DrivenReport = PipelineReport & { faults?: FaultEntry[]; cache_check?: { features: number; malformed: number } };
+/** One restart of the report's `restarts`: what died, during which stage, and what the profile held at that moment
+ *  (counted when the browser opened again, before the app ran). */
+export interface RestartEntry {
+  died: DiedWhat;
+  stage: string | null;
+  message: string;
+  stored: Record<string, number>;
+}
+
+export type DrivenReport = PipelineReport & {
+  faults?: FaultEntry[];
+  cache_check?: { features: number; malformed: number };
+  restarts: RestartEntry[];
+};
 
 const fmt = (s: number | null | undefined) =>
   s === null || s === undefined ? '–' : s < 60 ? `${Math.round(s)}s` : `${Math.floor(s / 60)}m${Math.round(s % 60)}s`;
@@ -176,15 +196,17 @@ export interface RunHooks {
   inspect?: ((page: Page) => Promise<void>) | null;
   /** Called with the page before the app is first opened (benchmarks add their init scripts). */
   onPage?: ((page: Page) => Promise<void>) | null;
+  /** Starts the browser on a profile (Node tests give a fake one). */
+  launchBrowser?: (options: { profile: string; serviceWorkers: 'block' }) => Promise<{ context: BrowserContext }>;
+  /** Builds the app when it is stale (Node tests skip it). */
+  build?: () => void;
 }
 
-export async function runPipeline(
-  opts: PipelineOptions,
-  { onProgress = (line) => void process.stderr.write(`${line}\n`), inspect = null, onPage = null }: RunHooks = {},
-): Promise<DrivenReport> {
+export async function runPipeline(opts: PipelineOptions, hooks: RunHooks = {}): Promise<DrivenReport> {
+  const { onProgress = (line) => void process.stderr.write(`${line}\n`), launchBrowser = launch, build = buildIfNeeded } = hooks;
   const isUrl = /^https?:\/\//.test(opts.shard);
   if (!isUrl && !existsSync(opts.shard)) throw new Error(`shard not found: ${opts.shard}`);
-  buildIfNeeded();
+  build();
   const server = await serve({ root: join(ROOT, 'dist'), shard: isUrl ? null : opts.shard, port: opts.port }).catch(
     (err: Error & { code?: string }) => {
       throw new Error(
@@ -194,157 +216,202 @@ export async function runPipeline(
       );
     },
   );
-  const { context } = await launch({ profile: opts.profile, serviceWorkers: 'block' });
+  // One profile for every attempt: a restart goes on from what the attempt before it stored.
+  const profile = opts.profile ?? mkdtempSync(join(tmpdir(), 'simage-profile-'));
+  const restarts: RestartEntry[] = [];
   try {
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => onProgress(`[page error] ${err.message}`));
-    if (onPage) await onPage(page);
-    const params = new URLSearchParams({ shard: isUrl ? opts.shard : server.shardUrl!, backend: opts.backend, settings: 'defaults' });
-    if (opts.batch) params.set('batch', String(opts.batch));
-    if (opts.featuresOnly) params.set('until', 'features');
-    for (const name of ['model', 'threads', 'layout', 'k', 'perplexity', 'iterations', 'head', 'layer', 'target', 'epochs'] as const) {
-      if (opts[name] !== null && opts[name] !== undefined) params.set(name, String(opts[name]));
-    }
-    const clean = `${server.origin}/?${params}`;
-    const workerFaults = opts.inject.filter((f): f is WorkerFault => (WORKER_FAULTS as readonly string[]).includes(f));
-    if (workerFaults.length) params.set('inject', workerFaults.join(','));
-    const url = `${server.origin}/?${params}`;
-    const faults: FaultEntry[] = [];
-    // Project files first, on the app without a shard: each is checked whole, then merged into the store.
-    for (const file of opts.importProject) {
-      await page.goto(`${server.origin}/?settings=defaults`);
-      await page.waitForFunction(() => !!window.__simage);
-      await page.setInputFiles('[data-testid=import-project]', file);
-      const state = await page.waitForFunction(
-        () => {
-          const p = window.__simage.snapshot().project;
-          return p && p.kind === 'import' && !p.running && p;
-        },
-        undefined,
-        { polling: 250, timeout: opts.timeoutS * 1000 },
-      );
-      const outcome = (await state.jsonValue()) as { message: string | null; error: string | null };
-      if (outcome.error) throw new Error(`--import-project ${file}: ${outcome.error}`);
-      onProgress(`[project] imported ${outcome.message}`);
-    }
-    await page.goto(url);
-    const deadline = Date.now() + opts.timeoutS * 1000;
-    // Interruptions first, in pipeline order: each waits for its stage to run, then closes the app's page the way
-    // closing the tab does (the page navigates away to a static file of the same origin, which ends the document
-    // and its workers), counts what IndexedDB holds at that moment, and opens the app again. What the run after it
-    // found (features already stored, embedding and net reused or not) is read before the next one or from the report.
-    const runInfo = () => page.evaluate(() => window.__simage.snapshot().runInfo);
-    let previous: FaultEntry | null = null;
-    for (const stage of RELOAD_STAGES.filter((st) => opts.inject.includes(`reload-during=${st}`))) {
-      const seen = await waitForStage(page, stage, deadline);
-      const entry: FaultEntry = { fault: `reload-during=${stage}`, met: seen.running, survived: false };
-      if (seen.running) {
-        if (previous) previous.after = await runInfo();
-        entry.progress_before = seen.progress;
-        entry.stored_before = await closeApp(page, server.origin);
+    for (let attempt = 0; ; attempt++) {
+      const { context } = await launchBrowser({ profile, serviceWorkers: 'block' });
+      const page = context.pages()[0] ?? (await context.newPage());
+      // Chromium gone, the renderer crashed, a worker dead twice: the attempt ends at once (scripts/watch.ts).
+      const watch = watchBrowser({ context, page });
+      try {
+        page.on('pageerror', (err) => onProgress(`[page error] ${err.message}`));
+        if (attempt > 0) restarts.at(-1)!.stored = await raced(closeApp(page, server.origin), watch);
+        if (hooks.onPage) await raced(hooks.onPage(page), watch);
+        const report = await raced(drive(opts, page, server, watch, attempt === 0, { ...hooks, onProgress }), watch);
+        report.restarts = restarts;
+        // After a restart: every stored feature record reads back whole (none half-written when the browser died).
+        if (restarts.length && !report.cache_check)
+          report.cache_check = await raced(
+            page.evaluate(() => window.__simage.verifyCache()),
+            watch,
+          );
+        return report;
+      } catch (err) {
+        if (!(err instanceof BrowserDiedError)) throw err;
+        if (attempt >= opts.retries) {
+          err.profile = profile;
+          err.restarts = restarts.length;
+          throw err;
+        }
+        restarts.push({ died: err.what, stage: err.stage, message: err.message, stored: {} });
         onProgress(
-          `[inject] closed the page during ${stage} (${seen.progress ? `${seen.progress.done}/${seen.progress.total}` : 'started'}; stored: ${entry.stored_before.features} features, ${entry.stored_before.embeddings} embeddings, ${entry.stored_before.models} models); opening it again`,
+          `[restart ${attempt + 1} of ${opts.retries}] ${err.what} died${err.stage ? ` during ${err.stage}` : ''} (${err.message}); opening the browser again on the same profile`,
         );
-        await page.goto(url);
-        previous = entry;
-      } else entry.how = `not met: ${stage} had already finished when the driver looked`;
-      faults.push(entry);
-    }
-    let report: DrivenReport;
-    try {
-      report = await follow(page, deadline, onProgress);
-    } catch (caught) {
-      const err = caught as Error;
-      if (!workerFaults.includes('quota') || !/storage quota/.test(err.message)) throw err;
-      const counts = await page.evaluate(() => window.__simage.cacheCounts());
-      onProgress(`[inject] quota met: "${err.message.split('.')[0]}"; ${counts.features} features stored; reloading without the fault`);
-      if (previous) previous.after = await runInfo();
-      previous = { fault: 'quota', met: true, survived: false, message: err.message, stored_before: counts };
-      faults.push(previous);
-      // The person frees space and opens the page again: the run resumes from what was stored.
-      await page.goto(clean);
-      report = await follow(page, deadline, onProgress);
-    }
-    if (previous) previous.after = await runInfo();
-    for (const entry of faults) {
-      if (!entry.met) continue;
-      const stored = entry.stored_before!;
-      const after = entry.after!;
-      const plan = after.featurePlan;
-      // Survived: the next run found every feature stored before the fault and computed only the rest, and reused
-      // the embedding and the net exactly when they had been stored whole before it.
-      const featuresKept = !!plan && plan.cached >= stored.features && plan.cached + plan.toCompute <= plan.images;
-      const found = plan
-        ? `the next run found ${plan.cached} of ${plan.images} images' features stored (${stored.features} before the fault) and computed ${plan.toCompute}`
-        : 'the next run did not reach the features';
-      if (entry.fault === 'quota') {
-        entry.survived = featuresKept;
-        entry.how = `the run stopped with the message; what was stored stayed readable; after a reload without the fault ${found}`;
-        continue;
+      } finally {
+        watch.stop();
+        await context.close().catch(() => undefined);
       }
-      const stage = entry.fault.slice('reload-during='.length);
-      const embeddingRight = stage === 'features' || after.embeddingCached === stored.embeddings > 0;
-      const netRight = stage !== 'train' || after.netReused === stored.models > 0;
-      entry.survived = featuresKept && embeddingRight && netRight;
-      const said = (what: string, reused: boolean | null, wasStored: boolean) =>
-        `the ${what} ${wasStored ? 'had been stored whole before the page closed' : 'had not been stored'} and was ${reused ? 'reused' : 'computed again'}`;
-      const later =
-        stage === 'features'
-          ? ''
-          : `; ${said('embedding', after.embeddingCached, stored.embeddings > 0)}${stage === 'train' ? `; ${said('net', after.netReused, stored.models > 0).replace('computed again', 'trained again')}` : ''}`;
-      entry.how = `closed and reopened; ${found}${later}`;
     }
-    for (const fault of workerFaults.filter((f) => f !== 'quota')) {
-      const met = report.faults_met.filter((m) => m.startsWith(`${fault} (`));
-      const fallbacks = report.backend_fallbacks.map((f) => `${f.stage}: ${f.from} -> ${f.to} after ${workBefore(f)} (${f.reason})`);
-      faults.push({
-        fault,
-        met: met.length > 0,
-        survived: met.length > 0,
-        how: met.length
-          ? `met in ${met.map((m) => m.slice(fault.length + 2, -1)).join(' and ')}; ${fallbacks.join('; ')}; the run finished on ${report.backend}`
-          : `not met: the run never used WebGPU (backend ${report.backend}); pass --backend webgpu`,
-      });
-    }
-    if (faults.length) {
-      report.faults = faults;
-      // After the faults: every stored feature record reads back whole (none half-written).
-      report.cache_check = await page.evaluate(() => window.__simage.verifyCache());
-    }
-    // Labels both ways, on request: every image's predicted labels, and the review's suggestions.
-    if (opts.predictedLabels) {
-      const text = await page.evaluate(() => window.__simage.predictedLabelsCsv());
-      writeFileSync(opts.predictedLabels, text);
-      onProgress(`predicted labels: ${text.trim().split('\n').length - 1} rows written to ${opts.predictedLabels}`);
-    }
-    if (opts.suggestions) {
-      const list = await page.evaluate(() => window.__simage.reviewSuggestions());
-      const header = 'ImageID,LabelName,Kind,Given,Predicted,Disagreement,Support';
-      const quote = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-      const rows = list.map((x) =>
-        [quote(x.imageId), quote(x.labelName), x.kind, x.given, x.predicted.toFixed(4), x.disagreement.toFixed(4), x.support].join(','),
-      );
-      writeFileSync(opts.suggestions, [header, ...rows].join('\n') + '\n');
-      onProgress(`label review: ${list.length} suggestions written to ${opts.suggestions}`);
-    }
-    if (opts.exportProject) {
-      // Every feature model's features of this shard, its thumbnails, embeddings and model: one file.
-      const [download] = await Promise.all([
-        page.waitForEvent('download', { timeout: opts.timeoutS * 1000 }),
-        page.evaluate(() => window.__simage.exportProject()),
-      ]);
-      await download.saveAs(opts.exportProject);
-      const outcome = await page.evaluate(() => window.__simage.snapshot().project);
-      if (outcome?.error) throw new Error(`--export-project: ${outcome.error}`);
-      onProgress(`[project] ${outcome?.message?.replace(/^Wrote [^ ]+/, `wrote ${opts.exportProject}`)}`);
-    }
-    // Tests look at the finished page before it closes.
-    if (inspect) await inspect(page);
-    return report;
   } finally {
-    await context.close();
     await server.close();
   }
+}
+
+/** One attempt: the app opened on the shard, followed to its report, then the exports asked for. `first`: the
+ *  project imports and the injected reloads happen on the first attempt only. */
+async function drive(
+  opts: PipelineOptions,
+  page: Page,
+  server: { origin: string; shardUrl: string | null },
+  watch: Watch,
+  first: boolean,
+  { onProgress, inspect = null }: RunHooks & { onProgress: (line: string) => void },
+): Promise<DrivenReport> {
+  const isUrl = /^https?:\/\//.test(opts.shard);
+  const params = new URLSearchParams({ shard: isUrl ? opts.shard : server.shardUrl!, backend: opts.backend, settings: 'defaults' });
+  if (opts.batch) params.set('batch', String(opts.batch));
+  if (opts.featuresOnly) params.set('until', 'features');
+  for (const name of ['model', 'threads', 'layout', 'k', 'perplexity', 'iterations', 'head', 'layer', 'target', 'epochs'] as const) {
+    if (opts[name] !== null && opts[name] !== undefined) params.set(name, String(opts[name]));
+  }
+  const clean = `${server.origin}/?${params}`;
+  const workerFaults = opts.inject.filter((f): f is WorkerFault => (WORKER_FAULTS as readonly string[]).includes(f));
+  if (workerFaults.length) params.set('inject', workerFaults.join(','));
+  const url = `${server.origin}/?${params}`;
+  const faults: FaultEntry[] = [];
+  // Project files first, on the app without a shard: each is checked whole, then merged into the store.
+  for (const file of first ? opts.importProject : []) {
+    await page.goto(`${server.origin}/?settings=defaults`);
+    await page.waitForFunction(() => !!window.__simage);
+    await page.setInputFiles('[data-testid=import-project]', file);
+    const state = await page.waitForFunction(
+      () => {
+        const p = window.__simage.snapshot().project;
+        return p && p.kind === 'import' && !p.running && p;
+      },
+      undefined,
+      { polling: 250, timeout: opts.timeoutS * 1000 },
+    );
+    const outcome = (await state.jsonValue()) as { message: string | null; error: string | null };
+    if (outcome.error) throw new Error(`--import-project ${file}: ${outcome.error}`);
+    onProgress(`[project] imported ${outcome.message}`);
+  }
+  await page.goto(url);
+  const deadline = Date.now() + opts.timeoutS * 1000;
+  // Interruptions first, in pipeline order: each waits for its stage to run, then closes the app's page the way
+  // closing the tab does (the page navigates away to a static file of the same origin, which ends the document
+  // and its workers), counts what IndexedDB holds at that moment, and opens the app again. What the run after it
+  // found (features already stored, embedding and net reused or not) is read before the next one or from the report.
+  const runInfo = () => page.evaluate(() => window.__simage.snapshot().runInfo);
+  let previous: FaultEntry | null = null;
+  for (const stage of RELOAD_STAGES.filter((st) => first && opts.inject.includes(`reload-during=${st}`))) {
+    const seen = await waitForStage(page, stage, deadline);
+    const entry: FaultEntry = { fault: `reload-during=${stage}`, met: seen.running, survived: false };
+    if (seen.running) {
+      if (previous) previous.after = await runInfo();
+      entry.progress_before = seen.progress;
+      entry.stored_before = await closeApp(page, server.origin);
+      onProgress(
+        `[inject] closed the page during ${stage} (${seen.progress ? `${seen.progress.done}/${seen.progress.total}` : 'started'}; stored: ${entry.stored_before.features} features, ${entry.stored_before.embeddings} embeddings, ${entry.stored_before.models} models); opening it again`,
+      );
+      await page.goto(url);
+      previous = entry;
+    } else entry.how = `not met: ${stage} had already finished when the driver looked`;
+    faults.push(entry);
+  }
+  let report: DrivenReport;
+  try {
+    report = await follow(page, deadline, onProgress, watch);
+  } catch (caught) {
+    const err = caught as Error;
+    if (!workerFaults.includes('quota') || !/storage quota/.test(err.message)) throw err;
+    const counts = await page.evaluate(() => window.__simage.cacheCounts());
+    onProgress(`[inject] quota met: "${err.message.split('.')[0]}"; ${counts.features} features stored; reloading without the fault`);
+    if (previous) previous.after = await runInfo();
+    previous = { fault: 'quota', met: true, survived: false, message: err.message, stored_before: counts };
+    faults.push(previous);
+    // The person frees space and opens the page again: the run resumes from what was stored.
+    await page.goto(clean);
+    report = await follow(page, deadline, onProgress, watch);
+  }
+  if (previous) previous.after = await runInfo();
+  for (const entry of faults) {
+    if (!entry.met) continue;
+    const stored = entry.stored_before!;
+    const after = entry.after!;
+    const plan = after.featurePlan;
+    // Survived: the next run found every feature stored before the fault and computed only the rest, and reused
+    // the embedding and the net exactly when they had been stored whole before it.
+    const featuresKept = !!plan && plan.cached >= stored.features && plan.cached + plan.toCompute <= plan.images;
+    const found = plan
+      ? `the next run found ${plan.cached} of ${plan.images} images' features stored (${stored.features} before the fault) and computed ${plan.toCompute}`
+      : 'the next run did not reach the features';
+    if (entry.fault === 'quota') {
+      entry.survived = featuresKept;
+      entry.how = `the run stopped with the message; what was stored stayed readable; after a reload without the fault ${found}`;
+      continue;
+    }
+    const stage = entry.fault.slice('reload-during='.length);
+    const embeddingRight = stage === 'features' || after.embeddingCached === stored.embeddings > 0;
+    const netRight = stage !== 'train' || after.netReused === stored.models > 0;
+    entry.survived = featuresKept && embeddingRight && netRight;
+    const said = (what: string, reused: boolean | null, wasStored: boolean) =>
+      `the ${what} ${wasStored ? 'had been stored whole before the page closed' : 'had not been stored'} and was ${reused ? 'reused' : 'computed again'}`;
+    const later =
+      stage === 'features'
+        ? ''
+        : `; ${said('embedding', after.embeddingCached, stored.embeddings > 0)}${stage === 'train' ? `; ${said('net', after.netReused, stored.models > 0).replace('computed again', 'trained again')}` : ''}`;
+    entry.how = `closed and reopened; ${found}${later}`;
+  }
+  for (const fault of workerFaults.filter((f) => f !== 'quota')) {
+    const met = report.faults_met.filter((m) => m.startsWith(`${fault} (`));
+    const fallbacks = report.backend_fallbacks.map((f) => `${f.stage}: ${f.from} -> ${f.to} after ${workBefore(f)} (${f.reason})`);
+    faults.push({
+      fault,
+      met: met.length > 0,
+      survived: met.length > 0,
+      how: met.length
+        ? `met in ${met.map((m) => m.slice(fault.length + 2, -1)).join(' and ')}; ${fallbacks.join('; ')}; the run finished on ${report.backend}`
+        : `not met: the run never used WebGPU (backend ${report.backend}); pass --backend webgpu`,
+    });
+  }
+  if (faults.length) {
+    report.faults = faults;
+    // After the faults: every stored feature record reads back whole (none half-written).
+    report.cache_check = await page.evaluate(() => window.__simage.verifyCache());
+  }
+  // Labels both ways, on request: every image's predicted labels, and the review's suggestions.
+  if (opts.predictedLabels) {
+    const text = await page.evaluate(() => window.__simage.predictedLabelsCsv());
+    writeFileSync(opts.predictedLabels, text);
+    onProgress(`predicted labels: ${text.trim().split('\n').length - 1} rows written to ${opts.predictedLabels}`);
+  }
+  if (opts.suggestions) {
+    const list = await page.evaluate(() => window.__simage.reviewSuggestions());
+    const header = 'ImageID,LabelName,Kind,Given,Predicted,Disagreement,Support';
+    const quote = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+    const rows = list.map((x) =>
+      [quote(x.imageId), quote(x.labelName), x.kind, x.given, x.predicted.toFixed(4), x.disagreement.toFixed(4), x.support].join(','),
+    );
+    writeFileSync(opts.suggestions, [header, ...rows].join('\n') + '\n');
+    onProgress(`label review: ${list.length} suggestions written to ${opts.suggestions}`);
+  }
+  if (opts.exportProject) {
+    // Every feature model's features of this shard, its thumbnails, embeddings and model: one file.
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: opts.timeoutS * 1000 }),
+      page.evaluate(() => window.__simage.exportProject()),
+    ]);
+    await download.saveAs(opts.exportProject);
+    const outcome = await page.evaluate(() => window.__simage.snapshot().project);
+    if (outcome?.error) throw new Error(`--export-project: ${outcome.error}`);
+    onProgress(`[project] ${outcome?.message?.replace(/^Wrote [^ ]+/, `wrote ${opts.exportProject}`)}`);
+  }
+  // Tests look at the finished page before it closes.
+  if (inspect) await inspect(page);
+  return report;
 }
 
 /** Waits until `stage` runs (features: with at least one batch stored); says whether it was seen running. */
@@ -404,22 +471,29 @@ async function closeApp(page: Page, origin: string): Promise<Record<string, numb
 }
 
 /** Follows the run to its report, printing progress lines; throws the app's own sentence on failure. */
-async function follow(page: Page, deadline: number, onProgress: (line: string) => void): Promise<DrivenReport> {
+async function follow(page: Page, deadline: number, onProgress: (line: string) => void, watch: Watch): Promise<DrivenReport> {
   let lastLine = '';
   for (;;) {
+    if (watch.dead) throw new Error('the browser died');
     if (Date.now() > deadline) throw new Error('timed out');
     const snap: Snapshot | null = await page.evaluate(() => window.__simage?.snapshot()).catch(() => null);
     if (snap) {
+      const running = Object.entries(snap.stages).find(([, st]) => st.status === 'running');
+      if (running) watch.stage = running[0];
+      // A worker that died twice (src/lib/rpc.ts restarted it once) ends the run as a dead browser does.
+      if (snap.error && snap.failure === 'worker-died') watch.fail('worker', snap.error);
       if (snap.error) throw new Error(snap.error);
-      if (snap.report) return snap.report;
+      if (snap.report) return { ...snap.report, restarts: [] };
       const parts: string[] = [];
       for (const [name, st] of Object.entries(snap.stages)) {
         if (st.status === 'idle') continue;
         const p = st.progress;
         parts.push(
-          p
-            ? `${name} ${p.done}${p.total !== null ? `/${p.total}` : ''} ${p.perSec.toFixed(2)}/s ETA ${fmt(p.etaS)}`
-            : `${name} ${st.status}`,
+          st.status === 'done'
+            ? `${name} done`
+            : p
+              ? `${name} ${p.done}${p.total !== null ? `/${p.total}` : ''} ${p.perSec.toFixed(2)}/s ETA ${fmt(p.etaS)}`
+              : `${name} ${st.status}`,
         );
         if (st.status === 'cancelled') throw new Error(`${name} was cancelled`);
       }
@@ -447,6 +521,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.stdout.write(json + '\n');
     process.exit(0);
   } catch (err) {
+    if (err instanceof BrowserDiedError) {
+      process.stderr.write(`${diedLine(err, err.profile ?? opts.profile ?? '', err.restarts)}\n`);
+      process.exit(EXIT_DIED);
+    }
     process.stderr.write(`pipeline failed: ${String((err as Error).message ?? err).split('\n')[0]}\n`);
     process.exit(1);
   }

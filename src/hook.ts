@@ -17,6 +17,8 @@ export interface Snapshot {
   stages: Record<StageName, StageState>;
   report: PipelineReport | null;
   error: string | null;
+  /** What kind of failure `error` is: 'worker-died' when a worker died twice under the job (the CLI exits 3). */
+  failure: 'worker-died' | null;
   backend: BackendInfo | null;
   images: number;
   featureCount: number;
@@ -84,6 +86,7 @@ export function installHook(session: Session) {
       stages: get(session.stages),
       report: get(session.report),
       error: get(session.errorMessage),
+      failure: get(session.failure)?.message === get(session.errorMessage) ? (get(session.failure)?.kind ?? null) : null,
       backend: get(session.backendInfo),
       images: get(session.images).length,
       featureCount: get(session.featureCount),

@@ -118,6 +118,8 @@ export class JobError extends Error {
     message: string,
     readonly detail: string,
     readonly cancelled: boolean,
+    /** 'worker-died': the worker died twice under this job (it was restarted once and the job retried). */
+    readonly kind: 'worker-died' | null = null,
   ) {
     super(message);
     this.name = 'JobError';
@@ -147,13 +149,21 @@ interface Pending {
   resolve(value: unknown): void;
   reject(err: JobError): void;
   onEvent(event: unknown): void;
+  /** The call as posted, to post again on a new worker when this one dies (null: its buffers moved, it cannot be). */
+  message: ToWorker | null;
+  /** Whether the job was already posted again once after a worker died. */
+  retried: boolean;
 }
 
 let nextId = 1;
 
 /**
  * The page's end of one worker: made on the first call, terminated after `idleMs` without a job (Infinity: kept,
- * for a worker that holds state between calls, such as the trained net).
+ * for a worker that holds state between calls, such as the trained net). A worker that dies under its jobs (an
+ * uncaught error, a WASM abort: its `error` event) is ended and made again once, and its jobs are posted again
+ * (every job resumes from what is stored); when it dies again under the same job, that job fails with a sentence
+ * (`JobError.kind` 'worker-died'). A job whose buffers were moved to the dead worker cannot be posted again and
+ * fails at the first death.
  */
 export class WorkerClient<M extends MethodMap<M>> implements Caller<M> {
   private worker: WorkerLike | null = null;
@@ -163,6 +173,8 @@ export class WorkerClient<M extends MethodMap<M>> implements Caller<M> {
   constructor(
     private readonly create: () => WorkerLike,
     private readonly idleMs = 60_000,
+    /** The worker's name in the person's sentence ("the feature worker"). */
+    private readonly name = 'a',
   ) {}
 
   call<K extends keyof M & string>(method: K, request: M[K]['request'], options: CallOptions<M[K]['event']> = {}): Promise<M[K]['result']> {
@@ -177,13 +189,16 @@ export class WorkerClient<M extends MethodMap<M>> implements Caller<M> {
         this.pending.delete(id);
         this.idleLater();
       };
+      const message: ToWorker = { rpc: 'call', id, method, body: request };
       this.pending.set(id, {
         resolve: (value) => (settle(), resolve(value as M[K]['result'])),
         reject: (err) => (settle(), reject(err)),
         onEvent: (event) => onEvent(event as M[K]['event']),
+        message: transfer.length ? null : message,
+        retried: false,
       });
       signal?.addEventListener('abort', onAbort, { once: true });
-      worker.postMessage({ rpc: 'call', id, method, body: request } satisfies ToWorker, transfer);
+      worker.postMessage(message, transfer);
     });
   }
 
@@ -209,14 +224,35 @@ export class WorkerClient<M extends MethodMap<M>> implements Caller<M> {
     });
     worker.addEventListener('error', (event) => {
       event.preventDefault();
-      this.failAll({
-        message: `A worker stopped unexpectedly (${event.message || 'script error'}). Reload the page; what was stored is kept.`,
-        detail: String(event.message),
-        cancelled: false,
-      });
+      if (this.worker === worker) this.died(worker, event.message || 'script error');
     });
     this.worker = worker;
     return worker;
+  }
+
+  /** The worker died: it is ended; each of its jobs is posted once to a new one, or fails with the sentence. */
+  private died(worker: WorkerLike, reason: string) {
+    worker.terminate();
+    this.worker = null;
+    const jobs = [...this.pending.values()];
+    const again = jobs.filter((job) => job.message && !job.retried);
+    for (const job of jobs) {
+      if (again.includes(job)) continue;
+      job.reject(
+        new JobError(
+          `${this.name === 'a' ? 'A' : `The ${this.name}`} worker stopped ${job.retried ? 'twice' : 'unexpectedly'} (${reason}). What was computed is stored: press Try again, or reload the page, to go on from there.`,
+          reason,
+          false,
+          'worker-died',
+        ),
+      );
+    }
+    if (again.length === 0) return;
+    const next = this.ensure();
+    for (const job of again) {
+      job.retried = true;
+      next.postMessage(job.message!, []);
+    }
   }
 
   private failAll(error: ErrorEnvelope) {

@@ -3,11 +3,13 @@
 import { featureModelId, MODEL_SPECS, type FeatureModelName } from '../lib/features/model';
 import { Session } from './session';
 import { browserWorkers } from './workers';
+import { browserTabs } from './tabs';
 
 const modelIds = new Map<FeatureModelName, Promise<string>>();
 
 export const session = new Session({
   workers: browserWorkers(),
+  tabs: browserTabs(),
   storage: localStorage,
   location,
   storageManager: navigator.storage,

@@ -81,7 +81,13 @@ export class Resume {
     const url = new URLSearchParams(location.search).get('shard') ?? active?.url ?? null;
     if (url) {
       const source = { kind: 'url' as const, url: new URL(url, location.href).href };
-      await this.s.runShard(source).catch(() => undefined);
+      const run = this.s.runShard(source).catch(() => undefined);
+      // The run before did not finish: the tab was closed or reloaded, or it crashed (out of memory, say).
+      if (active?.url && new URL(active.url, location.href).href === source.url)
+        this.s.resumeHint.set(
+          'The last run of this shard did not finish (the tab was closed, reloaded or crashed); this one goes on from what it had stored.',
+        );
+      await run;
       // Unreachable (offline, or the host is down) but stored in this browser: show the stored copy.
       if (get(this.s.stages).load.status === 'error' && (await this.openStored(sourceKey(source)))) {
         this.s.errorMessage.set(null);

@@ -4,112 +4,204 @@
 // everything already stored is reused (the workers skip cached work by content hash and settings key).
 import { get } from 'svelte/store';
 import type { ShardSource } from '../lib/ingest/source';
-import { JobError } from '../lib/rpc';
+import { CANCELLED_SENTENCE, JobError } from '../lib/rpc';
+import { sourceKey } from '../lib/ingest/source-key';
+import type { LoadResult } from '../lib/ingest/protocol';
+import { runLockName, soloTabs, type Tabs } from './tabs';
 import { embeddingSettingsOf, recomputeFor, trainSettingsOf, type Settings } from '../lib/settings';
 import { MODEL_SPECS } from '../lib/features/model';
 import type { EmbedLabelsResult } from '../lib/embedding/protocol';
 import type { TrainResult } from '../lib/retrieval/protocol';
 import { buildReport, type PipelineReport } from './report';
-import { STAGES, type StageName } from './state';
+import { idleStages, STAGES, type StageName } from './state';
 import type { Session } from './session';
 
-/** Loads a shard and runs every stage; resolves with the report, rejects with a sentence. */
+/** Loads a shard and runs every stage; resolves with the report, rejects with a sentence. While another tab runs
+ *  the same shard, this one shows that tab's progress and runs after it, reusing what it stored (tabs.ts). */
 export async function runShard(s: Session, source: ShardSource): Promise<PipelineReport> {
   const signal = s.beginJob(); // cancels the run before
   s.reset();
-  const live = <E>(handle: (event: E) => void) => whileCurrent(s, signal, handle);
-  const settings = get(s.settings);
   s.resume.markActive(source);
   void s.store.requestPersistence();
+  const tabs = s.env.tabs ?? soloTabs;
+  const key = sourceKey(source);
+  // (A holder: the callbacks below set it, which control-flow narrowing would not see in a plain variable.)
+  const other: { following: { stop(): void; loaded: string | null } | null } = { following: null };
   try {
-    s.setStage('load', { status: 'running' });
-    const loaded = await s.env.workers.ingest.call(
+    return await tabs.exclusive(
+      runLockName(key),
+      signal,
+      () => (other.following = followOtherTab(s, tabs, key, signal)),
+      async () => {
+        other.following?.stop();
+        const sharing = shareProgress(s, tabs, key);
+        try {
+          return await runStages(s, source, signal, other.following?.loaded ?? null);
+        } finally {
+          sharing();
+        }
+      },
+    );
+  } catch (caught) {
+    // A cancel while waiting for the other tab gives up the wait (the lock's AbortError).
+    const err =
+      signal.aborted && (caught as Error)?.name === 'AbortError'
+        ? new JobError(CANCELLED_SENTENCE, 'cancelled while waiting', true)
+        : caught;
+    // Try again: the same source, from what is stored (features are not computed twice, a stored embedding and net
+    // are reused).
+    if (s.isCurrent(signal)) failRunning(s, err, undefined, () => runShard(s, source));
+    throw err;
+  } finally {
+    other.following?.stop();
+    s.endJob(signal);
+    void s.store.refresh();
+  }
+}
+
+/** While another tab holds the run of this source: its progress becomes this page's (stages marked as running in
+ *  the other tab), and its shard is shown as soon as it is stored. Returns the stop, and the shard id the other
+ *  tab stored (a load this tab then need not make again). */
+function followOtherTab(s: Session, tabs: Tabs, key: string, signal: AbortSignal) {
+  const state = { loaded: null as string | null, stop: () => {} };
+  const elsewhere = 'Running in another tab of this browser; this tab shows its progress and uses its results.';
+  s.setStage('load', { status: 'running', progress: null, message: elsewhere });
+  state.stop = tabs.listen((m) => {
+    if (m.key !== key || !s.isCurrent(signal)) return;
+    s.stages.set(
+      Object.fromEntries(
+        STAGES.map((name) => [name, m.stages[name].status === 'running' ? { ...m.stages[name], message: elsewhere } : m.stages[name]]),
+      ) as typeof m.stages,
+    );
+    s.featureCount.set(m.featureCount);
+    if (m.shardId && !state.loaded) {
+      state.loaded = m.shardId;
+      void s.showShard(m.shardId);
+    }
+  });
+  return state;
+}
+
+/** Tells the other tabs of this run's progress, on every change of its stages (at most every 200 ms). */
+function shareProgress(s: Session, tabs: Tabs, key: string): () => void {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const send = () => {
+    timer = null;
+    const shard = get(s.shard);
+    tabs.post({
+      kind: 'progress',
+      key,
+      shardId: shard && get(s.stages).load.status === 'done' ? shard.shardId : null,
+      stages: get(s.stages),
+      featureCount: get(s.featureCount),
+    });
+  };
+  const stop = [s.stages, s.featureCount].map((store) =>
+    store.subscribe(() => {
+      timer ??= setTimeout(send, 200);
+    }),
+  );
+  return () => {
+    stop.forEach((f) => f());
+    if (timer) clearTimeout(timer);
+    send();
+  };
+}
+
+/** The stages of a run, holding its lock. `loadedElsewhere`: the shard id another tab stored while this one
+ *  waited, shown from the store instead of loaded again. */
+async function runStages(s: Session, source: ShardSource, signal: AbortSignal, loadedElsewhere: string | null): Promise<PipelineReport> {
+  const live = <E>(handle: (event: E) => void) => whileCurrent(s, signal, handle);
+  const settings = get(s.settings);
+  s.stages.set(idleStages()); // (while it waited, this page showed the other tab's stages)
+  const stored = loadedElsewhere ? await s.showShard(loadedElsewhere) : null;
+  let loaded: LoadResult;
+  if (stored) {
+    loaded = { shardId: stored.record.shardId, name: stored.record.name, summary: stored.record.summary, decoded: 0, elapsedMs: 0 };
+    s.setStage('load', { status: 'done', progress: null, message: null, elapsedMs: 0 });
+  } else {
+    s.setStage('load', { status: 'running', progress: null, message: null });
+    loaded = await s.env.workers.ingest.call(
       'load',
       { source, thumbnailPx: settings.thumbnailPx, ...(s.ingestBaseline ? { inFlight: 1, scaledDecode: false } : {}) },
       { signal, onEvent: live((e) => s.setStage('load', { progress: e.progress })) },
     );
     s.setStage('load', { status: 'done', elapsedMs: loaded.elapsedMs });
-    s.resume.markLoaded(loaded.shardId);
-    s.lastSourceShardId = loaded.shardId;
-    await s.showShard(loaded.shardId);
-    void s.store.refresh();
-    if (loaded.summary.images === 0) {
-      const n = loaded.summary.skipped.length;
-      const why = n ? `: ${n} item${n === 1 ? ' was' : 's were'} skipped, and the list below says why` : ': it is empty';
-      throw new JobError(
-        `"${loaded.name}" holds no image that loads${why}. A shard is a folder or archive of images named <ImageID>.<ext> (jpg, png, webp, gif, bmp) with a labels.csv.`,
-        'no images',
-        false,
-      );
-    }
-
-    if (s.stopAfter === 'load') {
-      s.resume.clearActive();
-      const none = { computed: 0, forwardPasses: 0, cached: 0, failed: [], elapsedMs: 0, computeMs: 0, backend: null, backendReason: null };
-      const extracted = { ...none, modelId: await s.env.featureModelId(settings.model), fallbacks: [], faultsMet: [] };
-      const report = buildReport({ loaded, extracted, embedded: null, trained: null, backend: null, layout: settings.layout });
-      s.report.set(report);
-      return report;
-    }
-    s.setStage('features', { status: 'running' });
-    let cachedAtStart = 0;
-    const extracted = await s.env.workers.features.call(
-      'extract',
-      {
-        shardId: loaded.shardId,
-        source,
-        model: settings.model,
-        backend: settings.backend,
-        batchSize: settings.batchSize,
-        threads: settings.threads,
-        inject: s.faults.worker,
-      },
-      {
-        signal,
-        onEvent: live((e) => {
-          if (e.type === 'plan') {
-            cachedAtStart = e.cached;
-            s.runInfo.update((i) => ({ ...i, featurePlan: { images: e.images, cached: e.cached, toCompute: e.toCompute } }));
-            s.featureCount.set(e.cached);
-          } else if (e.type === 'progress') {
-            s.setStage('features', { progress: e.progress });
-            s.featureCount.set(cachedAtStart + e.progress.done);
-          } else {
-            const { type: _type, ...info } = e;
-            s.backendInfo.set(info);
-          }
-        }),
-      },
+  }
+  s.resume.markLoaded(loaded.shardId);
+  s.lastSourceShardId = loaded.shardId;
+  await s.showShard(loaded.shardId);
+  void s.store.refresh();
+  if (loaded.summary.images === 0) {
+    const n = loaded.summary.skipped.length;
+    const why = n ? `: ${n} item${n === 1 ? ' was' : 's were'} skipped, and the list below says why` : ': it is empty';
+    throw new JobError(
+      `"${loaded.name}" holds no image that loads${why}. A shard is a folder or archive of images named <ImageID>.<ext> (jpg, png, webp, gif, bmp) with a labels.csv.`,
+      'no images',
+      false,
     );
-    s.setStage('features', { status: 'done', elapsedMs: extracted.elapsedMs });
-    s.featureCount.set(extracted.computed + extracted.cached);
-    if (s.stopAfter === 'features') {
-      s.resume.clearActive();
-      const report = buildReport({
-        loaded,
-        extracted,
-        embedded: null,
-        trained: null,
-        backend: get(s.backendInfo),
-        layout: settings.layout,
-      });
-      s.report.set(report);
-      return report;
-    }
+  }
 
-    const embedded = await embeddingStage(s, loaded.shardId, signal);
-    const trained = await trainStage(s, loaded.shardId, true, signal);
+  if (s.stopAfter === 'load') {
     s.resume.clearActive();
-    const report = buildReport({ loaded, extracted, embedded, trained, backend: get(s.backendInfo), layout: settings.layout });
+    const none = { computed: 0, forwardPasses: 0, cached: 0, failed: [], elapsedMs: 0, computeMs: 0, backend: null, backendReason: null };
+    const extracted = { ...none, modelId: await s.env.featureModelId(settings.model), fallbacks: [], faultsMet: [] };
+    const report = buildReport({ loaded, extracted, embedded: null, trained: null, backend: null, layout: settings.layout });
     s.report.set(report);
     return report;
-  } catch (err) {
-    if (s.isCurrent(signal)) failRunning(s, err);
-    throw err;
-  } finally {
-    s.endJob(signal);
-    void s.store.refresh();
   }
+  s.setStage('features', { status: 'running' });
+  let cachedAtStart = 0;
+  const extracted = await s.env.workers.features.call(
+    'extract',
+    {
+      shardId: loaded.shardId,
+      source,
+      model: settings.model,
+      backend: settings.backend,
+      batchSize: settings.batchSize,
+      threads: settings.threads,
+      inject: s.faults.worker,
+    },
+    {
+      signal,
+      onEvent: live((e) => {
+        if (e.type === 'plan') {
+          cachedAtStart = e.cached;
+          s.runInfo.update((i) => ({ ...i, featurePlan: { images: e.images, cached: e.cached, toCompute: e.toCompute } }));
+          s.featureCount.set(e.cached);
+        } else if (e.type === 'progress') {
+          s.setStage('features', { progress: e.progress });
+          s.featureCount.set(cachedAtStart + e.progress.done);
+        } else {
+          const { type: _type, ...info } = e;
+          s.backendInfo.set(info);
+        }
+      }),
+    },
+  );
+  s.setStage('features', { status: 'done', elapsedMs: extracted.elapsedMs });
+  s.featureCount.set(extracted.computed + extracted.cached);
+  if (s.stopAfter === 'features') {
+    s.resume.clearActive();
+    const report = buildReport({
+      loaded,
+      extracted,
+      embedded: null,
+      trained: null,
+      backend: get(s.backendInfo),
+      layout: settings.layout,
+    });
+    s.report.set(report);
+    return report;
+  }
+
+  const embedded = await embeddingStage(s, loaded.shardId, signal);
+  const trained = await trainStage(s, loaded.shardId, true, signal);
+  s.resume.clearActive();
+  const report = buildReport({ loaded, extracted, embedded, trained, backend: get(s.backendInfo), layout: settings.layout });
+  s.report.set(report);
+  return report;
 }
 
 /** A job's event handler that stops once a newer job replaced it (a cancelled job still reports the batches it
@@ -120,8 +212,9 @@ function whileCurrent<E>(s: Session, signal: AbortSignal, handle: (event: E) => 
   };
 }
 
-/** A failed or cancelled job: the stages that were running say so, and a failure becomes the page's sentence. */
-function failRunning(s: Session, err: unknown, only?: StageName) {
+/** A failed or cancelled job: the stages that were running say so, and a failure becomes the page's sentence, with
+ *  `retry` behind its Try again. */
+function failRunning(s: Session, err: unknown, only: StageName | undefined, retry: () => Promise<unknown>) {
   const e = err instanceof JobError ? err : new JobError((err as Error)?.message ?? String(err), String(err), false);
   s.stages.update((st) => {
     const next = { ...st };
@@ -133,6 +226,7 @@ function failRunning(s: Session, err: unknown, only?: StageName) {
   });
   if (e.cancelled && !only) s.resume.clearActive();
   s.errorMessage.set(e.cancelled ? null : e.message);
+  s.failure.set(e.cancelled ? null : { message: e.message, kind: e.kind, retry });
   if (!e.cancelled) console.error('[simage]', e.detail);
 }
 
@@ -209,7 +303,7 @@ async function stageAlone(s: Session, name: StageName | undefined, run: (shardId
   try {
     await run(shard.shardId, signal);
   } catch (err) {
-    if (s.isCurrent(signal)) failRunning(s, err, name);
+    if (s.isCurrent(signal)) failRunning(s, err, name, () => stageAlone(s, name, run));
   } finally {
     s.endJob(signal);
   }

@@ -8,6 +8,7 @@
 //   models.ts   model export, import and restore
 //   resume.ts   what survives a reload (localStorage) and resuming
 //   storage.ts  the storage estimate, persistence, cache counts and clearing
+import { get } from 'svelte/store';
 import type { BackendChoice } from '../lib/features/backend';
 import type { FeatureModelName } from '../lib/features/model';
 import type { ShardSource } from '../lib/ingest/source';
@@ -22,6 +23,7 @@ import type { ExportFormat, ExportWhat } from './exports';
 import { exportModel, importModel, restoreModel } from './models';
 import { cancelProject, exportProject, importProjects } from './project';
 import { Resume } from './resume';
+import type { Tabs } from './tabs';
 import { decide, moveCursor, openReview } from './review';
 import { StoreAdmin } from './storage';
 
@@ -38,6 +40,8 @@ export interface SessionEnv {
   /** window.history and its popstate event; without them the address is read at start only. */
   history?: HistoryLike;
   onPopState?(listener: () => void): () => void;
+  /** Web Locks and a BroadcastChannel, so tabs of the origin share one run of a shard (tabs.ts); none: alone. */
+  tabs?: Tabs;
 }
 
 export class Session extends SessionState {
@@ -78,6 +82,14 @@ export class Session extends SessionState {
   };
   exportImages = async (what: ExportWhat, format: ExportFormat, signal?: AbortSignal) =>
     (await import('./exports')).exportImages(this, what, format, signal);
+  /** Runs the failed job again (the failure's Try again): it goes on from what is stored. */
+  tryAgain = () => {
+    const failed = get(this.failure);
+    if (!failed) return Promise.resolve();
+    this.failure.set(null);
+    this.errorMessage.set(null);
+    return failed.retry().catch(() => undefined);
+  };
   rerunEmbedding = () => rerunEmbedding(this);
   retrain = () => retrain(this);
   applySettings = (next: Settings) => applySettings(this, next);

@@ -125,6 +125,9 @@ export class SessionState {
   readonly selectedImageId = writable<string | null>(null);
   readonly report = writable<PipelineReport | null>(null);
   readonly errorMessage = writable<string | null>(null);
+  /** The last failed job: its sentence, its kind ('worker-died': a worker died twice under it) and its Try again
+   *  (run again from what is stored). It belongs to `errorMessage` while that still shows the same sentence. */
+  readonly failure = writable<{ message: string; kind: 'worker-died' | null; retry: () => Promise<unknown> } | null>(null);
   /** A local shard whose features were not finished before the page was reloaded: it must be picked again. */
   readonly resumeHint = writable<string | null>(null);
   readonly runInfo = writable<RunInfo>(noRunInfo());

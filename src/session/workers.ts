@@ -21,20 +21,29 @@ export function browserWorkers(): Workers {
   return {
     ingest: new WorkerClient<IngestMethods>(
       () => new Worker(new URL('../../workers/ingest.worker.ts', import.meta.url), { type: 'module', name: 'ingest' }),
+      60_000,
+      'ingest',
     ),
     features: new WorkerClient<FeaturesMethods>(
       () => new Worker(new URL('../../workers/features.worker.ts', import.meta.url), { type: 'module', name: 'features' }),
+      60_000,
+      'feature',
     ),
     embedding: new WorkerClient<EmbeddingMethods>(
       () => new Worker(new URL('../../workers/embedding.worker.ts', import.meta.url), { type: 'module', name: 'embedding' }),
+      60_000,
+      'embedding',
     ),
     // The training worker holds the model for searches, so it is never terminated for idleness.
     train: new WorkerClient<TrainMethods>(
       () => new Worker(new URL('../../workers/train.worker.ts', import.meta.url), { type: 'module', name: 'train' }),
       Infinity,
+      'training',
     ),
     project: new WorkerClient<ProjectMethods>(
       () => new Worker(new URL('../../workers/project.worker.ts', import.meta.url), { type: 'module', name: 'project' }),
+      60_000,
+      'project',
     ),
   };
 }

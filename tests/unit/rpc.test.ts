@@ -107,18 +107,42 @@ describe('worker RPC', () => {
     expect(errorEnvelope(new CancelledError(), 'x')).toMatchObject({ cancelled: true });
   });
 
-  it('ends pending jobs as cancelled when terminated, and as a failure with a sentence when the worker dies', async () => {
+  it('ends pending jobs as cancelled when terminated', async () => {
     const w = worker();
     const pending = w.client.call('wait', { steps: 1000 });
     w.client.terminate();
     await expect(pending).rejects.toMatchObject({ cancelled: true });
-    const again = w.client.call('wait', { steps: 1000 });
+    const again = w.client.call('wait', { steps: 2 });
     expect(w.created()).toBe(2); // made again on the next call
+    await expect(again).resolves.toEqual({ steps: 2 });
+    w.client.terminate();
+  });
+
+  it('makes a dead worker again once and posts its jobs again; a second death under a job is its sentence', async () => {
+    const w = worker();
+    const steps: number[] = [];
+    const survives = w.client.call('wait', { steps: 40 }, { onEvent: (e) => steps.push(e.step) });
+    await vi.waitFor(() => expect(steps.length).toBeGreaterThan(0), { interval: 2 });
+    w.crash('RuntimeError: abort');
+    await expect(survives).resolves.toEqual({ steps: 40 });
+    expect(w.created()).toBe(2);
+    // The job ran again from its start on the new worker.
+    expect(steps.lastIndexOf(1)).toBeGreaterThan(0);
+    expect(steps.at(-1)).toBe(40);
+
+    const dies = w.client.call('wait', { steps: 1000 });
     w.crash('out of memory');
-    await expect(again).rejects.toMatchObject({
-      cancelled: false,
-      message: expect.stringMatching(/stopped unexpectedly \(out of memory\)\. Reload/),
-    });
+    await vi.waitFor(() => expect(w.created()).toBe(3));
+    w.crash('out of memory');
+    const err = await dies.catch((e: JobError) => e);
+    expect(err).toBeInstanceOf(JobError);
+    expect(err).toMatchObject({ cancelled: false, kind: 'worker-died' });
+    expect((err as JobError).message).toMatch(/worker stopped twice \(out of memory\)\. What was computed is stored: press Try again/);
+    // A job whose buffers moved to the dead worker cannot be posted again: it fails at the first death.
+    const data = new Float32Array(4);
+    const moved = w.client.call('wait', { steps: 1000 }, { transfer: [data.buffer] });
+    w.crash('out of memory');
+    await expect(moved).rejects.toMatchObject({ kind: 'worker-died', message: expect.stringMatching(/stopped unexpectedly/) });
     w.client.terminate();
   });
 

@@ -24,6 +24,7 @@ import type { Job } from '../../src/lib/rpc';
 import { Session, type SessionEnv } from '../../src/session/session';
 import type { StageName } from '../../src/session/state';
 import { fakeWorker } from './fake-worker';
+import type { Tabs, TabMessage } from '../../src/session/tabs';
 import type { ProjectMethods } from '../../src/lib/project/protocol';
 import { exportProject, importProject } from '../../src/lib/project/project';
 
@@ -56,11 +57,12 @@ async function stepUntilCancelled(job: Job<never>, hold: boolean, steps = 3) {
   }
 }
 
-export function fakeWorld(images = 8, search = ''): FakeWorld {
+/** `tabs` and a shared `stored` make several worlds tabs of one browser (one IndexedDB, as every world has). */
+export function fakeWorld(images = 8, search = '', options: { tabs?: Tabs; stored?: FakeWorld['stored'] } = {}): FakeWorld {
   const storage = new Map<string, string>();
   const hold = new Set<StageName>();
   const calls: string[] = [];
-  const stored: FakeWorld['stored'] = { model: null };
+  const stored: FakeWorld['stored'] = options.stored ?? { model: null };
   const ids = Array.from({ length: images }, (_, i) => `img${i}`);
   const world = { storage, hold, calls, stored, offline: false } as FakeWorld;
 
@@ -122,9 +124,9 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
         done++;
         job.emit({ type: 'progress', progress: { stage: 'features', done, total: todo.length, perSec: 1, etaS: 0 } });
         job.throwIfCancelled();
-        // A held extraction stores half its images, then works on one more until the cancel comes.
+        // A held extraction stores half its images, then works on one more until the cancel comes (or the hold ends).
         if (hold.has('features') && done >= todo.length / 2) {
-          for (let i = 0; i < 5000 && !job.signal.aborted; i++) await new Promise((r) => setTimeout(r, 2));
+          for (let i = 0; i < 5000 && !job.signal.aborted && hold.has('features'); i++) await new Promise((r) => setTimeout(r, 2));
         }
         await new Promise((r) => setTimeout(r, 1));
       }
@@ -320,6 +322,7 @@ export function fakeWorld(images = 8, search = ''): FakeWorld {
       persist: async () => true,
     },
     featureModelId: async (model) => idOf(model),
+    tabs: options.tabs,
   };
   const session = new Session(env);
   world.session = session;
@@ -344,4 +347,45 @@ export async function endWorld(world: FakeWorld | null) {
   const db = await openSimageDb();
   await clearAll(db);
   db.close();
+}
+
+/** Tabs of one browser for the fake worlds: Web Locks (a queue per name, released when the holder's work ends)
+ *  and a BroadcastChannel (a message reaches every other tab, as a structured clone, a task later). */
+export function browserOfTabs() {
+  const queues = new Map<string, Promise<void>>();
+  const listeners = new Set<{ tab: number; listener: (m: TabMessage) => void }>();
+  let tabs = 0;
+  return (): Tabs => {
+    const tab = ++tabs;
+    return {
+      async exclusive(name, signal, waiting, work) {
+        const before = queues.get(name);
+        let release!: () => void;
+        const mine = new Promise<void>((resolve) => (release = resolve));
+        const queue = (before ?? Promise.resolve()).then(() => mine);
+        queues.set(name, queue);
+        try {
+          if (before) {
+            waiting();
+            await new Promise<void>((resolve, reject) => {
+              void before.then(resolve);
+              signal.addEventListener('abort', () => reject(new DOMException('The lock request is aborted', 'AbortError')), { once: true });
+            });
+          }
+          return await work(!!before);
+        } finally {
+          release();
+          if (queues.get(name) === queue) queues.delete(name);
+        }
+      },
+      post(message) {
+        for (const l of listeners) if (l.tab !== tab) setTimeout(() => l.listener(structuredClone(message)));
+      },
+      listen(listener) {
+        const entry = { tab, listener };
+        listeners.add(entry);
+        return () => void listeners.delete(entry);
+      },
+    };
+  };
 }

@@ -7,7 +7,7 @@ import { get } from 'svelte/store';
 import { countRecords, openSimageDb } from '../../src/lib/store/db';
 import { sourceKey } from '../../src/lib/ingest/source';
 import { idleStages, STAGES, type StageName } from '../../src/session/state';
-import { endWorld, fakeWorld, whenRunning, type FakeWorld } from './session-fakes';
+import { browserOfTabs, endWorld, fakeWorld, whenRunning, type FakeWorld } from './session-fakes';
 
 const URL_SOURCE = { kind: 'url' as const, url: 'http://localhost/shards/fake/' };
 let world: FakeWorld | null = null;
@@ -225,6 +225,7 @@ describe('session: resume and reset', () => {
     world.session.init();
     await world.session.restore();
     expect(get(world.session.errorMessage)).toBeNull();
+    expect(get(world.session.resumeHint)).toMatch(/did not finish \(the tab was closed, reloaded or crashed\); this one goes on/);
     const report = get(world.session.report)!;
     expect(report.features.cached).toBe(stored);
     expect(report.features.computed).toBe(8 - stored);
@@ -283,5 +284,76 @@ describe('session: resume and reset', () => {
     expect(await countRecords(await openSimageDb())).toEqual({ shards: 0, images: 0, thumbs: 0, features: 0, embeddings: 0, models: 0 });
     expect(world.storage.get('simage.lastShard')).toBeUndefined();
     expect(get(world.session.storage)).toEqual({ usage: 1000, quota: 10_000, persisted: false });
+  });
+});
+
+describe('tabs share one run of a shard', () => {
+  let other: FakeWorld | null = null;
+  /** Two tabs of one browser on 6 images: one IndexedDB, one set of locks, one channel, one stored model. */
+  const twoTabs = (stored = { model: null }) => {
+    const tabs = browserOfTabs();
+    world = fakeWorld(6, '', { tabs: tabs(), stored });
+    other = fakeWorld(6, '', { tabs: tabs(), stored });
+    return [world, other];
+  };
+  afterEach(async () => {
+    if (other) for (const w of Object.values(other.env.workers)) w.terminate();
+    other = null;
+  });
+
+  it('the second tab shows the first one’s progress, then reuses everything it stored: nothing is computed twice', async () => {
+    const [a, b] = twoTabs();
+    a.session.init();
+    b.session.init();
+    a.hold.add('features');
+    const first = a.session.runShard(URL_SOURCE);
+    await whenRunning(a.session, 'features');
+    const second = b.session.runShard(URL_SOURCE);
+    // The second tab waits, shows the shard the first stored and the first's progress, and says where it runs.
+    await vi.waitFor(() => expect(get(b.session.stages).features.status).toBe('running'));
+    expect(get(b.session.stages).features.message).toMatch(/another tab/);
+    await vi.waitFor(() => expect(get(b.session.images)).toHaveLength(6));
+    expect(b.calls).toEqual([]);
+    a.hold.delete('features');
+    const [ra, rb] = await Promise.all([first, second]);
+    expect(ra.features.computed + rb.features.computed).toBe(6);
+    expect(rb.features).toMatchObject({ computed: 0, cached: 6 });
+    // It did not load the shard again either, and it uses the net the first trained.
+    expect(b.calls).toEqual(['extract', 'embedLabels', 'train reuse=true']);
+    expect(rb.net?.reused).toBe(true);
+    expect(get(b.session.model)?.history).toEqual(get(a.session.model)?.history);
+    expect(get(b.session.pageStage)).toBe('ready');
+    expect(get(a.session.pageStage)).toBe('ready');
+  });
+
+  it('when the computing tab closes mid-way, the waiting one takes over from what it stored', async () => {
+    const [a, b] = twoTabs();
+    a.hold.add('features'); // stores half, then works until cancelled
+    const first = a.session.runShard(URL_SOURCE).catch((e: Error) => e);
+    await whenRunning(a.session, 'features');
+    const second = b.session.runShard(URL_SOURCE);
+    await vi.waitFor(() => expect(get(b.session.stages).features.status).toBe('running'));
+    // The first tab closes (its job ends, and the browser releases its lock).
+    a.session.cancel();
+    expect(await first).toMatchObject({ message: expect.stringMatching(/Cancelled/) });
+    const rb = await second;
+    const storedByA = 6 - rb.features.computed;
+    expect(storedByA).toBeGreaterThanOrEqual(3);
+    expect(rb.features.cached).toBe(storedByA);
+    expect(get(b.session.pageStage)).toBe('ready');
+  });
+
+  it('a tab that gives up waiting (a cancel) ends its wait as cancelled', async () => {
+    const [a, b] = twoTabs();
+    a.hold.add('features');
+    const first = a.session.runShard(URL_SOURCE).catch(() => null);
+    await whenRunning(a.session, 'features');
+    const second = b.session.runShard(URL_SOURCE).catch((e: Error) => e);
+    await vi.waitFor(() => expect(get(b.session.stages).features.message).toMatch(/another tab/));
+    b.session.cancel();
+    expect(await second).toMatchObject({ cancelled: true });
+    expect(get(b.session.errorMessage)).toBeNull();
+    a.session.cancel();
+    await first;
   });
 });

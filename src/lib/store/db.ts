@@ -157,6 +157,27 @@ export async function quotaMessage(): Promise<string> {
   return `The browser refused to store more data (storage quota reached).${stored} Everything stored so far stays readable. To go on, free disk space (the browser's allowance grows with it) or use Clear cache, then load the shard again: nothing already stored is computed again.`;
 }
 
+// Durability. Chromium commits IndexedDB writes 'relaxed' unless told otherwise: the write is reported done once
+// it is in the operating system's hands, not on disk. That survives a killed browser (the OS still writes it) but
+// not a power loss or an OS crash. The commit marks (a shard record, a label embedding, a model, the label files,
+// a review) are few and what a resumed run trusts, so they are written 'strict': flushed to disk before they are
+// reported done (and with them every write before them in the same database's log: the image rows a shard
+// record closes). The bulk records (features, thumbnails, image rows) stay 'relaxed', said explicitly: flushing each
+// feature batch would cost a disk sync per batch, and the ones a power loss could take are found missing by
+// content hash and computed again. tests/browser/crash.test.ts kills Chromium during each stage and checks.
+const STRICT = { durability: 'strict' } as const;
+const RELAXED = { durability: 'relaxed' } as const;
+
+/** Writes one commit mark, flushed to disk before it resolves. */
+async function putStrict<S extends 'shards' | 'embeddings' | 'models' | 'labelFiles' | 'reviews'>(
+  db: Db,
+  store: S,
+  value: SimageDb[S]['value'],
+) {
+  const tx = db.transaction(store, 'readwrite', STRICT);
+  await Promise.all([tx.store.put(value as never), tx.done]);
+}
+
 /** Runs one write; a quota failure becomes a QuotaError with a sentence a person can act on, anything else is rethrown. */
 async function guardedWrite(write: () => Promise<unknown>): Promise<void> {
   try {
@@ -183,7 +204,7 @@ export async function cachedFeatureHashes(db: Db, modelId: string): Promise<Set<
 
 export async function putFeatures(db: Db, records: FeatureRecord[]): Promise<void> {
   await guardedWrite(async () => {
-    const tx = db.transaction('features', 'readwrite');
+    const tx = db.transaction('features', 'readwrite', RELAXED);
     await Promise.all([...records.map((r) => tx.store.put(r)), tx.done]);
   });
 }
@@ -216,7 +237,7 @@ export async function featureModelsFor(db: Db, hashes: ReadonlySet<string>): Pro
 export async function putMissing<S extends 'features' | 'thumbs'>(db: Db, store: S, records: SimageDb[S]['value'][]): Promise<number> {
   let added = 0;
   await guardedWrite(async () => {
-    const tx = db.transaction(store, 'readwrite');
+    const tx = db.transaction(store, 'readwrite', RELAXED);
     const st = tx.objectStore(store);
     const keys = await Promise.all(
       records.map((r) => st.getKey((store === 'features' ? [(r as FeatureRecord).modelId, r.hash] : r.hash) as never)),
@@ -249,7 +270,7 @@ export async function hasThumb(db: Db, hash: string): Promise<boolean> {
 export async function putThumbs(db: Db, records: ThumbRecord[]): Promise<void> {
   if (records.length === 0) return;
   await guardedWrite(async () => {
-    const tx = db.transaction('thumbs', 'readwrite');
+    const tx = db.transaction('thumbs', 'readwrite', RELAXED);
     await Promise.all([...records.map((r) => tx.store.put(r)), tx.done]);
   });
 }
@@ -264,14 +285,14 @@ export async function putShard(db: Db, shard: ShardRecord, images: ShardImage[],
     await db.delete('shards', shard.shardId);
     const old = await db.getAllKeysFromIndex('images', 'byShard', shard.shardId);
     for (let i = 0; i < old.length; i += chunk) {
-      const tx = db.transaction('images', 'readwrite');
+      const tx = db.transaction('images', 'readwrite', RELAXED);
       await Promise.all([...old.slice(i, i + chunk).map((k) => tx.store.delete(k)), tx.done]);
     }
     for (let i = 0; i < images.length; i += chunk) {
-      const tx = db.transaction('images', 'readwrite');
+      const tx = db.transaction('images', 'readwrite', RELAXED);
       await Promise.all([...images.slice(i, i + chunk).map((im) => tx.store.put({ ...im, shardId: shard.shardId })), tx.done]);
     }
-    await db.put('shards', shard);
+    await putStrict(db, 'shards', shard);
   });
 }
 
@@ -320,7 +341,7 @@ export async function listShardImages(db: Db, shardId: string): Promise<ImageRec
 }
 
 export async function putEmbedding(db: Db, record: EmbeddingRecord): Promise<void> {
-  await guardedWrite(() => db.put('embeddings', record));
+  await guardedWrite(() => putStrict(db, 'embeddings', record));
 }
 
 /** The stored embedding for these settings, unless the shard's labels or splits changed since. */
@@ -331,7 +352,7 @@ export async function getEmbedding(db: Db, shardId: string, key: string, labelsH
 
 /** Replaces the shard's model (one transaction: the old one stays until the new one is whole). */
 export async function putModel(db: Db, record: StoredModel): Promise<void> {
-  await guardedWrite(() => db.put('models', record));
+  await guardedWrite(() => putStrict(db, 'models', record));
 }
 
 export function getModel(db: Db, shardId: string) {
@@ -339,7 +360,7 @@ export function getModel(db: Db, shardId: string) {
 }
 
 export async function putLabelFiles(db: Db, record: LabelFilesRecord): Promise<void> {
-  await guardedWrite(() => db.put('labelFiles', record));
+  await guardedWrite(() => putStrict(db, 'labelFiles', record));
 }
 
 export function getLabelFiles(db: Db, shardId: string) {
@@ -347,7 +368,7 @@ export function getLabelFiles(db: Db, shardId: string) {
 }
 
 export async function putReview(db: Db, record: ReviewRecord): Promise<void> {
-  await guardedWrite(() => db.put('reviews', record));
+  await guardedWrite(() => putStrict(db, 'reviews', record));
 }
 
 export function getReview(db: Db, shardId: string) {
