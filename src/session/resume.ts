@@ -81,13 +81,10 @@ export class Resume {
     const url = new URLSearchParams(location.search).get('shard') ?? active?.url ?? null;
     if (url) {
       const source = { kind: 'url' as const, url: new URL(url, location.href).href };
-      const run = this.s.runShard(source).catch(() => undefined);
-      // The run before did not finish: the tab was closed or reloaded, or it crashed (out of memory, say).
-      if (active?.url && new URL(active.url, location.href).href === source.url)
-        this.s.resumeHint.set(
-          'The last run of this shard did not finish (the tab was closed, reloaded or crashed); this one goes on from what it had stored.',
-        );
-      await run;
+      // The run before did not finish (the tab was closed or reloaded, or it crashed): the page says so, unless
+      // another tab is running it now (then this one follows that tab).
+      const resumed = !!active?.url && new URL(active.url, location.href).href === source.url;
+      await this.s.runShard(source, resumed).catch(() => undefined);
       // Unreachable (offline, or the host is down) but stored in this browser: show the stored copy.
       if (get(this.s.stages).load.status === 'error' && (await this.openStored(sourceKey(source)))) {
         this.s.errorMessage.set(null);

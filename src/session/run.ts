@@ -18,7 +18,7 @@ import type { Session } from './session';
 
 /** Loads a shard and runs every stage; resolves with the report, rejects with a sentence. While another tab runs
  *  the same shard, this one shows that tab's progress and runs after it, reusing what it stored (tabs.ts). */
-export async function runShard(s: Session, source: ShardSource): Promise<PipelineReport> {
+export async function runShard(s: Session, source: ShardSource, resumed = false): Promise<PipelineReport> {
   const signal = s.beginJob(); // cancels the run before
   s.reset();
   s.resume.markActive(source);
@@ -26,14 +26,29 @@ export async function runShard(s: Session, source: ShardSource): Promise<Pipelin
   const tabs = s.env.tabs ?? soloTabs;
   const key = sourceKey(source);
   // (A holder: the callbacks below set it, which control-flow narrowing would not see in a plain variable.)
-  const other: { following: { stop(): void; loaded: string | null } | null } = { following: null };
+  const other: { following: ReturnType<typeof followOtherTab> | null } = { following: null };
   try {
     return await tabs.exclusive(
       runLockName(key),
       signal,
       () => (other.following = followOtherTab(s, tabs, key, signal)),
       async () => {
-        other.following?.stop();
+        const followed = other.following;
+        if (followed) {
+          // Its last message (the report made) may land just after its lock is freed: wait a moment for it.
+          await Promise.race([followed.finishing, new Promise((r) => setTimeout(r, 500))]);
+          followed.stop();
+          s.resumeHint.set(
+            followed.finished
+              ? null
+              : 'The other tab stopped before it finished (closed, or its run failed); this tab goes on from what it had stored.',
+          );
+        }
+        // `resumed`: this page opened on a run that had not finished (a reload, a closed tab, a crash).
+        else if (resumed)
+          s.resumeHint.set(
+            'The last run of this shard did not finish (the tab was closed, reloaded or crashed); this one goes on from what it had stored.',
+          );
         const sharing = shareProgress(s, tabs, key);
         try {
           return await runStages(s, source, signal, other.following?.loaded ?? null);
@@ -63,11 +78,19 @@ export async function runShard(s: Session, source: ShardSource): Promise<Pipelin
  *  the other tab), and its shard is shown as soon as it is stored. Returns the stop, and the shard id the other
  *  tab stored (a load this tab then need not make again). */
 function followOtherTab(s: Session, tabs: Tabs, key: string, signal: AbortSignal) {
-  const state = { loaded: null as string | null, stop: () => {} };
+  let finish = () => {};
+  const state = { loaded: null as string | null, finished: false, finishing: new Promise<void>((r) => (finish = r)), stop: () => {} };
   const elsewhere = 'Running in another tab of this browser; this tab shows its progress and uses its results.';
   s.setStage('load', { status: 'running', progress: null, message: elsewhere });
+  s.resumeHint.set(
+    'This shard is being computed in another tab of this browser: this tab shows its progress and then uses what it stored, so nothing is computed twice.',
+  );
   state.stop = tabs.listen((m) => {
     if (m.key !== key || !s.isCurrent(signal)) return;
+    if (m.finished) {
+      state.finished = true;
+      finish();
+    }
     s.stages.set(
       Object.fromEntries(
         STAGES.map((name) => [name, m.stages[name].status === 'running' ? { ...m.stages[name], message: elsewhere } : m.stages[name]]),
@@ -94,6 +117,7 @@ function shareProgress(s: Session, tabs: Tabs, key: string): () => void {
       shardId: shard && get(s.stages).load.status === 'done' ? shard.shardId : null,
       stages: get(s.stages),
       featureCount: get(s.featureCount),
+      finished: get(s.report) !== null,
     });
   };
   const stop = [s.stages, s.featureCount].map((store) =>

@@ -76,9 +76,10 @@ export class Session extends SessionState {
   }
 
   restore = () => this.resume.restore();
-  runShard = (source: ShardSource) => {
+  /** `resumed`: the page opened on a run of this source that had not finished (the page says so). */
+  runShard = (source: ShardSource, resumed = false) => {
     this.lastSource = source;
-    return runShard(this, source);
+    return runShard(this, source, resumed);
   };
   exportImages = async (what: ExportWhat, format: ExportFormat, signal?: AbortSignal) =>
     (await import('./exports')).exportImages(this, what, format, signal);

@@ -16,6 +16,8 @@ export interface TabMessage {
   shardId: string | null;
   stages: Record<StageName, StageState>;
   featureCount: number;
+  /** The run ended with its report (its last message); a lock freed without it means the tab stopped short. */
+  finished: boolean;
 }
 
 export interface Tabs {

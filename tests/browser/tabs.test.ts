@@ -1,12 +1,15 @@
 // Two tabs of one browser open the same shard: one computes, the other shows its progress (its page stage follows,
 // its stages say where the work runs), then uses what the first stored. The features are computed once between
 // them (the sum of both tabs' features.computed is the shard's distinct contents), both end on the same model, and
-// `dataset.stage` is "ready" in each (src/session/tabs.ts).
+// `dataset.stage` is "ready" in each (src/session/tabs.ts). And in one tab, the feature worker killed under its job
+// (an uncaught error in the worker, as a WASM abort is): made again once, the run goes on; killed twice, the run
+// stops with the sentence and Try again goes on from what was stored (src/lib/rpc.ts).
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openBrowser, reportReady, waitFor } from './helpers';
+import type { Page } from 'playwright-core';
+import { openBrowser, reportReady, snapshot, waitFor } from './helpers';
 import { listFiles, makeDemoSubset, ROOT } from '../fixtures/make-shard';
 import { serve } from '../../scripts/serve.mjs';
 
@@ -54,5 +57,49 @@ describe('two tabs on one shard', () => {
     const id = await first.evaluate(() => window.__simage.imageIds()[0]);
     const ask = (page: typeof first) => page.evaluate((i) => window.__simage.search(i), id).then((r) => r?.results.map((x) => x.imageId));
     expect(await ask(second)).toEqual(await ask(first));
+  }, 600_000);
+
+  it('a worker killed under its job is made again once; killed twice, the sentence and Try again', async () => {
+    const shardDir = makeDemoSubset(24).dir;
+    const server = await serve({ root: join(ROOT, 'dist'), shard: shardDir });
+    cleanups.push(() => server.close());
+    const url = `${server.origin}/?settings=defaults&backend=wasm&batch=2&epochs=4&shard=${encodeURIComponent(server.shardUrl!)}`;
+    const { context, page } = await openBrowser();
+    cleanups.push(() => context.close());
+    /** Throws an uncaught error in the page's newest feature worker, which ends it as a WASM abort would. */
+    const kill = async (p: Page) => {
+      const worker = p
+        .workers()
+        .filter((w) => /features/.test(w.url()))
+        .at(-1)!;
+      await worker.evaluate(() => {
+        setTimeout(() => {
+          throw new Error('killed by the test');
+        });
+      });
+    };
+    const featuresDone = (s: Awaited<ReturnType<typeof snapshot>>) => s.stages.features.progress?.done ?? 0;
+    await page.goto(url);
+    await waitFor(page, (s) => s.stages.features.status === 'running' && featuresDone(s) > 1, 120_000);
+    await kill(page);
+    // Made again, the extraction posted again: it finds what was stored and goes on.
+    await waitFor(
+      page,
+      (s) => s.stages.features.status === 'running' && /^[1-9]\d* cached/.test(s.stages.features.progress?.detail ?? ''),
+      60_000,
+    );
+    expect((await snapshot(page)).error).toBeNull();
+    await kill(page);
+    const failed = await page.waitForFunction(() => window.__simage.snapshot().error, undefined, { timeout: 30_000 });
+    expect(await failed.jsonValue()).toMatch(
+      /The feature worker stopped twice \(.*killed by the test\)\. What was computed is stored: press Try again/,
+    );
+    expect((await snapshot(page)).failure).toBe('worker-died');
+    expect(await page.evaluate(() => document.documentElement.dataset.stage)).toBe('error');
+    const stored = (await snapshot(page)).featureCount;
+    await page.getByTestId('try-again').click();
+    const done = await waitFor(page, reportReady, 300_000);
+    expect(done.report!.features.cached).toBeGreaterThanOrEqual(stored);
+    expect(await page.evaluate(() => document.documentElement.dataset.stage)).toBe('ready');
   }, 600_000);
 });

@@ -47,6 +47,8 @@ export interface FakeWorld {
   offline: boolean;
   /** The browser's history: its entries (addresses), the one shown, and Back / Forward (which fire popstate). */
   history: { entries: string[]; at: number; back(): void; forward(): void };
+  /** Kills the feature worker as an uncaught error or a WASM abort does (its `error` event); how many were made. */
+  featureWorker: { crash(message: string): void; created(): number };
 }
 
 async function stepUntilCancelled(job: Job<never>, hold: boolean, steps = 3) {
@@ -326,6 +328,7 @@ export function fakeWorld(images = 8, search = '', options: { tabs?: Tabs; store
   };
   const session = new Session(env);
   world.session = session;
+  world.featureWorker = features;
   world.env = env;
   return world;
 }

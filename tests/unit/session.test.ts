@@ -287,6 +287,49 @@ describe('session: resume and reset', () => {
   });
 });
 
+describe('a worker that dies', () => {
+  it('is made again once and the run goes on; dead twice, the run stops with a sentence and Try again goes on from the store', async () => {
+    world = fakeWorld(8);
+    const w = world;
+    w.session.init();
+    w.hold.add('features');
+    // Once: made again, the extraction posted again; it resumes from what was stored.
+    const once = w.session.runShard(URL_SOURCE);
+    await whenRunning(w.session, 'features');
+    w.featureWorker.crash('RuntimeError: abort');
+    await vi.waitFor(() => expect(w.featureWorker.created()).toBe(2));
+    w.hold.delete('features');
+    const report = await once;
+    expect(report.features.computed + report.features.cached).toBe(8);
+    expect(get(w.session.errorMessage)).toBeNull();
+
+    // Twice under one job: the run stops with the sentence, marked as a worker's death, with a Try again.
+    await endWorld(w);
+    world = fakeWorld(8);
+    const v = world;
+    v.session.init();
+    v.hold.add('features');
+    const twice = v.session.runShard(URL_SOURCE).catch((e: Error) => e);
+    await whenRunning(v.session, 'features');
+    v.featureWorker.crash('out of memory');
+    await vi.waitFor(() => expect(v.featureWorker.created()).toBe(2));
+    await vi.waitFor(() => expect(get(v.session.featureCount)).toBeGreaterThanOrEqual(4));
+    v.featureWorker.crash('out of memory');
+    expect(await twice).toMatchObject({ kind: 'worker-died' });
+    expect(get(v.session.errorMessage)).toMatch(/worker stopped twice \(out of memory\)\. What was computed is stored: press Try again/);
+    expect(get(v.session.failure)).toMatchObject({ kind: 'worker-died' });
+    expect(get(v.session.stages).features.status).toBe('error');
+    const stored = get(v.session.featureCount);
+    v.hold.delete('features');
+    await v.session.tryAgain();
+    expect(get(v.session.errorMessage)).toBeNull();
+    const again = get(v.session.report)!;
+    expect(again.features.cached).toBeGreaterThanOrEqual(stored);
+    expect(again.features.cached + again.features.computed).toBe(8);
+    expect(get(v.session.pageStage)).toBe('ready');
+  });
+});
+
 describe('tabs share one run of a shard', () => {
   let other: FakeWorld | null = null;
   /** Two tabs of one browser on 6 images: one IndexedDB, one set of locks, one channel, one stored model. */
@@ -312,6 +355,7 @@ describe('tabs share one run of a shard', () => {
     // The second tab waits, shows the shard the first stored and the first's progress, and says where it runs.
     await vi.waitFor(() => expect(get(b.session.stages).features.status).toBe('running'));
     expect(get(b.session.stages).features.message).toMatch(/another tab/);
+    expect(get(b.session.resumeHint)).toMatch(/being computed in another tab of this browser/);
     await vi.waitFor(() => expect(get(b.session.images)).toHaveLength(6));
     expect(b.calls).toEqual([]);
     a.hold.delete('features');
@@ -324,6 +368,7 @@ describe('tabs share one run of a shard', () => {
     expect(get(b.session.model)?.history).toEqual(get(a.session.model)?.history);
     expect(get(b.session.pageStage)).toBe('ready');
     expect(get(a.session.pageStage)).toBe('ready');
+    expect(get(b.session.resumeHint)).toBeNull(); // the first finished: nothing to say
   });
 
   it('when the computing tab closes mid-way, the waiting one takes over from what it stored', async () => {
@@ -341,6 +386,7 @@ describe('tabs share one run of a shard', () => {
     expect(storedByA).toBeGreaterThanOrEqual(3);
     expect(rb.features.cached).toBe(storedByA);
     expect(get(b.session.pageStage)).toBe('ready');
+    expect(get(b.session.resumeHint)).toMatch(/The other tab stopped before it finished/);
   });
 
   it('a tab that gives up waiting (a cancel) ends its wait as cancelled', async () => {
