@@ -3,13 +3,29 @@
 // from the profile, `--retries` reopens the browser by itself, and what the run had reported stored is there,
 // whole, each time (src/lib/store/db.ts, Durability).
 import { describe, expect, it } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ROOT } from '../fixtures/make-shard';
 import { makeSyntheticShard } from '../../bench/synthetic-shard';
 import type { DrivenReport } from '../../scripts/pipeline';
+
+/** Chromium's browser process for a profile (read from /proc: no procps needed): the one given the profile folder
+ *  without a `--type` (renderers, the GPU process and utilities have one, and go when it goes). */
+function browserPid(profile: string): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // ended meanwhile
+    }
+    if (args.includes(`--user-data-dir=${profile}`) && !args.some((a) => a.startsWith('--type='))) return Number(entry);
+  }
+  throw new Error(`no Chromium runs on ${profile}`);
+}
 
 interface Killing {
   /** Kill Chromium once a progress line matches this (in order, one kill each). */
@@ -35,11 +51,7 @@ function pipeline(args: string[], profile: string, { at }: Killing) {
         waiting.shift();
         killedAt.push(line);
         lastKill = Date.now();
-        // The browser process is the one given the profile folder; its renderers and GPU process go with it.
-        const pid = execFileSync('pgrep', ['-o', '-f', `user-data-dir=${profile}`])
-          .toString()
-          .trim();
-        process.kill(Number(pid), 'SIGKILL');
+        process.kill(browserPid(profile), 'SIGKILL');
       }
     });
     child.on('close', (code) =>

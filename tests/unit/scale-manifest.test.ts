@@ -55,6 +55,7 @@ describe('the Kubernetes manifest (deploy/simage-parts.yaml)', () => {
       featuresOnly: true,
       model: 'mobilenet-v2',
       exportProject: '/data/out/part-3.simage',
+      retries: 2, // a dead browser is reopened on the pod's own profile before the pod fails
     });
   });
 
@@ -72,6 +73,7 @@ describe('the Kubernetes manifest (deploy/simage-parts.yaml)', () => {
     const opts = parseArgs(words);
     expect(opts.shard).toBe('/data/collection');
     expect(opts.importProject).toEqual(['/data/out/part-0.simage', '/data/out/part-1.simage']);
+    expect(opts.retries).toBe(2);
     expect(opts.featuresOnly).toBe(false);
     // It starts once every part's report is there: as many as the parts Job completes.
     const init = (jobs[1].spec.template.spec as unknown as { initContainers: (Container & { env: { name: string; value: string }[] })[] })
