@@ -62,10 +62,11 @@ function pipeline(args: string[], profile: string, { at }: Killing) {
 
 describe('the browser killed under the CLI', () => {
   it('ends the run with exit 3 and one line, and the next runs resume from what was stored, with --retries restarting by themselves', async () => {
-    // Stages long enough to be caught running: 1,500 images over 40 contents (t-SNE of 1,500, a net on 1,300).
-    const shard = makeSyntheticShard({ images: 1500, distinct: 40, dir: mkdtempSync(join(tmpdir(), 'simage-crash-shard-')) });
+    // Stages long enough to be caught running: 800 images over 30 contents (t-SNE of 800, a net on 700).
+    const shard = makeSyntheticShard({ images: 800, distinct: 30, dir: mkdtempSync(join(tmpdir(), 'simage-crash-shard-')) });
     const profile = mkdtempSync(join(tmpdir(), 'simage-crash-profile-'));
-    const args = [shard.dir, '--backend', 'wasm', '--batch', '4'];
+    // 2,000 t-SNE iterations: an embedding long enough (seconds) for the driver's half-second polls to see it run.
+    const args = [shard.dir, '--backend', 'wasm', '--batch', '4', '--iterations', '2000'];
 
     // Killed while features run: the CLI ends at once (not at its hour-long timeout) with exit 3 and one line.
     const first = await pipeline(args, profile, { at: [/features ([1-9]\d*)\/\d+/] });
@@ -95,14 +96,14 @@ describe('the browser killed under the CLI', () => {
     ]);
     // Every feature stored before the first kill was there for the second run (which computed only the rest)...
     expect(report.restarts[0].stored.features).toBeGreaterThanOrEqual(reported);
-    expect(report.restarts[0].stored.features).toBe(40);
+    expect(report.restarts[0].stored.features).toBe(30);
     // ...the embedding stored whole before training began survived the kill during training and was reused...
     expect(report.restarts[1].stored.embeddings).toBeGreaterThanOrEqual(1);
     expect(report.embedding?.cached).toBe(true);
     // ...and the last attempt computed no feature again.
     expect(report.features.computed).toBe(0);
-    expect(report.features.cached).toBe(1500);
-    expect(report.cache_check).toEqual({ features: 40, malformed: 0 });
+    expect(report.features.cached).toBe(800);
+    expect(report.cache_check).toEqual({ features: 30, malformed: 0 });
     expect(report.net?.best_epoch).toBeGreaterThan(0);
   }, 600_000);
 });

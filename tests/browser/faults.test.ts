@@ -101,7 +101,9 @@ describe('faults injected into a whole pipeline run', () => {
       let shown: string[] = [];
       const { report, faults } = await run(
         shard.dir,
-        ['--backend', 'webgpu', '--batch', '1', '--epochs', '3', '--inject', fault],
+        // MobileNetV2: an image takes about 3 s on the software WebGPU adapter, Inception v3 about 21 s; the
+        // fallback is the backend session's, the same for either model.
+        ['--backend', 'webgpu', '--model', 'mobilenet-v2', '--batch', '1', '--epochs', '3', '--inject', fault],
         async (page) => {
           // (as read: the markup's line breaks are spaces on the page)
           shown = (await page.getByTestId('fallback').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
