@@ -269,8 +269,8 @@ async function drive(
   first: boolean,
   { onProgress, inspect = null }: RunHooks & { onProgress: (line: string) => void },
 ): Promise<DrivenReport> {
-  const isUrl = /^https?:\/\//.test(opts.shard);
-  const params = new URLSearchParams({ shard: isUrl ? opts.shard : server.shardUrl!, backend: opts.backend, settings: 'defaults' });
+  // (The server serves a local shard and gives its address; a URL shard is opened as given.)
+  const params = new URLSearchParams({ shard: server.shardUrl ?? opts.shard, backend: opts.backend, settings: 'defaults' });
   if (opts.batch) params.set('batch', String(opts.batch));
   if (opts.featuresOnly) params.set('until', 'features');
   for (const name of ['model', 'threads', 'layout', 'k', 'perplexity', 'iterations', 'head', 'layer', 'target', 'epochs'] as const) {

@@ -1,8 +1,9 @@
 // The CLI's watch over the browser it drives (scripts/pipeline.ts): Chromium gone (killed, crashed, its
-// connection lost), the page's renderer crashed or closed, or a worker of the app that died twice without a
-// reply (src/lib/rpc.ts restarts it once; the second death reaches the page as a `WorkerDiedError`) each end the
-// attempt at once with a `BrowserDiedError`, rather than leaving the driver polling a page that will never answer.
-// What the run had stored survives in the profile, so `--retries N` opens the browser again on it and goes on.
+// connection lost), the page's renderer crashed or closed, or a worker of the app that died twice without a reply
+// (src/lib/rpc.ts restarts it once; the second death is a `JobError` of kind 'worker-died', which the page's
+// snapshot reports as its `failure`) each end the attempt at once with a `BrowserDiedError`, rather than leaving
+// the driver polling a page that will never answer. What the run had stored survives in the profile, so
+// `--retries N` opens the browser again on it and goes on.
 
 /** What died under the run, in the words the CLI prints. */
 export type DiedWhat = 'browser' | 'page' | 'worker';

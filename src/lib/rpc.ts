@@ -173,8 +173,8 @@ export class WorkerClient<M extends MethodMap<M>> implements Caller<M> {
   constructor(
     private readonly create: () => WorkerLike,
     private readonly idleMs = 60_000,
-    /** The worker's name in the person's sentence ("the feature worker"). */
-    private readonly name = 'a',
+    /** The worker's name in the person's sentence ("the feature worker"); none: "a worker". */
+    private readonly name: string | null = null,
   ) {}
 
   call<K extends keyof M & string>(method: K, request: M[K]['request'], options: CallOptions<M[K]['event']> = {}): Promise<M[K]['result']> {
@@ -240,7 +240,7 @@ export class WorkerClient<M extends MethodMap<M>> implements Caller<M> {
       if (again.includes(job)) continue;
       job.reject(
         new JobError(
-          `${this.name === 'a' ? 'A' : `The ${this.name}`} worker stopped ${job.retried ? 'twice' : 'unexpectedly'} (${reason}). What was computed is stored: press Try again, or reload the page, to go on from there.`,
+          `${this.name ? `The ${this.name}` : 'A'} worker stopped ${job.retried ? 'twice' : 'unexpectedly'} (${reason}). What was computed is stored: press Try again, or reload the page, to go on from there.`,
           reason,
           false,
           'worker-died',

@@ -51,7 +51,7 @@ export async function runShard(s: Session, source: ShardSource, resumed = false)
           );
         const sharing = shareProgress(s, tabs, key);
         try {
-          return await runStages(s, source, signal, other.following?.loaded ?? null);
+          return await runStages(s, source, signal, other.following?.shown ?? null);
         } finally {
           sharing();
         }
@@ -75,11 +75,17 @@ export async function runShard(s: Session, source: ShardSource, resumed = false)
 }
 
 /** While another tab holds the run of this source: its progress becomes this page's (stages marked as running in
- *  the other tab), and its shard is shown as soon as it is stored. Returns the stop, and the shard id the other
- *  tab stored (a load this tab then need not make again). */
+ *  the other tab), and its shard is shown as soon as it is stored. Returns the stop, and the shard the other tab
+ *  stored as this page read it (a load this tab then need not make again). */
 function followOtherTab(s: Session, tabs: Tabs, key: string, signal: AbortSignal) {
   let finish = () => {};
-  const state = { loaded: null as string | null, finished: false, finishing: new Promise<void>((r) => (finish = r)), stop: () => {} };
+  const state = {
+    /** The other tab's stored shard as this page read it (shown at once; the run then uses it as its load). */
+    shown: null as ReturnType<Session['showShard']> | null,
+    finished: false,
+    finishing: new Promise<void>((r) => (finish = r)),
+    stop: () => {},
+  };
   const elsewhere = 'Running in another tab of this browser; this tab shows its progress and uses its results.';
   s.setStage('load', { status: 'running', progress: null, message: elsewhere });
   s.resumeHint.set(
@@ -97,10 +103,7 @@ function followOtherTab(s: Session, tabs: Tabs, key: string, signal: AbortSignal
       ) as typeof m.stages,
     );
     s.featureCount.set(m.featureCount);
-    if (m.shardId && !state.loaded) {
-      state.loaded = m.shardId;
-      void s.showShard(m.shardId);
-    }
+    if (m.shardId && !state.shown) state.shown = s.showShard(m.shardId);
   });
   return state;
 }
@@ -132,13 +135,18 @@ function shareProgress(s: Session, tabs: Tabs, key: string): () => void {
   };
 }
 
-/** The stages of a run, holding its lock. `loadedElsewhere`: the shard id another tab stored while this one
- *  waited, shown from the store instead of loaded again. */
-async function runStages(s: Session, source: ShardSource, signal: AbortSignal, loadedElsewhere: string | null): Promise<PipelineReport> {
+/** The stages of a run, holding its lock. `loadedElsewhere`: the shard another tab stored while this one waited,
+ *  already read and shown, used instead of a load. */
+async function runStages(
+  s: Session,
+  source: ShardSource,
+  signal: AbortSignal,
+  loadedElsewhere: ReturnType<Session['showShard']> | null,
+): Promise<PipelineReport> {
   const live = <E>(handle: (event: E) => void) => whileCurrent(s, signal, handle);
   const settings = get(s.settings);
   s.stages.set(idleStages()); // (while it waited, this page showed the other tab's stages)
-  const stored = loadedElsewhere ? await s.showShard(loadedElsewhere) : null;
+  const stored = loadedElsewhere ? await loadedElsewhere : null;
   let loaded: LoadResult;
   if (stored) {
     loaded = { shardId: stored.record.shardId, name: stored.record.name, summary: stored.record.summary, decoded: 0, elapsedMs: 0 };
@@ -154,7 +162,7 @@ async function runStages(s: Session, source: ShardSource, signal: AbortSignal, l
   }
   s.resume.markLoaded(loaded.shardId);
   s.lastSourceShardId = loaded.shardId;
-  await s.showShard(loaded.shardId);
+  if (!stored) await s.showShard(loaded.shardId);
   void s.store.refresh();
   if (loaded.summary.images === 0) {
     const n = loaded.summary.skipped.length;
