@@ -11,9 +11,10 @@
 // driver then reloads without the fault, as a person would after freeing space), device-lost and oom (the WebGPU
 // device is destroyed or reports out of memory; needs --backend webgpu), reload-during=features|embedding|train
 // (the driver reloads the page while that stage runs).
-import { writeFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, existsSync, mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { duplicatesCsv } from '../src/lib/duplicates/groups';
 import { parseArgs as parseNodeArgs } from 'node:util';
 import type { BrowserContext, Page } from 'playwright-core';
 import { buildIfNeeded, ROOT } from './build-if-needed.mjs';
@@ -23,6 +24,7 @@ import { BrowserDiedError, diedLine, EXIT_DIED, raced, watchBrowser, type DiedWh
 import { BACKENDS } from '../src/lib/features/backend';
 import { LAYOUTS } from '../src/lib/embedding/run';
 import { FEATURE_MODELS } from '../src/lib/features/model';
+import { FORMATS } from '../src/lib/ingest/formats/types';
 import { FEATURE_LAYERS, HEADS, TARGET_SPACES } from '../src/lib/retrieval/train-settings';
 import { parseFaults, RELOAD_STAGES, WORKER_FAULTS, workBefore, type WorkerFault } from '../src/lib/faults';
 import type { Snapshot } from '../src/hook';
@@ -37,14 +39,17 @@ const CHOICES = {
   head: HEADS,
   layer: FEATURE_LAYERS,
   target: TARGET_SPACES,
+  format: FORMATS,
 } as const;
 const NUMBERS = ['batch', 'threads', 'k', 'perplexity', 'iterations', 'epochs', 'port', 'timeout-s', 'retries'] as const;
-const USAGE = `usage: npm run pipeline -- <shard path or URL> [--model ${FEATURE_MODELS.join('|')}] [--backend ${CHOICES.backend.join('|')}] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout ${LAYOUTS.join('|')}] [--k N] [--perplexity N] [--iterations N] [--head ${HEADS.join('|')}] [--layer ${FEATURE_LAYERS.join('|')}] [--target ${TARGET_SPACES.join('|')}] [--epochs N] [--port N] [--timeout-s S] [--retries N] [--predicted-labels FILE] [--suggestions FILE] [--import-project FILE]... [--export-project FILE] [--features-only] [--inject ${[...WORKER_FAULTS, ...RELOAD_STAGES.map((s) => `reload-during=${s}`)].join('|')}]`;
+const USAGE = `usage: npm run pipeline -- <collection path or URL> [--format ${FORMATS.join('|')}] [--model ${FEATURE_MODELS.join('|')}] [--backend ${CHOICES.backend.join('|')}] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout ${LAYOUTS.join('|')}] [--k N] [--perplexity N] [--iterations N] [--head ${HEADS.join('|')}] [--layer ${FEATURE_LAYERS.join('|')}] [--target ${TARGET_SPACES.join('|')}] [--epochs N] [--port N] [--timeout-s S] [--retries N] [--predicted-labels FILE] [--suggestions FILE] [--import-project FILE]... [--export-project FILE] [--features-only] [--export-labels FILE] [--query IMAGE]... [--duplicates FILE] [--inject ${[...WORKER_FAULTS, ...RELOAD_STAGES.map((s) => `reload-during=${s}`)].join('|')}]`;
 // IndexedDB belongs to an origin (scheme, host and port): a fixed port keeps a --profile's cache reachable.
 export const DEFAULT_PORT = 47170;
 
 export interface PipelineOptions {
   shard: string;
+  /** The collection format (null: detected from the files). */
+  format: string | null;
   /** The feature model (null: the app's default, Inception v3). */
   model: string | null;
   backend: string;
@@ -76,6 +81,13 @@ export interface PipelineOptions {
   exportProject: string | null;
   /** Stop after the features (with --export-project: one part of a collection computed on its own machine). */
   featuresOnly: boolean;
+  /** Where to write the collection's labels (after the accepted review decisions) in its own format; a folder when
+   *  the format has several files (COCO: one per split). */
+  exportLabels: string | null;
+  /** Images queried after the run, each as a dropped image would be (the report's `queries`). */
+  query: string[];
+  /** Where to write the duplicate groups as CSV (group, kind, leak, image_id). */
+  duplicates: string | null;
 }
 
 /** The command line into options; a mistake throws one line that says what is wrong. */
@@ -88,13 +100,21 @@ export function parseArgs(argv: string[]): PipelineOptions {
       allowPositionals: true,
       options: {
         ...Object.fromEntries(
-          [...Object.keys(CHOICES), 'profile', 'out', 'predicted-labels', 'suggestions', 'export-project', ...NUMBERS].map((name) => [
-            name,
-            string,
-          ]),
+          [
+            ...Object.keys(CHOICES),
+            'profile',
+            'out',
+            'predicted-labels',
+            'suggestions',
+            'export-project',
+            'export-labels',
+            'duplicates',
+            ...NUMBERS,
+          ].map((name) => [name, string]),
         ),
         inject: { type: 'string', multiple: true },
         'import-project': { type: 'string', multiple: true },
+        query: { type: 'string', multiple: true },
         'features-only': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -134,6 +154,7 @@ export function parseArgs(argv: string[]): PipelineOptions {
   const str = (name: string) => (values[name] as string | undefined) ?? null;
   return {
     shard: positionals[0],
+    format: str('format'),
     model: str('model'),
     backend: str('backend') ?? 'auto',
     profile: str('profile'),
@@ -157,6 +178,9 @@ export function parseArgs(argv: string[]): PipelineOptions {
     importProject: (values['import-project'] as string[] | undefined) ?? [],
     exportProject: str('export-project'),
     featuresOnly: values['features-only'] === true,
+    exportLabels: str('export-labels'),
+    query: (values.query as string[] | undefined) ?? [],
+    duplicates: str('duplicates'),
   };
 }
 
@@ -181,7 +205,17 @@ export interface RestartEntry {
   stored: Record<string, number>;
 }
 
+/** One query of the report's `queries` (--query): the image's nearest images of the collection and its predicted
+ *  labels (none for a collection searched by look). */
+export interface QueryEntry {
+  file: string;
+  neighbours: { id: string; score: number }[];
+  labels: { label: string; score: number }[];
+  error?: string;
+}
+
 export type DrivenReport = PipelineReport & {
+  queries?: QueryEntry[];
   faults?: FaultEntry[];
   cache_check?: { features: number; malformed: number };
   restarts: RestartEntry[];
@@ -273,7 +307,19 @@ async function drive(
   const params = new URLSearchParams({ shard: server.shardUrl ?? opts.shard, backend: opts.backend, settings: 'defaults' });
   if (opts.batch) params.set('batch', String(opts.batch));
   if (opts.featuresOnly) params.set('until', 'features');
-  for (const name of ['model', 'threads', 'layout', 'k', 'perplexity', 'iterations', 'head', 'layer', 'target', 'epochs'] as const) {
+  for (const name of [
+    'format',
+    'model',
+    'threads',
+    'layout',
+    'k',
+    'perplexity',
+    'iterations',
+    'head',
+    'layer',
+    'target',
+    'epochs',
+  ] as const) {
     if (opts[name] !== null && opts[name] !== undefined) params.set(name, String(opts[name]));
   }
   const clean = `${server.origin}/?${params}`;
@@ -397,6 +443,42 @@ async function drive(
     );
     writeFileSync(opts.suggestions, [header, ...rows].join('\n') + '\n');
     onProgress(`label review: ${list.length} suggestions written to ${opts.suggestions}`);
+  }
+  if (opts.exportLabels) {
+    const out = await page.evaluate(() => window.__simage.labelsInFormat());
+    const target = opts.exportLabels;
+    if (out.files.length === 1) writeFileSync(target, out.files[0].text);
+    else
+      for (const f of out.files) {
+        mkdirSync(dirname(join(target, f.path)), { recursive: true });
+        writeFileSync(join(target, f.path), f.text);
+      }
+    onProgress(`labels: ${out.files.length} file${out.files.length === 1 ? '' : 's'} as ${out.written} written to ${target}`);
+  }
+  if (opts.query.length) {
+    report.queries = [];
+    for (const file of opts.query) {
+      let entry: QueryEntry;
+      try {
+        const base64 = readFileSync(file).toString('base64');
+        const r = await page.evaluate(([name, b64]) => window.__simage.searchFileBytes(name, b64), [basename(file), base64] as const);
+        if (r?.error) throw new Error(r.error);
+        entry = {
+          file,
+          neighbours: (r?.results ?? []).map((x) => ({ id: x.imageId, score: x.score })),
+          labels: (r?.tags ?? []).map((t) => ({ label: t.labelName, score: t.score })),
+        };
+      } catch (err) {
+        entry = { file, neighbours: [], labels: [], error: (err as Error).message };
+        onProgress(`query ${file}: ${entry.error}`);
+      }
+      report.queries.push(entry);
+    }
+  }
+  if (opts.duplicates) {
+    const groups = report.duplicates?.groups ?? [];
+    writeFileSync(opts.duplicates, duplicatesCsv({ groups, threshold: report.duplicates?.threshold ?? 0 }));
+    onProgress(`duplicates: ${groups.length} groups written to ${opts.duplicates}`);
   }
   if (opts.exportProject) {
     // Every feature model's features of this shard, its thumbnails, embeddings and model: one file.

@@ -38,6 +38,11 @@ export interface SimageHook {
   model(): ModelSummary | null;
   /** Every image's predicted labels as predicted-labels.csv text (ImageID, Source, LabelName, Confidence). */
   predictedLabelsCsv(): Promise<string>;
+  /** The collection's labels after the accepted review decisions, in its own format (or Open Images CSV when that
+   *  format holds no image-level labels: `written` says which), each file by its path in the collection. */
+  labelsInFormat(): Promise<{ written: string; files: { path: string; text: string }[] }>;
+  /** Searches with an image from outside the page (a dropped file): its bytes as base64. */
+  searchFileBytes(name: string, base64: string): Promise<SearchState | null>;
   /** The label review's suggestions, strongest disagreement first. */
   reviewSuggestions(): Promise<Suggestion[]>;
   imageIds(): string[];
@@ -110,6 +115,15 @@ export function installHook(session: Session) {
     },
     model: () => get(session.model),
     predictedLabelsCsv: async () => await (await session.predictedLabelsCsv()).file.text(),
+    labelsInFormat: async () => {
+      const out = await session.labelsInFormat();
+      return { written: out.written, files: out.files.map(({ path, text }) => ({ path, text })) };
+    },
+    searchFileBytes: async (name, base64) => {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      await session.searchFile(new File([bytes], name));
+      return get(session.search);
+    },
     reviewSuggestions: async () => {
       await session.openReview();
       const r = get(session.review);

@@ -1,19 +1,13 @@
-// Ingest worker: opens a shard (folder, zip, tar, tar.gz, URL), hashes and decodes each image once, stores its
-// thumbnail by content hash, parses the label tables, and writes the shard's records. Thin: the parsing and
-// joining are src/lib/ingest; this file wires them to messages and IndexedDB.
+// Ingest worker: opens a collection (folder, zip, tar, tar.gz, URL), hashes and decodes each image once, stores its
+// thumbnail by content hash, keeps the text of its table files, and once every entry is read hands the listing to
+// src/lib/ingest/collection.ts (which format, ids, splits, labels) and writes the shard's records. Thin: the
+// parsing and joining are src/lib/ingest; this file wires them to messages and IndexedDB.
 // Invariant: an image already in the cache (same bytes) is hashed but not decoded again. Entries are read one by one
 // (archives are streams); up to IN_FLIGHT images are hashed, decoded and thumbnailed at once, and the shard keeps
 // the entries' order.
 import { assembleShard, type DecodedImage } from '../src/lib/ingest/assemble';
-import {
-  parseClassesCsv,
-  parseLabelsCsv,
-  parseLabelsTxt,
-  parseSplitCsv,
-  type LabelRow,
-  type Skipped,
-  type Split,
-} from '../src/lib/ingest/labels';
+import { interpretCollection, labelsCannotDefineSimilarity, MAX_TABLE_BYTES } from '../src/lib/ingest/collection';
+import type { Skipped } from '../src/lib/ingest/labels';
 import { classifyPath } from '../src/lib/ingest/paths';
 import type { IngestMethods, LoadRequest } from '../src/lib/ingest/protocol';
 import { openShard, sourceKey } from '../src/lib/ingest/source';
@@ -35,21 +29,18 @@ async function load(req: LoadRequest, job: Job<IngestMethods['load']['event']>):
   const shard = await openShard(req.source, undefined, { prefetch: 8 });
   const report = throttle((p: ReturnType<typeof measureProgress>) => job.emit({ type: 'progress', progress: p }), 200);
 
-  const firstPath = new Map<string, string>();
   // Results carry the entry's position, so the shard comes out in entry order however the decodes finish.
-  const decodedAt: { at: number; image: DecodedImage }[] = [];
+  const decodedAt: { at: number; image: Omit<DecodedImage, 'imageId'> }[] = [];
   const skippedAt: { at: number; skip: Skipped }[] = [];
   let order = 0;
   const skip = (item: Skipped) => void skippedAt.push({ at: order++, skip: item });
   const inflight = new Set<Promise<void>>();
   let failure: unknown = null;
-  const labelRows: LabelRow[] = [];
-  const labelFiles: LabelFile[] = [];
-  let splits: Map<string, Split> | null = null;
-  const classes = new Map<string, string>();
+  const texts = new Map<string, string>();
+  const seenPaths = new Set<string>();
   let pendingThumbs: ThumbRecord[] = [];
   let newlyDecoded = 0;
-  const rejectedIds = new Set<string>();
+  const rejectedPaths: string[] = [];
   let done = 0;
   const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
@@ -75,17 +66,17 @@ async function load(req: LoadRequest, job: Job<IngestMethods['load']['event']>):
   }
 
   /** Hashes an image, and decodes it and stores its thumbnail unless the same bytes are already stored. */
-  async function processImage(at: number, imageId: string, path: string, bytes: Uint8Array) {
+  async function processImage(at: number, path: string, bytes: Uint8Array) {
     const hash = await contentHash(bytes);
     let pending = decoding.get(hash);
     if (!pending) decoding.set(hash, (pending = decodeOnce(hash, bytes)));
     const size = await pending;
     if (typeof size === 'string') {
       skippedAt.push({ at, skip: { id: path, reason: size } });
-      rejectedIds.add(imageId);
+      rejectedPaths.push(path);
       return;
     }
-    decodedAt.push({ at, image: { imageId, path, hash, ...size } });
+    decodedAt.push({ at, image: { path, hash, ...size } });
   }
 
   try {
@@ -109,51 +100,39 @@ async function load(req: LoadRequest, job: Job<IngestMethods['load']['event']>):
       }
       const path = entry.path;
       const kind = classifyPath(path);
+      if (seenPaths.has(path)) {
+        skip({ id: path, reason: 'a second entry with the same path (the archive holds it twice; the first is kept)' });
+        await entry.discard();
+        continue;
+      }
+      seenPaths.add(path);
       switch (kind.kind) {
         case 'image': {
-          const earlier = firstPath.get(kind.imageId);
-          if (earlier !== undefined) {
-            skip({ id: kind.imageId, reason: `duplicate ImageID (kept ${earlier}, skipped ${path})` });
-            await entry.discard();
-            break;
-          }
           const bytes = await entry.read();
           if (bytes.length === 0) {
             skip({ id: path, reason: 'empty file (0 bytes)' });
-            rejectedIds.add(kind.imageId);
+            rejectedPaths.push(path);
             break;
           }
-          firstPath.set(kind.imageId, path);
           // Hash, decode and thumbnail run while the next entries are read: decoding and encoding run on the
           // browser's own threads, so several images in flight keep every core busy (one at a time left one idle).
           const at = order++;
-          const task = processImage(at, kind.imageId, path, bytes).catch((err) => void (failure ??= err));
+          const task = processImage(at, path, bytes).catch((err) => void (failure ??= err));
           inflight.add(task);
           void task.finally(() => inflight.delete(task));
           if (inflight.size >= inFlightLimit) await Promise.race(inflight);
           if (failure) throw failure;
           break;
         }
-        case 'labels-csv':
-        case 'labels-txt': {
-          const raw = text(await entry.read());
-          labelFiles.push({ path, kind: kind.kind, text: raw });
-          const parsed = (kind.kind === 'labels-csv' ? parseLabelsCsv : parseLabelsTxt)(raw, path);
-          for (const r of parsed.rows) labelRows.push(r);
-          parsed.skipped.forEach(skip);
-          break;
-        }
-        case 'classes': {
-          const parsed = parseClassesCsv(text(await entry.read()), path);
-          for (const [k, v] of parsed.names) classes.set(k, v);
-          parsed.skipped.forEach(skip);
-          break;
-        }
-        case 'split': {
-          const parsed = parseSplitCsv(text(await entry.read()), path);
-          splits ??= new Map();
-          for (const [k, v] of parsed.splits) splits.set(k, v);
-          parsed.skipped.forEach(skip);
+        case 'table': {
+          if (entry.size !== null && entry.size > MAX_TABLE_BYTES) {
+            skip({ id: path, reason: tooLarge(entry.size) });
+            await entry.discard();
+            break;
+          }
+          const bytes = await entry.read();
+          if (bytes.length > MAX_TABLE_BYTES) skip({ id: path, reason: tooLarge(bytes.length) });
+          else texts.set(path, text(bytes));
           break;
         }
         case 'manifest':
@@ -171,9 +150,25 @@ async function load(req: LoadRequest, job: Job<IngestMethods['load']['event']>):
   }
   if (failure) throw failure;
   await putThumbs(db, pendingThumbs);
-  const decoded = decodedAt.sort((a, b) => a.at - b.at).map((d) => d.image);
-  const skipped = skippedAt.sort((a, b) => a.at - b.at).map((d) => d.skip);
-  const { images, summary } = assembleShard(decoded, labelRows, splits, skipped, rejectedIds);
+  const files = decodedAt.sort((a, b) => a.at - b.at).map((d) => d.image);
+  const skippedFiles = skippedAt.sort((a, b) => a.at - b.at).map((d) => d.skip);
+  const collection = interpretCollection({ imagePaths: files.map((f) => f.path), texts, rejectedPaths }, req.format ?? null);
+  const fileOf = new Map(files.map((f) => [f.path, f]));
+  const decoded: DecodedImage[] = collection.images.map(({ path, imageId }) => ({ ...fileOf.get(path)!, imageId }));
+  const { images, summary } = assembleShard(decoded, collection.labelRows, collection.splits, [...skippedFiles, ...collection.skipped]);
+  Object.assign(summary, {
+    format: collection.choice.format,
+    formatEvidence: collection.choice.evidence,
+    formatAlternatives: collection.choice.alternatives,
+    formatChosen: collection.choice.chosen,
+    labelsUnusable: labelsCannotDefineSimilarity(images),
+    tablesUsed: collection.used.length,
+  });
+  const classes = collection.classes;
+  const labelFiles: LabelFile[] = collection.used.flatMap((path): LabelFile[] => {
+    const kind = labelFileKind(collection.choice.format, path);
+    return kind ? [{ path, kind, text: texts.get(path) ?? '' }] : [];
+  });
   const used = new Set(images.flatMap((im) => im.labels.map((l) => l.labelName)));
   const shardId = sourceKey(req.source);
   const labelsHash = await contentHash(new TextEncoder().encode(JSON.stringify(images.map((im) => [im.imageId, im.split, im.labels]))));
@@ -193,6 +188,22 @@ async function load(req: LoadRequest, job: Job<IngestMethods['load']['event']>):
   );
   report(measureProgress('load', done, done, started, Date.now()), true);
   return { shardId, name: shard.name, summary, decoded: newlyDecoded, elapsedMs: Date.now() - started };
+}
+
+function tooLarge(bytes: number): string {
+  const mb = (n: number) => `${Math.round(n / (1024 * 1024))} MB`;
+  return `a table file of ${mb(bytes)} is more than the ${mb(MAX_TABLE_BYTES)} this page reads at once (it would take the tab's memory); split it (one file per split) and load again`;
+}
+
+/** The label files a review's corrected export rewrites, as they were read. */
+function labelFileKind(format: string, path: string): LabelFile['kind'] | null {
+  const lower = path.toLowerCase();
+  if (format === 'open-images') return /labels\.csv$|imagelabels.*\.csv$/.test(lower) ? 'labels-csv' : null;
+  if (format === 'seed-text') return lower.endsWith('.txt') ? 'labels-txt' : null;
+  if (format === 'coco') return lower.endsWith('.json') ? 'coco' : null;
+  if (format === 'hf') return /metadata\.(jsonl|csv)$/.test(lower) ? 'hf' : null;
+  if (format === 'csv') return lower.endsWith('.csv') ? 'csv' : null;
+  return null;
 }
 
 serve<IngestMethods>({ load }, { load: 'Loading the shard failed' }, self);

@@ -22,7 +22,17 @@ import { evaluateLabels, remapSpace } from '../src/lib/retrieval/label-eval';
 import { LabelIndex, type Found, type Neighbourhood } from '../src/lib/retrieval/label-index';
 import { composeQuery, VOTE_KS, type Suggestion } from '../src/lib/retrieval/tagging';
 import { incompatibility, unpackModelFile, ModelFileError } from '../src/lib/retrieval/modelfile';
-import type { ImportRequest, QueryRequest, RestoreRequest, TrainMethods, TrainRequest } from '../src/lib/retrieval/protocol';
+import {
+  lookAlikeSummary,
+  type ImportRequest,
+  type LookAlikeRequest,
+  type ModelSummary,
+  type QueryRequest,
+  type RestoreRequest,
+  type TrainMethods,
+  type TrainRequest,
+} from '../src/lib/retrieval/protocol';
+import { LookAlikeIndex } from '../src/lib/retrieval/look-alike';
 import {
   exportFile,
   importedRecord,
@@ -47,6 +57,7 @@ import {
   listShardImages,
   openForJob,
   putModel,
+  readShardFeatures,
   type Db,
 } from '../src/lib/store/db';
 import { BackendSession, InjectedFaults } from './tf-backend';
@@ -76,7 +87,12 @@ interface Current {
 }
 let current: Current | null = null;
 
+/** A collection whose labels cannot define similarity is searched by look alone (src/lib/retrieval/look-alike.ts):
+ *  no net, every image with features a unit row. At most one of `current` and `lookAlike` is set. */
+let lookAlike: { shardId: string; summary: ModelSummary; index: LookAlikeIndex; layer: FeatureLayer; featureModelId: string } | null = null;
+
 function setCurrent(record: StoredModel, retriever: Retriever) {
+  lookAlike = null;
   if (current && current.retriever !== retriever) {
     current.retriever.model.dispose();
     current.retriever.refs?.dispose();
@@ -210,6 +226,7 @@ async function train(req: TrainRequest, job: Job<TrainMethods['train']['event']>
 }
 
 async function restore(req: RestoreRequest, job: Job<never>): Promise<TrainMethods['restore']['result']> {
+  if (lookAlike?.shardId === req.shardId) return lookAlike.summary;
   if (current?.shardId === req.shardId) return summaryOf(current.record, false, backends.backend);
   const db = await openForJob(job);
   const stored = await getModel(db, req.shardId);
@@ -291,6 +308,10 @@ function indexOf(model: Current, job: Job<unknown>): Promise<LabelIndex> {
 }
 
 function currentFor(shardId: string): Current {
+  if (lookAlike?.shardId === shardId)
+    throw new ShardError(
+      'This collection has no labels that say which images are alike, so there is no trained model: search ranks by look alone, and there is nothing to review or export. Add labels (at least 3 images, 2 labels) and load it again to train one.',
+    );
   const model = current;
   if (!model || model.shardId !== shardId) throw new ShardError('No trained model for this shard yet: train one or import a model file.');
   return model;
@@ -306,8 +327,36 @@ function columnsOf(index: LabelIndex, names: string[] | undefined): number[] {
   });
 }
 
+/** Makes search by look the shard's engine: every image's features of the layer, read once. */
+async function buildLookAlike(req: LookAlikeRequest, job: Job<TrainMethods['lookAlike']['event']>): Promise<ModelSummary> {
+  const t0 = performance.now();
+  if (lookAlike?.shardId === req.shardId && lookAlike.layer === req.layer && lookAlike.featureModelId === req.featureModelId)
+    return lookAlike.summary;
+  const db = await openForJob(job);
+  const started = Date.now();
+  const { images, features, dim } = await readShardFeatures(db, req.shardId, req.featureModelId, req.layer, (done, total) =>
+    job.emit({ type: 'progress', progress: measureProgress('index', done, total, started, Date.now()) }),
+  );
+  if (images.length === 0) throw new ShardError('No image of this collection has features yet; wait for the feature stage to finish.');
+  const index = new LookAlikeIndex(
+    images.map((im) => im.imageId),
+    features,
+    dim,
+  );
+  const summary = lookAlikeSummary(req, images.length, performance.now() - t0);
+  if (current) {
+    current.retriever.model.dispose();
+    current.retriever.refs?.dispose();
+    current.refFeatures?.dispose();
+    current = null;
+  }
+  lookAlike = { shardId: req.shardId, summary, index, layer: req.layer, featureModelId: req.featureModelId };
+  return summary;
+}
+
 async function query(req: QueryRequest, job: Job<never>): Promise<TrainMethods['query']['result']> {
   const t0 = performance.now();
+  if (lookAlike?.shardId === req.shardId) return queryByLook(lookAlike, req, t0);
   const model = currentFor(req.shardId);
   const index = await indexOf(model, job);
   const m = model.record.manifest;
@@ -347,6 +396,24 @@ async function query(req: QueryRequest, job: Job<never>): Promise<TrainMethods['
     results = index.withPredicted(refs, vector, req.k, includeHeldOut, imageId ?? undefined);
   }
   return { results, tags, ms: performance.now() - t0 };
+}
+
+/** A query by look: the image's own stored row, or a dropped image's features of the layer; no label words. */
+async function queryByLook(engine: NonNullable<typeof lookAlike>, req: QueryRequest, t0: number): Promise<TrainMethods['query']['result']> {
+  if (req.query.kind === 'labels' || (req.plus?.length ?? 0) + (req.minus?.length ?? 0) > 0)
+    throw new ShardError(
+      'This collection has no labels that say which images are alike, so it is searched by look alone: remove the label words.',
+    );
+  let x: Float32Array;
+  let imageId: string | undefined;
+  if (req.query.kind === 'features') x = engine.layer === 'flatten' ? req.query.flatten : req.query.mixed7;
+  else {
+    imageId = req.query.imageId;
+    const row = engine.index.rowOfImage(imageId);
+    if (!row) throw new ShardError('This image has no features yet; wait for the feature stage to finish.');
+    x = row;
+  }
+  return { results: engine.index.search(x, req.k, imageId), tags: [], ms: performance.now() - t0 };
 }
 
 /** Neighbourhoods of n images: the net's rankings given, plus their raw-feature neighbours when the index has them. */
@@ -461,6 +528,7 @@ async function predictedLabels(
 }
 
 async function exportModel(req: { shardId: string }, job: Job<never>): Promise<TrainMethods['export']['result']> {
+  if (lookAlike?.shardId === req.shardId) currentFor(req.shardId); // says why there is nothing to export
   const stored = current?.shardId === req.shardId ? current.record : await getModel(await openForJob(job), req.shardId);
   if (!stored) throw new ShardError('There is no trained model to export yet.');
   return exportFile(stored);
@@ -489,8 +557,9 @@ async function importModel(req: ImportRequest, job: Job<never>): Promise<TrainMe
 }
 
 serve<TrainMethods>(
-  { train, restore, query, export: exportModel, import: importModel, review, predictedLabels },
+  { train, restore, query, export: exportModel, import: importModel, review, predictedLabels, lookAlike: buildLookAlike },
   {
+    lookAlike: 'Indexing the images for search by look failed',
     review: 'Reviewing the labels failed',
     predictedLabels: 'Predicting labels failed',
     train: 'Training failed',

@@ -2,6 +2,7 @@
 // completely before it replaces anything), and, after a reload, the stored model made current again.
 import { get } from 'svelte/store';
 import type { Session } from './session';
+import { lookAlikeEngine } from './run';
 
 /** The current model as one file, with the name to save it under; null (and a sentence) when there is none. */
 export async function exportModel(s: Session): Promise<{ file: Blob; name: string } | null> {
@@ -48,6 +49,13 @@ export async function restoreModel(s: Session, shardId: string) {
   const { backend, threads } = get(s.settings);
   try {
     const summary = await s.env.workers.train.call('restore', { shardId, backend, threads });
+    const why = get(s.shard)?.shardId === shardId ? (get(s.shard)?.summary.labelsUnusable ?? null) : null;
+    if (!summary && why !== null && get(s.featureCount) > 0) {
+      // No net for a collection searched by look: its engine is made again from the stored features.
+      const engine = await lookAlikeEngine(s, shardId);
+      s.setStage('train', { status: 'done', elapsedMs: engine.timingsMs.evaluate, message: `No training: ${why}` });
+      return;
+    }
     if (!summary) return;
     s.model.set(summary);
     s.epochs.set(summary.history);

@@ -13,6 +13,7 @@ import { MODEL_SPECS } from '../lib/features/model';
 import type { EmbedLabelsResult } from '../lib/embedding/protocol';
 import type { TrainResult } from '../lib/retrieval/protocol';
 import { buildReport, type PipelineReport } from './report';
+import { NEAR_DUPLICATE_LAYER } from '../lib/duplicates/layer';
 import { idleStages, STAGES, type StageName } from './state';
 import type { Session } from './session';
 
@@ -155,7 +156,12 @@ async function runStages(
     s.setStage('load', { status: 'running', progress: null, message: null });
     loaded = await s.env.workers.ingest.call(
       'load',
-      { source, thumbnailPx: settings.thumbnailPx, ...(s.ingestBaseline ? { inFlight: 1, scaledDecode: false } : {}) },
+      {
+        source,
+        thumbnailPx: settings.thumbnailPx,
+        format: s.format,
+        ...(s.ingestBaseline ? { inFlight: 1, scaledDecode: false } : {}),
+      },
       { signal, onEvent: live((e) => s.setStage('load', { progress: e.progress })) },
     );
     s.setStage('load', { status: 'done', elapsedMs: loaded.elapsedMs });
@@ -230,8 +236,9 @@ async function runStages(
 
   const embedded = await embeddingStage(s, loaded.shardId, signal);
   const trained = await trainStage(s, loaded.shardId, true, signal);
+  const duplicates = await findDuplicates(s, loaded.shardId, signal);
   s.resume.clearActive();
-  const report = buildReport({ loaded, extracted, embedded, trained, backend: get(s.backendInfo), layout: settings.layout });
+  const report = buildReport({ loaded, extracted, embedded, trained, backend: get(s.backendInfo), layout: settings.layout, duplicates });
   s.report.set(report);
   return report;
 }
@@ -262,13 +269,23 @@ function failRunning(s: Session, err: unknown, only: StageName | undefined, retr
   if (!e.cancelled) console.error('[simage]', e.detail);
 }
 
-/** Runs (or reuses) the label embedding of a loaded shard with the current settings. */
+/** Why the shard on show is searched by look alone (its labels cannot define similarity), or null. */
+const byLookAlone = (s: Session, shardId: string) => {
+  const shard = get(s.shard);
+  return shard?.shardId === shardId ? (shard.summary.labelsUnusable ?? null) : null;
+};
+
+/** Runs (or reuses) the label embedding of a loaded shard with the current settings; for a collection whose labels
+ *  cannot define similarity, the map from its images' features instead. */
 async function embeddingStage(s: Session, shardId: string, signal: AbortSignal): Promise<EmbedLabelsResult> {
   s.setStage('embedding', { status: 'running', progress: null, message: null });
   let imageIds: string[] | null = null;
+  const settings = get(s.settings);
+  const fromFeatures = byLookAlone(s, shardId) !== null;
+  const request = { shardId, settings: embeddingSettingsOf(settings) };
   const result = await s.env.workers.embedding.call(
-    'embedLabels',
-    { shardId, settings: embeddingSettingsOf(get(s.settings)) },
+    fromFeatures ? 'embedFeatures' : 'embedLabels',
+    fromFeatures ? { ...request, featureModelId: await s.env.featureModelId(settings.model), layer: settings.layer } : request,
     {
       signal,
       onEvent: whileCurrent(s, signal, (e) => {
@@ -289,11 +306,18 @@ async function embeddingStage(s: Session, shardId: string, signal: AbortSignal):
   return result;
 }
 
-/** Trains the retrieval net on the shard's features and label embedding (or reuses the stored one). */
+/** Trains the retrieval net on the shard's features and label embedding (or reuses the stored one); for a
+ *  collection whose labels cannot define similarity, makes search by look its engine instead (no training). */
 async function trainStage(s: Session, shardId: string, reuse: boolean, signal: AbortSignal): Promise<TrainResult> {
   s.setStage('train', { status: 'running', progress: null, message: null });
   s.epochs.set([]);
   const settings = get(s.settings);
+  const why = byLookAlone(s, shardId);
+  if (why !== null) {
+    const summary = await lookAlikeEngine(s, shardId, signal);
+    s.setStage('train', { status: 'done', elapsedMs: summary.timingsMs.evaluate, message: `No training: ${why}` });
+    return { ...summary, fallbacks: [], faultsMet: [] };
+  }
   const result = await s.env.workers.train.call(
     'train',
     {
@@ -323,6 +347,37 @@ async function trainStage(s: Session, shardId: string, reuse: boolean, signal: A
   s.model.set(result);
   s.runInfo.update((i) => ({ ...i, netReused: !result.trained }));
   return result;
+}
+
+/** Exact and near copies among the shard's images (after training: the first answer does not wait for it). A
+ *  failure here costs the run nothing: the groups are left out and the sentence is logged. */
+export async function findDuplicates(s: Session, shardId: string, signal?: AbortSignal) {
+  const settings = get(s.settings);
+  try {
+    const report = await s.env.workers.embedding.call(
+      'duplicates',
+      { shardId, featureModelId: await s.env.featureModelId(settings.model), layer: NEAR_DUPLICATE_LAYER },
+      { signal },
+    );
+    if (!signal || s.isCurrent(signal)) s.duplicates.set(report);
+    return report;
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    console.error('[simage] duplicates:', (err as Error).message);
+    return null;
+  }
+}
+
+/** Search by look made the shard's engine in the training worker (every image's features, read once). */
+export async function lookAlikeEngine(s: Session, shardId: string, signal?: AbortSignal) {
+  const settings = get(s.settings);
+  const summary = await s.env.workers.train.call(
+    'lookAlike',
+    { shardId, featureModelId: await s.env.featureModelId(settings.model), layer: settings.layer, k: settings.k },
+    { signal, onEvent: signal ? whileCurrent(s, signal, (e) => s.setStage('train', { progress: e.progress })) : undefined },
+  );
+  s.model.set(summary);
+  return summary;
 }
 
 /** Runs one stage (or, with `name` undefined, several) for the shard on show, outside a full load: a failure is

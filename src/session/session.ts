@@ -9,6 +9,7 @@
 //   resume.ts   what survives a reload (localStorage) and resuming
 //   storage.ts  the storage estimate, persistence, cache counts and clearing
 import { get } from 'svelte/store';
+import type { FormatName } from '../lib/ingest/formats/types';
 import type { BackendChoice } from '../lib/features/backend';
 import type { FeatureModelName } from '../lib/features/model';
 import type { ShardSource } from '../lib/ingest/source';
@@ -61,6 +62,9 @@ export class Session extends SessionState {
   /** `?ingest=one-at-a-time`: the ingest as it was before it used both cores (one image at a time, each decoded
    *  whole), the baseline `npm run bench -- ingest` measures against. */
   ingestBaseline = false;
+  /** The collection format the person chose (`?format=`, the CLI's --format, the load view's choice); null:
+   *  detected from the files. */
+  format: FormatName | null = null;
 
   constructor(readonly env: SessionEnv) {
     super();
@@ -80,6 +84,20 @@ export class Session extends SessionState {
   runShard = (source: ShardSource, resumed = false) => {
     this.lastSource = source;
     return runShard(this, source, resumed);
+  };
+  /** Loads the collection on show again, read as `format` (the person's answer when two formats fit, or a
+   *  correction); false when its files are not at hand (a local collection after a reload: pick it again). */
+  loadAs = (format: FormatName): boolean => {
+    const shard = get(this.shard);
+    const source: ShardSource | null =
+      shard?.source.kind === 'url' ? shard.source : shard && this.lastSourceShardId === shard.shardId ? this.lastSource : null;
+    this.format = format;
+    if (!source) {
+      this.resumeHint.set('Pick the folder or archive again to load it with the format you chose.');
+      return false;
+    }
+    void this.runShard(source).catch(() => undefined);
+    return true;
   };
   exportImages = async (what: ExportWhat, format: ExportFormat, signal?: AbortSignal) =>
     (await import('./exports')).exportImages(this, what, format, signal);
@@ -103,6 +121,7 @@ export class Session extends SessionState {
   moveReviewCursor = (to: number) => moveCursor(this, to);
   correctedLabelFiles = async () => (await import('./review-exports')).correctedLabelFiles(this);
   predictedLabelsCsv = async () => (await import('./review-exports')).predictedLabelsCsv(this);
+  labelsInFormat = async () => (await import('./review-exports')).labelsInFormat(this);
   embedImages = (buffers: ArrayBuffer[], backend?: BackendChoice, model?: FeatureModelName) => embedImages(this, buffers, backend, model);
   exportModel = () => exportModel(this);
   importModel = (file: Blob) => importModel(this, file);

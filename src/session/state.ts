@@ -1,5 +1,6 @@
 // The page's state as Svelte stores, and the one reset that returns every part of a run to its start. Views only
 // read these; the session's actions write them. Settings and the storage estimate are not run state: reset keeps them.
+import type { DuplicateReport } from '../lib/duplicates/groups';
 import { derived, get, writable, type Readable } from 'svelte/store';
 import type { Progress } from '../lib/progress';
 import type { BackendInfo } from '../lib/features/protocol';
@@ -133,6 +134,8 @@ export class SessionState {
   readonly runInfo = writable<RunInfo>(noRunInfo());
   /** The project file being written or read, or the outcome of the last one (src/session/project.ts). */
   readonly project = writable<ProjectState | null>(null);
+  /** Exact and near copies of the shard's images, and the leaks among them (found after the run; null before). */
+  readonly duplicates = writable<DuplicateReport | null>(null);
 
   /** ImageID -> position in `images`: one map for every view that looks images up by id (built once per shard;
    *  at 100,000 images each view's own map cost the page about 40 ms). */
@@ -170,6 +173,7 @@ export class SessionState {
     this.errorMessage.set(null);
     this.resumeHint.set(null);
     this.runInfo.set(noRunInfo());
+    this.duplicates.set(null);
     this.workspace.clearWorkspace();
   }
 

@@ -9,14 +9,18 @@ describe('classifyPath', () => {
     expect(classifyPath('x/y/b.JPEG')).toEqual({ kind: 'image', imageId: 'b' });
     expect(classifyPath('my.photo.v2.png')).toEqual({ kind: 'image', imageId: 'my.photo.v2' });
   });
-  it('finds the tables by their contract names and the upstream Open Images names', () => {
-    expect(classifyPath('labels.csv').kind).toBe('labels-csv');
-    expect(classifyPath('meta/train-annotations-human-imagelabels-boxable.csv').kind).toBe('labels-csv');
-    expect(classifyPath('oidv6-class-descriptions.csv').kind).toBe('classes');
-    expect(classifyPath('classes.csv').kind).toBe('classes');
-    expect(classifyPath('split.csv').kind).toBe('split');
-    expect(classifyPath('seed_labels.txt').kind).toBe('labels-txt');
+  it('keeps every file a format may read as a table, and the URL manifest apart', () => {
+    for (const p of [
+      'labels.csv',
+      'meta/train-annotations-human-imagelabels-boxable.csv',
+      'seed_labels.txt',
+      'data.yaml',
+      'a/metadata.jsonl',
+    ])
+      expect(classifyPath(p).kind).toBe('table');
+    expect(classifyPath('annotations/instances_val2017.json').kind).toBe('table');
     expect(classifyPath('manifest.json').kind).toBe('manifest');
+    expect(classifyPath('sub/manifest.json').kind).toBe('table');
   });
   it('ignores hidden, system and unknown files with a reason', () => {
     expect(classifyPath('.DS_Store').kind).toBe('ignored');

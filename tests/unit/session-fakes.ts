@@ -19,7 +19,7 @@ import { sourceKey } from '../../src/lib/ingest/source';
 import type { IngestMethods } from '../../src/lib/ingest/protocol';
 import type { FeaturesMethods } from '../../src/lib/features/protocol';
 import type { EmbeddingMethods } from '../../src/lib/embedding/protocol';
-import type { ModelSummary, TrainMethods, TrainResult } from '../../src/lib/retrieval/protocol';
+import { lookAlikeSummary, type ModelSummary, type TrainMethods, type TrainResult } from '../../src/lib/retrieval/protocol';
 import type { Job } from '../../src/lib/rpc';
 import { Session, type SessionEnv } from '../../src/session/session';
 import type { StageName } from '../../src/session/state';
@@ -60,7 +60,11 @@ async function stepUntilCancelled(job: Job<never>, hold: boolean, steps = 3) {
 }
 
 /** `tabs` and a shared `stored` make several worlds tabs of one browser (one IndexedDB, as every world has). */
-export function fakeWorld(images = 8, search = '', options: { tabs?: Tabs; stored?: FakeWorld['stored'] } = {}): FakeWorld {
+export function fakeWorld(
+  images = 8,
+  search = '',
+  options: { tabs?: Tabs; stored?: FakeWorld['stored']; /** A collection with no labels (searched by look). */ unlabelled?: boolean } = {},
+): FakeWorld {
   const storage = new Map<string, string>();
   const hold = new Set<StageName>();
   const calls: string[] = [];
@@ -76,12 +80,15 @@ export function fakeWorld(images = 8, search = '', options: { tabs?: Tabs; store
       await stepUntilCancelled(job as Job<never>, hold.has('load'));
       const shardId = sourceKey(source);
       const db = await openForJob(job);
+      const shardSummary = options.unlabelled
+        ? { ...summaryOf(images), labelled: 0, labels: 0, format: 'none' as const, labelsUnusable: 'The collection has no labels.' }
+        : summaryOf(images);
       const record: ShardRecord = {
         shardId,
         name: 'fake',
         source: source.kind === 'url' ? { kind: 'url', url: source.url } : { kind: 'files' },
         loadedAt: 0,
-        summary: summaryOf(images),
+        summary: shardSummary,
         classes: [
           ['/m/a', 'Apple'],
           ['/m/b', 'Banana'],
@@ -95,7 +102,9 @@ export function fakeWorld(images = 8, search = '', options: { tabs?: Tabs; store
         width: 1,
         height: 1,
         split: (i % 2 ? 'validation' : 'train') as 'train' | 'validation',
-        labels: [{ labelName: '/m/a', confidence: 1 }, ...(i % 3 === 0 ? [{ labelName: '/m/b', confidence: 1 }] : [])],
+        labels: options.unlabelled
+          ? []
+          : [{ labelName: '/m/a', confidence: 1 }, ...(i % 3 === 0 ? [{ labelName: '/m/b', confidence: 1 }] : [])],
         negatives: [],
       }));
       // The label file as read, so a review can export it with only its changes made.
@@ -105,7 +114,7 @@ export function fakeWorld(images = 8, search = '', options: { tabs?: Tabs; store
       ];
       await putLabelFiles(db, { shardId, files: [{ path: 'shard/labels.csv', kind: 'labels-csv', text: csv.join('\n') + '\n' }] });
       await putShard(db, record, list);
-      return { shardId, name: 'fake', summary: summaryOf(images), decoded: images, elapsedMs: 10 };
+      return { shardId, name: 'fake', summary: shardSummary, decoded: images, elapsedMs: 10 };
     },
   });
 
@@ -156,9 +165,9 @@ export function fakeWorld(images = 8, search = '', options: { tabs?: Tabs; store
     }),
   });
 
-  const embedding = fakeWorker<EmbeddingMethods>({
-    embedLabels: async (_req, job) => {
-      calls.push('embedLabels');
+  const embedLabels =
+    (name: 'embedLabels' | 'embedFeatures') => async (_req: unknown, job: Job<EmbeddingMethods['embedLabels']['event']>) => {
+      calls.push(name);
       job.emit({ type: 'layout', imageIds: ids, layout: new Float32Array(images * 2), iteration: 1, total: 2, kl: 1.5 });
       job.emit({ type: 'progress', progress: { stage: 'tsne', done: 1, total: 2, perSec: 1, etaS: 1 } });
       await stepUntilCancelled(job as Job<never>, hold.has('embedding'));
@@ -176,13 +185,21 @@ export function fakeWorld(images = 8, search = '', options: { tabs?: Tabs; store
         kl: 0.9,
         uniqueRows: 1,
         timingsMs: { svd: 1, layout: 2, sets: 3 },
-        cached: false,
+        cached: false as const,
       };
-    },
+    };
+  const embedding = fakeWorker<EmbeddingMethods>({
+    embedLabels: embedLabels('embedLabels'),
+    embedFeatures: embedLabels('embedFeatures'),
+    duplicates: async () => ({ groups: [], threshold: 0.95 }),
   });
 
   const train = fakeWorker<TrainMethods>(
     {
+      lookAlike: async (req) => {
+        calls.push('lookAlike');
+        return lookAlikeSummary(req, images, 1);
+      },
       train: async (req, job) => {
         calls.push(`train reuse=${req.reuse}`);
         const report = { epoch: 1, loss: 0.5, ms: 100, best: true, validation: { score: 0.3, precisionAtK: 0.4, map: 0.2 } };

@@ -39,6 +39,26 @@ function runState(w: FakeWorld) {
   };
 }
 
+describe('session: a collection without usable labels', () => {
+  it('lays the map out from the features and searches by look: no training, and the report says why', async () => {
+    world = fakeWorld(8, '', { unlabelled: true });
+    world.session.init();
+    const report = await world.session.runShard(URL_SOURCE);
+    expect(world.calls).toEqual(['load', 'extract', 'embedFeatures', 'lookAlike']);
+    expect(report.net).toBeUndefined();
+    expect(report.evaluation).toBeUndefined();
+    expect(report.search).toEqual({ by: 'look', images: 8, reason: 'The collection has no labels.' });
+    expect(report.shard).toMatchObject({ format: 'none', labels_unusable: 'The collection has no labels.' });
+    expect(report.embedding).toMatchObject({ from: 'features', k: 0 });
+    expect(report.duplicates).toEqual({ groups: [], threshold: 0.95 });
+    const s = runState(world);
+    for (const name of STAGES) expect(s.stages[name].status).toBe('done');
+    expect(s.stages.train.message).toMatch(/^No training: The collection has no labels/);
+    expect(get(world.session.model)?.engine).toBe('look-alike');
+    expect(get(world.session.pageStage)).toBe('ready');
+  });
+});
+
 describe('session: a run', () => {
   it('runs the four stages in order and reports what each did, with the report keys the CLI prints', async () => {
     world = fakeWorld(8);
@@ -53,10 +73,12 @@ describe('session: a run', () => {
       'timings_s',
       'backend_fallbacks',
       'faults_met',
+      'duplicates',
       'features',
       'embedding',
       'net',
       'evaluation',
+      'search',
     ]);
     expect(report.shard).toMatchObject({ images: 8, train: 4, validation: 4, skipped: [] });
     expect(report).toMatchObject({ backend: 'wasm', backend_reason: 'fake', model: 'inception-v3@test/1' });

@@ -2,6 +2,7 @@
 import type { Method } from '../rpc';
 import type { ProgressEvent } from '../ingest/protocol';
 import type { EmbeddingResult, EmbeddingSettings } from './run';
+import type { DuplicateReport } from '../duplicates/groups';
 
 export interface EmbedLabelsRequest {
   shardId: string;
@@ -24,6 +25,25 @@ export interface EmbedLabelsResult extends EmbeddingResult {
   cached: boolean;
 }
 
+/** The map of a collection whose labels cannot define similarity, laid out from its images' features. */
+export interface EmbedFeaturesRequest {
+  shardId: string;
+  settings: EmbeddingSettings;
+  featureModelId: string;
+  layer: 'flatten' | 'mixed7';
+}
+
+/** Exact and near duplicates of a collection (src/lib/duplicates/groups.ts), from its content hashes and features. */
+export interface DuplicatesRequest {
+  shardId: string;
+  featureModelId: string;
+  layer: 'flatten' | 'mixed7';
+  /** Cosine at or above which two images are near copies (default: the calibrated NEAR_DUPLICATE_COSINE). */
+  threshold?: number;
+}
+
 export type EmbeddingMethods = {
+  duplicates: Method<DuplicatesRequest, ProgressEvent, DuplicateReport>;
   embedLabels: Method<EmbedLabelsRequest, ProgressEvent | LayoutEvent, EmbedLabelsResult>;
+  embedFeatures: Method<EmbedFeaturesRequest, ProgressEvent | LayoutEvent, EmbedLabelsResult>;
 };

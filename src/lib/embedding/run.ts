@@ -4,6 +4,7 @@
 // embedded once and expanded after (they share a position, and so lead each other's similar sets).
 import { csrFromRows, dedupeRows, type CsrMatrix } from './sparse';
 import { randomizedSvd } from './svd';
+import { densePca } from './pca';
 import { exactKnn, nnDescent, type KnnGraph } from './nndescent';
 import { perplexityAffinities } from './affinities';
 import { BarnesHutTsne, pcaInit } from './tsne';
@@ -55,7 +56,7 @@ export interface EmbeddingInput {
 }
 
 export interface EmbeddingEvent {
-  stage: 'svd' | 'knn' | 'tsne' | 'umap' | 'sets';
+  stage: 'svd' | 'pca' | 'knn' | 'tsne' | 'umap' | 'sets';
   done: number;
   total: number;
   kl?: number;
@@ -135,43 +136,7 @@ export function* runEmbedding(
   yield { stage: 'svd', done: 1, total: 1 };
 
   t0 = performance.now();
-  let uniqueLayout: Float32Array;
-  let kl: number | null = null;
-  if (settings.layout === 'tsne' && u >= 4) {
-    const kNeighbours = Math.min(u - 1, Math.max(3, Math.round(3 * settings.perplexity)));
-    yield { stage: 'knn', done: 0, total: 1 };
-    const graph: KnnGraph =
-      u <= 3000
-        ? exactKnn(svd.embedding, u, dim, kNeighbours)
-        : nnDescent(svd.embedding, u, dim, kNeighbours, { random: seededRandom(settings.seed), iterations: TSNE_KNN_ROUNDS });
-    yield { stage: 'knn', done: 1, total: 1 };
-    const p = perplexityAffinities(graph.indices, graph.distances, u, graph.k, Math.min(settings.perplexity, (u - 1) / 3));
-    const tsne = new BarnesHutTsne(p, pcaInit(svd.embedding, u, dim), { iterations: settings.iterations });
-    while (!tsne.done) {
-      tsne.step();
-      if (tsne.iteration % 10 === 0 || tsne.done) {
-        const event: EmbeddingEvent = { stage: 'tsne', done: tsne.iteration, total: settings.iterations };
-        if (tsne.iteration % 50 === 0 || tsne.done) event.kl = tsne.klDivergence();
-        event.layout = expand(tsne.y, groupOf, 2);
-        yield event;
-      }
-    }
-    kl = tsne.klDivergence();
-    uniqueLayout = tsne.y;
-  } else if (settings.layout === 'umap' && makeUmap && u >= 4) {
-    const umap = makeUmap(seededRandom(settings.seed));
-    const rows = Array.from({ length: u }, (_, i) => Array.from(svd.embedding.subarray(i * dim, (i + 1) * dim)));
-    const epochs = umap.initializeFit(rows);
-    for (let e = 0; e < epochs; e++) {
-      umap.step();
-      if (e % 10 === 0 || e === epochs - 1)
-        yield { stage: 'umap', done: e + 1, total: epochs, layout: expand(Float32Array.from(umap.getEmbedding().flat()), groupOf, 2) };
-    }
-    uniqueLayout = Float32Array.from(umap.getEmbedding().flat());
-  } else {
-    // 'svd' (or too few distinct rows for a 2-D method): the map shows the top two principal components.
-    uniqueLayout = pcaInit(svd.embedding, u, dim).map((v) => v * 1e4);
-  }
+  const { layout: uniqueLayout, kl } = yield* layoutRows(svd.embedding, u, dim, settings, groupOf, makeUmap);
   const layoutMs = performance.now() - t0;
   const layout = expand(uniqueLayout, groupOf, 2);
 
@@ -214,5 +179,108 @@ export function* runEmbedding(
     kl,
     uniqueRows: u,
     timingsMs: { svd: svdMs, layout: layoutMs, sets: setsMs },
+  };
+}
+
+/** The 2-D map of u rows of `dim` floats (t-SNE, UMAP, or the top two principal components), step by step; the
+ *  snapshots are expanded through `groupOf` (identical rows share a position). */
+function* layoutRows(
+  rows: Float32Array,
+  u: number,
+  dim: number,
+  settings: EmbeddingSettings,
+  groupOf: Int32Array,
+  makeUmap?: (random: () => number) => UmapRunner,
+): Generator<EmbeddingEvent, { layout: Float32Array; kl: number | null }> {
+  if (settings.layout === 'tsne' && u >= 4) {
+    const kNeighbours = Math.min(u - 1, Math.max(3, Math.round(3 * settings.perplexity)));
+    yield { stage: 'knn', done: 0, total: 1 };
+    const graph: KnnGraph =
+      u <= 3000
+        ? exactKnn(rows, u, dim, kNeighbours)
+        : nnDescent(rows, u, dim, kNeighbours, { random: seededRandom(settings.seed), iterations: TSNE_KNN_ROUNDS });
+    yield { stage: 'knn', done: 1, total: 1 };
+    const p = perplexityAffinities(graph.indices, graph.distances, u, graph.k, Math.min(settings.perplexity, (u - 1) / 3));
+    const tsne = new BarnesHutTsne(p, pcaInit(rows, u, dim), { iterations: settings.iterations });
+    while (!tsne.done) {
+      tsne.step();
+      if (tsne.iteration % 10 === 0 || tsne.done) {
+        const event: EmbeddingEvent = { stage: 'tsne', done: tsne.iteration, total: settings.iterations };
+        if (tsne.iteration % 50 === 0 || tsne.done) event.kl = tsne.klDivergence();
+        event.layout = expand(tsne.y, groupOf, 2);
+        yield event;
+      }
+    }
+    return { layout: tsne.y, kl: tsne.klDivergence() };
+  }
+  if (settings.layout === 'umap' && makeUmap && u >= 4) {
+    const umap = makeUmap(seededRandom(settings.seed));
+    const data = Array.from({ length: u }, (_, i) => Array.from(rows.subarray(i * dim, (i + 1) * dim)));
+    const epochs = umap.initializeFit(data);
+    for (let e = 0; e < epochs; e++) {
+      umap.step();
+      if (e % 10 === 0 || e === epochs - 1)
+        yield { stage: 'umap', done: e + 1, total: epochs, layout: expand(Float32Array.from(umap.getEmbedding().flat()), groupOf, 2) };
+    }
+    return { layout: Float32Array.from(umap.getEmbedding().flat()), kl: null };
+  }
+  // 'svd' (or too few distinct rows for a 2-D method): the map shows the top two principal components.
+  return { layout: pcaInit(rows, u, dim).map((v) => v * 1e4), kl: null };
+}
+
+/** A stable key of what a map from features depends on: the feature model and layer, and the layout's settings. */
+export function featureEmbeddingKey(s: EmbeddingSettings, featureModelId: string, layer: string): string {
+  const parts = [`features-v1`, featureModelId, layer, s.layout, `c${s.components}`, `seed${s.seed}`];
+  if (s.layout === 'tsne') parts.push(`p${s.perplexity}`, `it${s.iterations}`);
+  if (s.layout === 'umap') parts.push(`nn${s.umapNeighbours}`);
+  return parts.join('/');
+}
+
+export interface FeatureEmbeddingInput {
+  imageIds: string[];
+  /** n x dim, row-major: each image's features (any scale: rows are made unit length first). */
+  features: Float32Array;
+  dim: number;
+}
+
+/** The map of a collection whose labels cannot define similarity: unit-length features -> PCA (the settings'
+ *  components) -> the same t-SNE / UMAP as the label map. There are no similar sets (no labels to define them):
+ *  `trainIndex` and `similar` are empty and `k` is 0. */
+export function* runFeatureEmbedding(
+  input: FeatureEmbeddingInput,
+  settings: EmbeddingSettings,
+  makeUmap?: (random: () => number) => UmapRunner,
+): Generator<EmbeddingEvent, EmbeddingResult> {
+  const n = input.imageIds.length;
+  if (n < 3) throw new Error('A map needs at least 3 images with features.');
+  yield { stage: 'pca', done: 0, total: 1 };
+  let t0 = performance.now();
+  const unit = new Float32Array(input.features.length);
+  for (let o = 0; o < unit.length; o += input.dim) {
+    let s = 0;
+    for (let d = 0; d < input.dim; d++) s += input.features[o + d] ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let d = 0; d < input.dim; d++) unit[o + d] = input.features[o + d] * inv;
+  }
+  const pca = densePca(unit, n, input.dim, { components: Math.max(2, settings.components), seed: settings.seed });
+  const pcaMs = performance.now() - t0;
+  yield { stage: 'pca', done: 1, total: 1 };
+  t0 = performance.now();
+  const identity = Int32Array.from({ length: n }, (_, i) => i);
+  const { layout, kl } = yield* layoutRows(pca.embedding, n, pca.components, settings, identity, makeUmap);
+  return {
+    imageIds: input.imageIds,
+    layout,
+    trainIndex: new Int32Array(0),
+    similar: new Int32Array(0),
+    k: 0,
+    similarSetScore: 0,
+    svd: pca.embedding,
+    components: pca.components,
+    vocabulary: [],
+    basis: new Float32Array(0),
+    kl,
+    uniqueRows: n,
+    timingsMs: { svd: pcaMs, layout: performance.now() - t0, sets: 0 },
   };
 }

@@ -71,7 +71,7 @@ export function symmetricEigen(a: Float64Array, l: number): { values: Float64Arr
 }
 
 /** G = X^T X for X (m x l, row-major). */
-function gram(x: Float64Array, m: number, l: number): Float64Array {
+export function gram(x: Float64Array, m: number, l: number): Float64Array {
   const g = new Float64Array(l * l);
   for (let r = 0; r < m; r++) {
     const o = r * l;
@@ -87,7 +87,7 @@ function gram(x: Float64Array, m: number, l: number): Float64Array {
 }
 
 /** In place: X <- X R^-1 where R^T R = X^T X (Cholesky); rank-deficient directions are zeroed. */
-function choleskyQrPass(x: Float64Array, m: number, l: number): void {
+export function choleskyQrPass(x: Float64Array, m: number, l: number): void {
   const g = gram(x, m, l);
   const r = new Float64Array(l * l);
   let scale = 0;
@@ -117,7 +117,7 @@ function choleskyQrPass(x: Float64Array, m: number, l: number): void {
   }
 }
 
-function orthonormalize(x: Float64Array, m: number, l: number) {
+export function orthonormalize(x: Float64Array, m: number, l: number) {
   choleskyQrPass(x, m, l);
   choleskyQrPass(x, m, l);
 }

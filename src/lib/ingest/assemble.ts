@@ -3,6 +3,7 @@
 // (Confidence 0) are kept apart from the positive ones that feed the label matrix; an image without a positive
 // label stays in the shard (it can be queried) and is counted as unlabelled.
 import { defaultSplit, type LabelRow, type Skipped, type Split } from './labels';
+import type { FormatName } from './formats/types';
 
 export interface ImageLabel {
   labelName: string;
@@ -38,6 +39,19 @@ export interface ShardSummary {
   validation: number;
   test: number;
   skipped: Skipped[];
+  /** The collection format read (src/lib/ingest/collection.ts); absent in shards stored before formats (Open Images). */
+  format?: FormatName;
+  /** What was found that says so (a file, a layout). */
+  formatEvidence?: string;
+  /** Formats that fit exactly as well: the load view asks which one the person means. */
+  formatAlternatives?: FormatName[];
+  /** The person chose the format (`--format`, the load view) rather than detection. */
+  formatChosen?: boolean;
+  /** Why the labels cannot define which images are alike (no labels, fewer than 3 labelled images, one label on
+   *  all), or null: then the map is laid out from the features and search ranks by look alone. */
+  labelsUnusable?: string | null;
+  /** Table files the format read. */
+  tablesUsed?: number;
 }
 
 export function assembleShard(

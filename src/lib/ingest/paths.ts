@@ -1,14 +1,16 @@
-// What each file of a shard is, from its path alone (../shared/SHARD-FORMAT.md). Pure.
+// What each file of a collection is, from its path alone (docs/SHARD-FORMAT.md): an image, a table file some format
+// may read, or neither. Which format the tables are is decided once all are read (collection.ts). Pure.
 // Invariant: a path is only ever a string to classify; it never becomes a file-system path or HTML.
 
 export const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'webp', 'gif', 'bmp'] as const;
 
+/** Extensions of the files a collection format may read as text (the ingest keeps these until the format is known). */
+export const TABLE_EXTENSIONS = ['csv', 'tsv', 'json', 'jsonl', 'yaml', 'yml', 'txt', 'md'] as const;
+
 export type PathKind =
   | { kind: 'image'; imageId: string }
-  | { kind: 'labels-csv' }
-  | { kind: 'labels-txt' }
-  | { kind: 'classes' }
-  | { kind: 'split' }
+  /** A file some collection format reads as text (csv, json, jsonl, yaml, txt, md): kept until the format is known. */
+  | { kind: 'table' }
   | { kind: 'manifest' }
   | { kind: 'ignored'; reason: string };
 
@@ -39,10 +41,7 @@ export function classifyPath(path: string): PathKind {
     const imageId = name.slice(0, dot);
     return imageId === '' ? { kind: 'ignored', reason: 'image file without a name' } : { kind: 'image', imageId };
   }
-  if (lower === 'labels.csv' || /-annotations-.*imagelabels.*\.csv$/.test(lower)) return { kind: 'labels-csv' };
-  if (lower === 'classes.csv' || /class-descriptions.*\.csv$/.test(lower)) return { kind: 'classes' };
-  if (lower === 'split.csv') return { kind: 'split' };
   if (lower === 'manifest.json' && !path.includes('/')) return { kind: 'manifest' };
-  if (ext === 'txt') return { kind: 'labels-txt' };
-  return { kind: 'ignored', reason: 'not an image or a shard table' };
+  if ((TABLE_EXTENSIONS as readonly string[]).includes(ext)) return { kind: 'table' };
+  return { kind: 'ignored', reason: 'not an image or a table file (csv, json, jsonl, yaml, txt, md)' };
 }

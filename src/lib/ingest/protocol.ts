@@ -3,6 +3,7 @@ import type { Method } from '../rpc';
 import type { Progress } from '../progress';
 import type { ShardSummary } from './assemble';
 import type { ShardSource } from './source';
+import type { FormatName } from './formats/types';
 
 export interface LoadRequest {
   source: ShardSource;
@@ -13,6 +14,8 @@ export interface LoadRequest {
   /** false: decode every image whole for its thumbnail (the ingest before JPEGs were decoded at the thumbnail's size;
    *  `?ingest=one-at-a-time` sets this and inFlight 1, the baseline `npm run bench -- ingest` measures against). */
   scaledDecode?: boolean;
+  /** The collection format, chosen by the person (`--format`, the load view); null or absent: detected. */
+  format?: FormatName | null;
 }
 
 export interface LoadResult {

@@ -6,7 +6,9 @@ import Papa from 'papaparse';
 
 export interface LabelFile {
   path: string;
-  kind: 'labels-csv' | 'labels-txt';
+  /** labels-csv, labels-txt: Open Images and the 2017 form (rewritten here); coco, hf, csv: kept for the export
+   *  in the collection's own format (src/lib/ingest/label-export.ts). */
+  kind: 'labels-csv' | 'labels-txt' | 'coco' | 'hf' | 'csv';
   text: string;
 }
 
@@ -116,6 +118,7 @@ export function applyLabelChanges(files: LabelFile[], changes: LabelChange[]): L
   const removes = new Set(changes.filter((c) => c.kind === 'remove').map((c) => key(c.imageId, c.labelName)));
   const adds = changes.filter((c) => c.kind === 'add');
   const out: LabelFile[] = [];
+  files = files.filter((f) => f.kind === 'labels-csv' || f.kind === 'labels-txt');
   files.forEach((file, i) => {
     const fileAdds = i === 0 ? adds : [];
     const text = (file.kind === 'labels-csv' ? applyCsv : applyTxt)(file.text, removes, fileAdds);

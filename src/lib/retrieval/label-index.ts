@@ -19,8 +19,9 @@ export interface IndexImage {
 export interface Found {
   imageId: string;
   score: number;
-  /** 'labels': a reference, placed by its own labels; 'prediction': placed by the net's prediction. */
-  by: 'labels' | 'prediction';
+  /** 'labels': a reference, placed by its own labels; 'prediction': placed by the net's prediction; 'look': ranked by
+   *  raw-feature cosine alone (a collection without usable labels). */
+  by: 'labels' | 'prediction' | 'look';
 }
 
 export interface PredictedTag {

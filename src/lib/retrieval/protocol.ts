@@ -3,7 +3,7 @@ import type { Method } from '../rpc';
 import type { ProgressEvent } from '../ingest/protocol';
 import type { BackendChoice, BackendName } from '../features/backend';
 import type { EmbeddingSettings } from '../embedding/run';
-import type { EpochReport, TrainSettings } from './train-settings';
+import type { EpochReport, FeatureLayer, TrainSettings } from './train-settings';
 import type { BackendFallback, WorkerFault } from '../faults';
 import type { Suggestion, TagMetrics, Tagger } from './tagging';
 import type { Found, PredictedTag } from './label-index';
@@ -115,6 +115,9 @@ export interface RestartEvent {
 }
 
 export interface ModelSummary {
+  /** 'look-alike': no net; a collection without usable labels, ranked by raw-feature cosine (look-alike.ts).
+   *  Absent: a trained or imported net. */
+  engine?: 'look-alike';
   head: TrainSettings['head'];
   layer: TrainSettings['layer'];
   target: TrainSettings['target'];
@@ -170,7 +173,40 @@ export interface ExportResult {
   name: string;
 }
 
+/** Search by look for a collection whose labels cannot define similarity: the features of this model and layer. */
+export interface LookAlikeRequest {
+  shardId: string;
+  featureModelId: string;
+  layer: FeatureLayer;
+  k: number;
+}
+
+/** What the page shows of the look-alike engine: a model summary with no net, no curve and no evaluation. */
+export function lookAlikeSummary(req: LookAlikeRequest, images: number, ms: number): ModelSummary {
+  return {
+    engine: 'look-alike',
+    head: 'embedding',
+    layer: req.layer,
+    target: 'svd',
+    featureModelId: req.featureModelId,
+    references: images,
+    k: req.k,
+    backend: null,
+    imported: false,
+    history: [],
+    evaluation: null,
+    timingsMs: { train: 0, evaluate: ms },
+    trained: false,
+    selection: null,
+    tagger: { method: 'vote', k: 10 },
+    labelQueries: false,
+    quality: [],
+  };
+}
+
 export type TrainMethods = {
+  /** Search by look made the shard's engine (no training); its summary. */
+  lookAlike: Method<LookAlikeRequest, ProgressEvent, ModelSummary>;
   train: Method<TrainRequest, ProgressEvent | EpochEvent | RestartEvent, TrainResult>;
   /** The shard's stored model made current; null when none is stored. */
   restore: Method<RestoreRequest, never, ModelSummary | null>;

@@ -340,6 +340,41 @@ export async function listShardImages(db: Db, shardId: string): Promise<ImageRec
   return db.getAllFromIndex('images', 'byShard', shardId);
 }
 
+/** Every image of a shard that has features of this model, with that layer's features as one n x dim block, read
+ *  in batches of 512 hashes (one readonly transaction each). `onBatch` hears the images read so far. */
+export async function readShardFeatures(
+  db: Db,
+  shardId: string,
+  modelId: string,
+  layer: 'flatten' | 'mixed7',
+  onBatch: (done: number, total: number) => void = () => {},
+): Promise<{ images: ImageRecord[]; features: Float32Array; dim: number }> {
+  const all = await listShardImages(db, shardId);
+  const have: ImageRecord[] = [];
+  const parts: Float32Array[] = [];
+  let dim = 0;
+  for (let start = 0; start < all.length; start += 512) {
+    const part = all.slice(start, start + 512);
+    const records = await getFeatures(
+      db,
+      modelId,
+      part.map((im) => im.hash),
+    );
+    records.forEach((r, i) => {
+      if (!r) return;
+      const f = new Float32Array(layer === 'flatten' ? r.flatten : r.mixed7);
+      dim ||= f.length;
+      if (f.length !== dim) return;
+      have.push(part[i]);
+      parts.push(f);
+    });
+    onBatch(Math.min(all.length, start + 512), all.length);
+  }
+  const features = new Float32Array(have.length * dim);
+  parts.forEach((f, i) => features.set(f, i * dim));
+  return { images: have, features, dim };
+}
+
 export async function putEmbedding(db: Db, record: EmbeddingRecord): Promise<void> {
   await guardedWrite(() => putStrict(db, 'embeddings', record));
 }
