@@ -9,6 +9,8 @@ import type { ShardSummary } from './lib/ingest/assemble';
 import type { ModelSummary } from './lib/retrieval/protocol';
 import type { Suggestion } from './lib/retrieval/tagging';
 import type { PipelineReport } from './session/report';
+import type { DuplicateReport } from './lib/duplicates/groups';
+import { NEAR_DUPLICATE_LAYER } from './lib/duplicates/layer';
 import type { Session } from './session/session';
 import type { countRecords } from './lib/store/db';
 import type { ProjectState, RunInfo, SearchState, StageName, StageState } from './session/state';
@@ -41,6 +43,8 @@ export interface SimageHook {
   /** The collection's labels after the accepted review decisions, in its own format (or Open Images CSV when that
    *  format holds no image-level labels: `written` says which), each file by its path in the collection. */
   labelsInFormat(): Promise<{ written: string; files: { path: string; text: string }[] }>;
+  /** The duplicate groups at another cosine threshold (the calibration bench, bench/duplicates.ts). */
+  duplicatesAt(threshold: number): Promise<DuplicateReport | null>;
   /** Searches with an image from outside the page (a dropped file): its bytes as base64. */
   searchFileBytes(name: string, base64: string): Promise<SearchState | null>;
   /** The label review's suggestions, strongest disagreement first. */
@@ -118,6 +122,17 @@ export function installHook(session: Session) {
     labelsInFormat: async () => {
       const out = await session.labelsInFormat();
       return { written: out.written, files: out.files.map(({ path, text }) => ({ path, text })) };
+    },
+    duplicatesAt: async (threshold) => {
+      const shard = get(session.shard);
+      if (!shard) return null;
+      const { model } = get(session.settings);
+      return session.env.workers.embedding.call('duplicates', {
+        shardId: shard.shardId,
+        featureModelId: await session.env.featureModelId(model),
+        layer: NEAR_DUPLICATE_LAYER,
+        threshold,
+      });
     },
     searchFileBytes: async (name, base64) => {
       const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));

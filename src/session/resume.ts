@@ -9,6 +9,7 @@ import type { ShardSource } from '../lib/ingest/source';
 import { parseFaults } from '../lib/faults';
 import { DEFAULT_SETTINGS, validateSettings } from '../lib/settings';
 import type { Session } from './session';
+import { findDuplicates } from './run';
 
 const KEYS = { settings: 'simage.settings', active: 'simage.active', lastShard: 'simage.lastShard' } as const;
 
@@ -73,6 +74,8 @@ export class Resume {
       this.s.setStage('features', { status: 'done', message: null });
     void this.s.rerunEmbedding();
     this.restoringModel = this.s.restoreModel(shown.record.shardId);
+    // The copies among its images, found again from the stored features (not stored themselves: a second or so).
+    if (shown.withFeatures > 0) void this.restoringModel.then(() => findDuplicates(this.s, shown.record.shardId));
     return shown;
   }
 

@@ -136,6 +136,8 @@ export class SessionState {
   readonly project = writable<ProjectState | null>(null);
   /** Exact and near copies of the shard's images, and the leaks among them (found after the run; null before). */
   readonly duplicates = writable<DuplicateReport | null>(null);
+  /** Group index -> the ImageID the person keeps of that group (absent: the group's first). */
+  readonly duplicateKeepers = writable<Map<number, string>>(new Map());
 
   /** ImageID -> position in `images`: one map for every view that looks images up by id (built once per shard;
    *  at 100,000 images each view's own map cost the page about 40 ms). */
@@ -174,6 +176,7 @@ export class SessionState {
     this.resumeHint.set(null);
     this.runInfo.set(noRunInfo());
     this.duplicates.set(null);
+    this.duplicateKeepers.set(new Map());
     this.workspace.clearWorkspace();
   }
 

@@ -30,7 +30,7 @@ export class WorkspaceState {
   readonly selection = writable<string[] | null>(null);
   readonly mainView = writable<MainView>('map');
   /** The inspector's tab: the query and its results, the label review, or the run's full report. */
-  readonly inspectorTab = writable<'results' | 'review' | 'details'>('results');
+  readonly inspectorTab = writable<'results' | 'review' | 'duplicates' | 'details'>('results');
   /** Label words added to (plus) or taken from (minus) the query; with no image selected, the words alone are it. */
   readonly queryWords = writable<{ plus: string[]; minus: string[] }>({ plus: [], minus: [] });
   /** Whether validation and test images take part in results (placed by prediction, like unlabelled ones). */

@@ -98,6 +98,7 @@ type SplitSource = { folder: string } | { listFile: string } | { reason: string 
 
 function resolveSplitEntry(entry: string, bases: string[], imageFolders: Set<string>, texts: ReadonlyMap<string, string>): SplitSource {
   let leaving: string | null = null;
+  let inside = false;
   for (const base of bases) {
     const tries = entry.trim().startsWith('../') ? [entry, entry.trim().slice(3)] : [entry];
     for (const attempt of tries) {
@@ -106,11 +107,13 @@ function resolveSplitEntry(entry: string, bases: string[], imageFolders: Set<str
         leaving ??= resolved.reason;
         continue;
       }
+      inside = true;
       if (imageFolders.has(resolved.path)) return { folder: resolved.path };
       if (/\.txt$/i.test(resolved.path) && texts.has(resolved.path)) return { listFile: resolved.path };
     }
   }
-  return { reason: leaving ?? `"${clip(entry)}" names no image folder or list file of the collection` };
+  // A Roboflow `../test/images` with no test folder resolved inside as `test/images`: it is missing, not escaping.
+  return { reason: !inside && leaving ? leaving : `"${clip(entry)}" names no image folder or list file of the collection` };
 }
 
 function read(listing: CollectionListing): FormatReading {
