@@ -383,6 +383,11 @@ async function drive(
     report = await follow(page, deadline, onProgress, watch);
   }
   if (previous) previous.after = await runInfo();
+  const alternatives = report.shard.format_alternatives ?? [];
+  if (alternatives.length)
+    onProgress(
+      `format: read as ${report.shard.format} (${report.shard.format_evidence}); it fits ${alternatives.join(' and ')} as well: pass --format ${alternatives[0]} to read it so`,
+    );
   for (const entry of faults) {
     if (!entry.met) continue;
     const stored = entry.stored_before!;

@@ -44,7 +44,7 @@ export interface SimageHook {
    *  format holds no image-level labels: `written` says which), each file by its path in the collection. */
   labelsInFormat(): Promise<{ written: string; files: { path: string; text: string }[] }>;
   /** The duplicate groups at another cosine threshold (the calibration bench, bench/duplicates.ts). */
-  duplicatesAt(threshold: number): Promise<DuplicateReport | null>;
+  duplicatesAt(threshold: number, maxHamming?: number): Promise<DuplicateReport | null>;
   /** Searches with an image from outside the page (a dropped file): its bytes as base64. */
   searchFileBytes(name: string, base64: string): Promise<SearchState | null>;
   /** The label review's suggestions, strongest disagreement first. */
@@ -123,7 +123,7 @@ export function installHook(session: Session) {
       const out = await session.labelsInFormat();
       return { written: out.written, files: out.files.map(({ path, text }) => ({ path, text })) };
     },
-    duplicatesAt: async (threshold) => {
+    duplicatesAt: async (threshold, maxHamming) => {
       const shard = get(session.shard);
       if (!shard) return null;
       const { model } = get(session.settings);
@@ -132,6 +132,7 @@ export function installHook(session: Session) {
         featureModelId: await session.env.featureModelId(model),
         layer: NEAR_DUPLICATE_LAYER,
         threshold,
+        ...(maxHamming === undefined ? {} : { maxHamming }),
       });
     },
     searchFileBytes: async (name, base64) => {

@@ -16,7 +16,17 @@ import { findDuplicates, NEAR_DUPLICATE_COSINE, type DuplicateReport } from '../
 import { ShardError } from '../src/lib/errors';
 import { measureProgress } from '../src/lib/progress';
 import { serve, type Job } from '../src/lib/rpc';
-import { getEmbedding, getShard, listShardImages, openForJob, putEmbedding, readShardFeatures, type Db } from '../src/lib/store/db';
+import {
+  getEmbedding,
+  getShard,
+  getThumb,
+  listShardImages,
+  openForJob,
+  putEmbedding,
+  readShardFeatures,
+  type Db,
+} from '../src/lib/store/db';
+import { luminance, perceptualHash, PHASH_SIDE } from '../src/lib/duplicates/phash';
 
 type Embedding = EmbeddingMethods['embedLabels'];
 
@@ -119,9 +129,28 @@ async function duplicates(req: DuplicatesRequest, job: Job<EmbeddingMethods['dup
     const row = rowOf.get(im.imageId);
     if (row !== undefined) x.set(features.subarray(row * dim, (row + 1) * dim), i * width);
   });
+  // Each image's perceptual hash, from its stored thumbnail (kept per content hash for the worker's life).
+  const phashes = new Uint32Array(all.length * 2);
+  const phashKnown = new Uint8Array(all.length);
+  for (let i = 0; i < all.length; i++) {
+    job.throwIfCancelled();
+    const h = await phashOfThumb(db, all[i].hash);
+    if (h) [phashes[2 * i], phashes[2 * i + 1], phashKnown[i]] = [h[0], h[1], 1];
+    if (i % 256 === 255)
+      job.emit({ type: 'progress', progress: measureProgress('perceptual hashes', i + 1, all.length, started, Date.now()) });
+  }
   const run = findDuplicates(
-    { imageIds: all.map((im) => im.imageId), hashes: all.map((im) => im.hash), splits: all.map((im) => im.split), features: x, dim: width },
+    {
+      imageIds: all.map((im) => im.imageId),
+      hashes: all.map((im) => im.hash),
+      splits: all.map((im) => im.split),
+      features: x,
+      dim: width,
+      phashes,
+      phashKnown,
+    },
     req.threshold ?? NEAR_DUPLICATE_COSINE,
+    req.maxHamming === undefined ? {} : { maxHamming: req.maxHamming },
   );
   let lastYield = Date.now();
   for (;;) {
@@ -134,6 +163,32 @@ async function duplicates(req: DuplicatesRequest, job: Job<EmbeddingMethods['dup
       lastYield = Date.now();
     }
   }
+}
+
+const phashCache = new Map<string, [number, number] | null>();
+let phashCanvas: OffscreenCanvasRenderingContext2D | null = null;
+
+/** The pHash of an image from its stored thumbnail drawn at 32 x 32 (null when it has none or it does not decode). */
+async function phashOfThumb(db: Db, hash: string): Promise<[number, number] | null> {
+  const known = phashCache.get(hash);
+  if (known !== undefined) return known;
+  let result: [number, number] | null = null;
+  const thumb = await getThumb(db, hash);
+  if (thumb) {
+    try {
+      const bitmap = await createImageBitmap(new Blob([thumb.bytes], { type: thumb.type }));
+      phashCanvas ??= new OffscreenCanvas(PHASH_SIDE, PHASH_SIDE).getContext('2d', { willReadFrequently: true });
+      const ctx = phashCanvas!;
+      ctx.imageSmoothingQuality = 'high';
+      ctx.drawImage(bitmap, 0, 0, PHASH_SIDE, PHASH_SIDE);
+      bitmap.close();
+      result = perceptualHash(luminance(ctx.getImageData(0, 0, PHASH_SIDE, PHASH_SIDE).data));
+    } catch {
+      result = null; // a thumbnail that does not decode: that image joins groups by features and bytes alone
+    }
+  }
+  phashCache.set(hash, result);
+  return result;
 }
 
 /** The result, its arrays moved to the page rather than copied (each buffer once: arrays may share one). */

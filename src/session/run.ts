@@ -174,7 +174,7 @@ async function runStages(
     const n = loaded.summary.skipped.length;
     const why = n ? `: ${n} item${n === 1 ? ' was' : 's were'} skipped, and the list below says why` : ': it is empty';
     throw new JobError(
-      `"${loaded.name}" holds no image that loads${why}. A shard is a folder or archive of images named <ImageID>.<ext> (jpg, png, webp, gif, bmp) with a labels.csv.`,
+      `"${loaded.name}" holds no image that loads${why}. simage looks for images (jpg, png, webp, gif, bmp) anywhere in the folder or archive, with labels as Open Images CSV, COCO JSON, YOLO, Hugging Face imagefolder, a tags CSV, class folders, the 2017 text form, or no labels at all.`,
       'no images',
       false,
     );

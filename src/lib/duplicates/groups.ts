@@ -4,7 +4,7 @@
 // Invariant: every image is in at most one group, a group has at least two images, and the same input, threshold
 // and seed give the same groups, in the same order.
 //
-// Up to `EXACT_MAX_IMAGES` images every pair is compared, block by block. Each pair is first bounded through a
+// Up to `EXACT_MAX_IMAGES` (5,000) images every pair is compared, block by block. Each pair is first bounded through a
 // projection on the main subspace of a sample (subspace iteration, Halko et al. 2011): for unit rows u, v and an
 // orthogonal projection P, u·v = Pu·Pv + (u−Pu)·(v−Pv) <= Pu·Pv + |u−Pu||v−Pv| (Cauchy-Schwarz), so a pair whose
 // bound is below the threshold cannot be a near duplicate, and the full dot product is skipped without ever
@@ -14,12 +14,20 @@
 // probability about 0.99 under the default settings, a pair well above it (cosine 0.97+) almost surely.
 import type { Split } from '../ingest/labels';
 import { gaussian, seededRandom, type Random } from '../random';
+import { hammingDistance } from './phash';
 
-/** Cosine at or above which two feature rows are near duplicates. Calibrated in docs/BENCHMARKS.md (the value
- *  here is a placeholder until that calibration lands). */
-export const NEAR_DUPLICATE_COSINE = 0.95;
-/** Largest collection compared pair by pair; above it the LSH candidate search runs. */
-export const EXACT_MAX_IMAGES = 20_000;
+/** Cosine of Inception v3's pooled features at or above which two images may be near copies; with perceptual
+ *  hashes (the page always has them) the pair must also differ in at most NEAR_DUPLICATE_HAMMING bits. Calibrated
+ *  on 1,000 real photos with 20 planted copies (docs/BENCHMARKS.md, "Near duplicates", `bench/duplicates.ts`):
+ *  features alone cannot tell a copy from another photo of a like scene (at cosine 0.95, 9 of 10 re-encoded
+ *  copies found, 7 false groups; at 0.99, 4 found), while cosine 0.9 with at most 6 pHash bits found all 20 and
+ *  made no false group; 8 bits made one, 10 made 14. */
+export const NEAR_DUPLICATE_COSINE = 0.9;
+export const NEAR_DUPLICATE_HAMMING = 6;
+/** Largest collection compared pair by pair; above it the LSH candidate search runs. Measured on 2,048-d features
+ *  here (2 cores): 4,000 images pair by pair took 4.0 s, 30,000 by LSH 5.8 s; pair by pair grows with the square, so
+ *  past 5,000 (about 6 s) the LSH is the faster of the two. */
+export const EXACT_MAX_IMAGES = 5_000;
 
 export interface DuplicateInput {
   imageIds: readonly string[];
@@ -29,6 +37,9 @@ export interface DuplicateInput {
   /** n x dim, row-major, any norm (rows are L2-normalised here; an all-zero row only joins by its hash). */
   features: Float32Array;
   dim: number;
+  /** Each image's 64-bit perceptual hash (phash.ts), two words per image, and whether it is known. */
+  phashes?: Uint32Array;
+  phashKnown?: Uint8Array;
 }
 
 export type DuplicateKind = 'exact' | 'near';
@@ -45,7 +56,10 @@ export interface DuplicateGroup {
 export interface DuplicateReport {
   /** Biggest first, then by first id. */
   groups: DuplicateGroup[];
+  /** The feature cosine a near pair reaches at least. */
   threshold: number;
+  /** The perceptual-hash bits a near pair differs in at most (present when the images had perceptual hashes). */
+  max_hamming?: number;
 }
 
 export interface DuplicateProgress {
@@ -75,6 +89,8 @@ export interface DuplicateOptions {
   /** Bound pairs through the principal subspace before the full dot product (the result is the same either way;
    *  only the time differs). Default true. */
   boundPairs?: boolean;
+  /** With perceptual hashes: the most bits a near pair's hashes may differ in (default NEAR_DUPLICATE_HAMMING). */
+  maxHamming?: number;
 }
 
 export function* findDuplicates(
@@ -100,14 +116,27 @@ export function* findDuplicates(
   });
 
   const { unit, valid } = unitRows(features, n, dim);
+  // With perceptual hashes, a pair close in features must also be close in pHash: features say "looks alike",
+  // the pHash says "is the same picture" (two different photos of one scene are alike, not copies).
+  const { phashes, phashKnown } = input;
+  const maxHamming = options.maxHamming ?? NEAR_DUPLICATE_HAMMING;
+  const joiner: Joiner =
+    phashes && phashKnown
+      ? {
+          find: (a) => components.find(a),
+          union: (a, b) => {
+            if (!phashKnown[a] || !phashKnown[b] || hammingDistance(phashes, a, b) <= maxHamming) components.union(a, b);
+          },
+        }
+      : components;
   if (n <= (options.exactMaxImages ?? EXACT_MAX_IMAGES)) {
     const bound =
       options.boundPairs !== false && n >= BOUND_MIN_IMAGES && dim >= BOUND_MIN_DIM ? subspaceBound(unit, valid, n, dim, random) : null;
-    yield* compareAllPairs(unit, valid, n, dim, threshold, components, bound);
+    yield* compareAllPairs(unit, valid, n, dim, threshold, joiner, bound);
   } else {
-    yield* compareLshCandidates(unit, valid, n, dim, threshold, components, { ...DEFAULT_LSH, ...options.lsh }, random);
+    yield* compareLshCandidates(unit, valid, n, dim, threshold, joiner, { ...DEFAULT_LSH, ...options.lsh }, random);
   }
-  return { groups: collectGroups(input, components), threshold };
+  return { groups: collectGroups(input, components), threshold, ...(phashes && phashKnown ? { max_hamming: maxHamming } : {}) };
 }
 
 /** One row per image of each group: group (1-based, in report order), kind, leak, image_id; RFC 4180 (CRLF, fields
@@ -200,13 +229,20 @@ interface SubspaceBound {
   m: number;
 }
 
+/** Where a pair found close enough goes: the union of its two images' groups (after the pHash check, when the
+ *  input has perceptual hashes). */
+interface Joiner {
+  find(a: number): number;
+  union(a: number, b: number): void;
+}
+
 function* compareAllPairs(
   unit: Float32Array,
   valid: Uint8Array,
   n: number,
   dim: number,
   threshold: number,
-  components: UnionFind,
+  components: Joiner,
   bound: SubspaceBound | null,
 ): Generator<DuplicateProgress> {
   const blocks = Math.ceil(n / BLOCK_ROWS);
@@ -248,7 +284,7 @@ function unitePairs(
   candidates: Int32Array,
   count: number,
   threshold: number,
-  components: UnionFind,
+  components: Joiner,
 ) {
   const a = i * dim;
   let c = 0;
@@ -373,7 +409,7 @@ function* compareLshCandidates(
   n: number,
   dim: number,
   threshold: number,
-  components: UnionFind,
+  components: Joiner,
   settings: LshSettings,
   random: Random,
 ): Generator<DuplicateProgress> {

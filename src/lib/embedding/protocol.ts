@@ -40,6 +40,8 @@ export interface DuplicatesRequest {
   layer: 'flatten' | 'mixed7';
   /** Cosine at or above which two images are near copies (default: the calibrated NEAR_DUPLICATE_COSINE). */
   threshold?: number;
+  /** Perceptual-hash bits a near pair may differ in at most (default: the calibrated NEAR_DUPLICATE_HAMMING). */
+  maxHamming?: number;
 }
 
 export type EmbeddingMethods = {

@@ -109,5 +109,5 @@ export function openImagesCsv(
   for (const im of images)
     for (const label of byPath.get(im.path) ?? [])
       rows.push([im.imageId, added.has(`${im.imageId}\u0000${label}`) ? REVIEW_SOURCE : 'collection', label, 1]);
-  return Papa.unparse({ fields: ['ImageID', 'Source', 'LabelName', 'Confidence'], data: rows }) + '\n';
+  return Papa.unparse({ fields: ['ImageID', 'Source', 'LabelName', 'Confidence'], data: rows }, { newline: '\n' }) + '\n';
 }

@@ -49,9 +49,8 @@ export class LookAlikeIndex {
   }
 }
 
-/** Rows scaled to unit length (a copy). */
-export function unitRows(x: Float32Array, dim: number): Float32Array {
-  const out = new Float32Array(x.length);
+/** Rows scaled to unit length, into `out` (a new array unless given; it may be `x` itself). */
+export function unitRows(x: Float32Array, dim: number, out = new Float32Array(x.length)): Float32Array {
   for (let o = 0; o < x.length; o += dim) {
     let s = 0;
     for (let d = 0; d < dim; d++) s += x[o + d] * x[o + d];

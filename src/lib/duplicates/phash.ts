@@ -1,0 +1,61 @@
+// A perceptual hash (pHash: Zauner 2010, "Implementation and benchmarking of perceptual image hash functions"):
+// an image's 32 x 32 luminance, its 2-D DCT-II, the 8 x 8 lowest frequencies, one bit each for "above the median
+// of those 64". Resizing and re-compression move high frequencies, not these, so a re-encoded copy lands a few
+// bits away, while two different photos differ in about half of the 64. Pure: the worker draws the stored
+// thumbnail at 32 x 32 and hands the pixels here.
+export const PHASH_SIDE = 32;
+const LOW = 8;
+
+/** cos((2x + 1) u pi / 64) for u < 8, x < 32: the DCT-II basis the hash needs. */
+const BASIS = (() => {
+  const b = new Float64Array(LOW * PHASH_SIDE);
+  for (let u = 0; u < LOW; u++)
+    for (let x = 0; x < PHASH_SIDE; x++) b[u * PHASH_SIDE + x] = Math.cos(((2 * x + 1) * u * Math.PI) / (2 * PHASH_SIDE));
+  return b;
+})();
+
+/** Luminance (Rec. 601) of 32 x 32 RGBA pixels. */
+export function luminance(rgba: ArrayLike<number>): Float64Array {
+  const n = PHASH_SIDE * PHASH_SIDE;
+  if (rgba.length !== 4 * n) throw new Error(`pHash needs ${PHASH_SIDE} x ${PHASH_SIDE} RGBA pixels, not ${rgba.length / 4}`);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = 0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2];
+  return out;
+}
+
+/** The 64-bit pHash of a 32 x 32 luminance image, as two 32-bit words (bit k of the 8 x 8 block in row-major order
+ *  is bit k % 32 of word k / 32). */
+export function perceptualHash(gray: Float64Array): [number, number] {
+  // Rows first (32 x 8), then columns (8 x 8): the separable DCT of the low block only.
+  const rows = new Float64Array(PHASH_SIDE * LOW);
+  for (let y = 0; y < PHASH_SIDE; y++)
+    for (let u = 0; u < LOW; u++) {
+      let s = 0;
+      for (let x = 0; x < PHASH_SIDE; x++) s += gray[y * PHASH_SIDE + x] * BASIS[u * PHASH_SIDE + x];
+      rows[y * LOW + u] = s;
+    }
+  const block = new Float64Array(LOW * LOW);
+  for (let v = 0; v < LOW; v++)
+    for (let u = 0; u < LOW; u++) {
+      let s = 0;
+      for (let y = 0; y < PHASH_SIDE; y++) s += rows[y * LOW + u] * BASIS[v * PHASH_SIDE + y];
+      block[v * LOW + u] = s;
+    }
+  // The median of the 63 coefficients beside the mean (DC), which would only say how bright the image is.
+  const median = [...block.subarray(1)].sort((a, b) => a - b)[31];
+  const words: [number, number] = [0, 0];
+  for (let k = 1; k < LOW * LOW; k++) if (block[k] > median) words[k >> 5] |= 1 << (k & 31);
+  return [words[0] >>> 0, words[1] >>> 0];
+}
+
+/** Bits that differ between the hashes of images i and j (two words each in `hashes`). */
+export function hammingDistance(hashes: Uint32Array, i: number, j: number): number {
+  return popcount(hashes[2 * i] ^ hashes[2 * j]) + popcount(hashes[2 * i + 1] ^ hashes[2 * j + 1]);
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}

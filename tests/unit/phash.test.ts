@@ -1,0 +1,72 @@
+// The perceptual hash: known answers on synthetic images (a copy, a brighter copy, a slightly blurred copy land a
+// few bits away; a different picture about half the bits away), and the near-copy check it adds to findDuplicates.
+import { describe, expect, it } from 'vitest';
+import { hammingDistance, luminance, perceptualHash, PHASH_SIDE } from '../../src/lib/duplicates/phash';
+import { findDuplicates } from '../../src/lib/duplicates/groups';
+import { seededRandom } from '../../src/lib/random';
+
+const N = PHASH_SIDE * PHASH_SIDE;
+/** A 32 x 32 grey picture from a function of (x, y) in [0, 1). */
+const picture = (f: (x: number, y: number) => number) =>
+  Float64Array.from({ length: N }, (_, i) => 255 * f((i % PHASH_SIDE) / PHASH_SIDE, Math.floor(i / PHASH_SIDE) / PHASH_SIDE));
+const hashes = (...pictures: Float64Array[]) => Uint32Array.from(pictures.flatMap((p) => perceptualHash(p)));
+
+describe('perceptualHash', () => {
+  const scene = picture((x, y) => 0.5 + 0.3 * Math.sin(6 * x) * Math.cos(4 * y) + 0.2 * (x > 0.6 && y < 0.4 ? 1 : 0));
+  it('gives a copy the same hash and a brighter or slightly blurred copy a close one', () => {
+    const brighter = scene.map((v) => Math.min(255, v * 1.1 + 8));
+    const blurred = scene.map((v, i) => (i % PHASH_SIDE > 0 ? (v + scene[i - 1]) / 2 : v));
+    const h = hashes(scene, Float64Array.from(scene), brighter, blurred);
+    expect(hammingDistance(h, 0, 1)).toBe(0);
+    expect(hammingDistance(h, 0, 2)).toBeLessThanOrEqual(4);
+    expect(hammingDistance(h, 0, 3)).toBeLessThanOrEqual(8);
+  });
+  it('puts different pictures about half the bits apart', () => {
+    const random = seededRandom(4);
+    const others = Array.from({ length: 20 }, () => {
+      const [a, b, c] = [random() * 10, random() * 10, random()];
+      return picture((x, y) => 0.5 + 0.4 * Math.sin(a * x + c) * Math.cos(b * y));
+    });
+    const h = hashes(scene, ...others);
+    const distances = others.map((_, i) => hammingDistance(h, 0, i + 1));
+    expect(Math.min(...distances)).toBeGreaterThan(14);
+    expect(distances.reduce((s, d) => s + d, 0) / distances.length).toBeGreaterThan(24);
+  });
+  it('reads RGBA pixels as Rec. 601 luminance and refuses another size', () => {
+    const rgba = new Uint8ClampedArray(4 * N).fill(0);
+    rgba[0] = 100;
+    rgba[1] = 200;
+    rgba[2] = 50;
+    expect(luminance(rgba)[0]).toBeCloseTo(0.299 * 100 + 0.587 * 200 + 0.114 * 50);
+    expect(() => luminance(new Uint8ClampedArray(16))).toThrow(/32 x 32/);
+  });
+});
+
+describe('findDuplicates with perceptual hashes', () => {
+  it('joins a pair close in features only when their pictures are close too', () => {
+    // Three images with (nearly) the same features: 0 and 1 are the same picture, 2 is another picture.
+    const features = Float32Array.from([1, 0, 0, 0.999, 0.01, 0, 0.998, 0, 0.02]);
+    const pictureA = picture((x, y) => 0.5 + 0.4 * Math.sin(7 * x) * Math.cos(3 * y));
+    const pictureB = picture((x, y) => 0.5 + 0.4 * Math.cos(2 * x) * Math.sin(9 * y));
+    const phashes = hashes(pictureA, pictureA, pictureB);
+    const input = {
+      imageIds: ['a', 'b', 'c'],
+      hashes: ['h1', 'h2', 'h3'],
+      splits: ['train', 'train', 'validation'] as const,
+      features,
+      dim: 3,
+    };
+    const run = (extra: object) => {
+      const g = findDuplicates({ ...input, splits: [...input.splits], ...extra }, 0.95);
+      let step = g.next();
+      while (!step.done) step = g.next();
+      return step.value;
+    };
+    expect(run({}).groups).toEqual([{ ids: ['a', 'b', 'c'], kind: 'near', leak: true }]);
+    const withPhash = run({ phashes, phashKnown: Uint8Array.from([1, 1, 1]) });
+    expect(withPhash.groups).toEqual([{ ids: ['a', 'b'], kind: 'near', leak: false }]);
+    expect(withPhash.max_hamming).toBeGreaterThan(0);
+    // An image without a pHash joins by its features alone.
+    expect(run({ phashes, phashKnown: Uint8Array.from([1, 1, 0]) }).groups[0].ids).toEqual(['a', 'b', 'c']);
+  });
+});
