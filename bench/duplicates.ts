@@ -13,10 +13,10 @@ import { parseArgs, runPipeline } from '../scripts/pipeline';
 const photos = process.argv[2] ?? join(import.meta.dirname, '..', '..', 'shared', 'photos-dev', 'images');
 const n = Number(process.argv[3] ?? 1000);
 const out = '/tmp/simage-dupbench';
-/** (feature cosine, pHash bits) pairs tried; 64 bits: features alone. */
+/** (feature cosine, pHash bits of 256) pairs tried; 256 bits: features alone. */
 const GRID: [number, number][] = [
-  ...[0.9, 0.95, 0.97, 0.98, 0.99].map((c): [number, number] => [c, 64]),
-  ...[0.8, 0.85, 0.9].flatMap((c) => [4, 6, 8, 10, 12, 14].map((h): [number, number] => [c, h])),
+  ...[0.9, 0.95, 0.97, 0.98, 0.99].map((c): [number, number] => [c, 256]),
+  ...[0.85, 0.9].flatMap((c) => [16, 20, 24, 28, 32, 40, 48].map((h): [number, number] => [c, h])),
 ];
 
 const all = readdirSync(photos)

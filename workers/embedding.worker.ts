@@ -26,7 +26,7 @@ import {
   readShardFeatures,
   type Db,
 } from '../src/lib/store/db';
-import { luminance, perceptualHash, PHASH_SIDE } from '../src/lib/duplicates/phash';
+import { luminance, perceptualHash, PHASH_SIDE, PHASH_WORDS } from '../src/lib/duplicates/phash';
 
 type Embedding = EmbeddingMethods['embedLabels'];
 
@@ -121,6 +121,8 @@ async function duplicates(req: DuplicatesRequest, job: Job<EmbeddingMethods['dup
   const db = await openForJob(job);
   const started = Date.now();
   const all = await listShardImages(db, req.shardId);
+  // Without usable labels there is no evaluation for a copy to flatter: no group is a leak.
+  const splitsMatter = !(await getShard(db, req.shardId))?.summary.labelsUnusable;
   const { images, features, dim } = await readShardFeatures(db, req.shardId, req.featureModelId, req.layer);
   const rowOf = new Map(images.map((im, i) => [im.imageId, i]));
   const width = Math.max(dim, 1);
@@ -130,12 +132,15 @@ async function duplicates(req: DuplicatesRequest, job: Job<EmbeddingMethods['dup
     if (row !== undefined) x.set(features.subarray(row * dim, (row + 1) * dim), i * width);
   });
   // Each image's perceptual hash, from its stored thumbnail (kept per content hash for the worker's life).
-  const phashes = new Uint32Array(all.length * 2);
+  const phashes = new Uint32Array(all.length * PHASH_WORDS);
   const phashKnown = new Uint8Array(all.length);
   for (let i = 0; i < all.length; i++) {
     job.throwIfCancelled();
     const h = await phashOfThumb(db, all[i].hash);
-    if (h) [phashes[2 * i], phashes[2 * i + 1], phashKnown[i]] = [h[0], h[1], 1];
+    if (h) {
+      phashes.set(h, i * PHASH_WORDS);
+      phashKnown[i] = 1;
+    }
     if (i % 256 === 255)
       job.emit({ type: 'progress', progress: measureProgress('perceptual hashes', i + 1, all.length, started, Date.now()) });
   }
@@ -143,7 +148,7 @@ async function duplicates(req: DuplicatesRequest, job: Job<EmbeddingMethods['dup
     {
       imageIds: all.map((im) => im.imageId),
       hashes: all.map((im) => im.hash),
-      splits: all.map((im) => im.split),
+      splits: all.map((im) => (splitsMatter ? im.split : 'train')),
       features: x,
       dim: width,
       phashes,
@@ -165,14 +170,14 @@ async function duplicates(req: DuplicatesRequest, job: Job<EmbeddingMethods['dup
   }
 }
 
-const phashCache = new Map<string, [number, number] | null>();
+const phashCache = new Map<string, number[] | null>();
 let phashCanvas: OffscreenCanvasRenderingContext2D | null = null;
 
-/** The pHash of an image from its stored thumbnail drawn at 32 x 32 (null when it has none or it does not decode). */
-async function phashOfThumb(db: Db, hash: string): Promise<[number, number] | null> {
+/** The pHash of an image from its stored thumbnail drawn at 64 x 64 (null when it has none or it does not decode). */
+async function phashOfThumb(db: Db, hash: string): Promise<number[] | null> {
   const known = phashCache.get(hash);
   if (known !== undefined) return known;
-  let result: [number, number] | null = null;
+  let result: number[] | null = null;
   const thumb = await getThumb(db, hash);
   if (thumb) {
     try {

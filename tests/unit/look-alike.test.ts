@@ -2,7 +2,8 @@
 // against an exact eigen-decomposition, the feature map's shape, and the look-alike ranking.
 import { describe, expect, it } from 'vitest';
 import { densePca } from '../../src/lib/embedding/pca';
-import { runFeatureEmbedding, DEFAULT_EMBEDDING, featureEmbeddingKey, embeddingKey } from '../../src/lib/embedding/run';
+import { runEmbedding, runFeatureEmbedding, DEFAULT_EMBEDDING, featureEmbeddingKey, embeddingKey } from '../../src/lib/embedding/run';
+import { spreadIdentical } from '../../src/lib/embedding/spread';
 import { LookAlikeIndex } from '../../src/lib/retrieval/look-alike';
 import { seededRandom, gaussian } from '../../src/lib/random';
 
@@ -115,5 +116,34 @@ describe('LookAlikeIndex', () => {
 
   it('refuses features of the wrong size', () => {
     expect(() => new LookAlikeIndex(['a', 'b'], new Float32Array(5), 3)).toThrow(/not 2 x 3/);
+  });
+});
+
+describe('spreadIdentical (the label map of identical label rows)', () => {
+  it('spreads each group around its own point, keeps single images where they are, and never stacks two images', () => {
+    const unique = Float32Array.from([0, 0, 10, 0, 0, 10]);
+    // 14 images of row 0, 5 of row 1, 1 of row 2.
+    const groupOf = Int32Array.from([...Array(14).fill(0), ...Array(5).fill(1), 2]);
+    const out = spreadIdentical(unique, groupOf);
+    expect([out[2 * 19], out[2 * 19 + 1]]).toEqual([0, 10]);
+    const seen = new Set<string>();
+    for (let i = 0; i < groupOf.length; i++) {
+      const g = groupOf[i];
+      const r = Math.hypot(out[2 * i] - unique[2 * g], out[2 * i + 1] - unique[2 * g + 1]);
+      expect(r).toBeLessThanOrEqual(5 + 1e-6); // half the gap to the nearest other point
+      seen.add(`${out[2 * i].toFixed(4)},${out[2 * i + 1].toFixed(4)}`);
+    }
+    expect(seen.size).toBe(groupOf.length);
+  });
+
+  it('gives a class-folder label map one point per image', () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `im${i}`);
+    const labels = ids.map((_, i) => [{ labelName: ['cat', 'dog', 'bird'][i % 3], confidence: 1 }]);
+    const run = runEmbedding({ imageIds: ids, labels, train: ids.map(() => true) }, DEFAULT_EMBEDDING);
+    let step = run.next();
+    while (!step.done) step = run.next();
+    const points = new Set(Array.from({ length: 12 }, (_, i) => `${step.value.layout[2 * i]},${step.value.layout[2 * i + 1]}`));
+    expect(points.size).toBe(12);
+    expect(step.value.uniqueRows).toBe(3);
   });
 });

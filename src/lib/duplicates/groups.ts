@@ -17,13 +17,14 @@ import { gaussian, seededRandom, type Random } from '../random';
 import { hammingDistance } from './phash';
 
 /** Cosine of Inception v3's pooled features at or above which two images may be near copies; with perceptual
- *  hashes (the page always has them) the pair must also differ in at most NEAR_DUPLICATE_HAMMING bits. Calibrated
- *  on 1,000 real photos with 20 planted copies (docs/BENCHMARKS.md, "Near duplicates", `bench/duplicates.ts`):
- *  features alone cannot tell a copy from another photo of a like scene (at cosine 0.95, 9 of 10 re-encoded
- *  copies found, 7 false groups; at 0.99, 4 found), while cosine 0.9 with at most 6 pHash bits found all 20 and
- *  made no false group; 8 bits made one, 10 made 14. */
+ *  hashes (the page always has them) the pair's 256-bit pHashes must also differ in at most NEAR_DUPLICATE_HAMMING
+ *  bits. Calibrated on 1,000 real photos with 20 planted copies (docs/BENCHMARKS.md, "Near duplicates",
+ *  `bench/duplicates.ts`): features alone cannot tell a copy from another photo of a like scene (at cosine 0.95,
+ *  9 of 10 re-encoded copies found and 7 false groups; at 0.99, 4 found and 7 false groups), while cosine 0.9 with
+ *  at most 20 to 40 pHash bits found all 20 copies and made no false group (16 bits missed 2; 48 joined one pair of
+ *  distinct photos). 28 is in the middle of that range. */
 export const NEAR_DUPLICATE_COSINE = 0.9;
-export const NEAR_DUPLICATE_HAMMING = 6;
+export const NEAR_DUPLICATE_HAMMING = 28;
 /** Largest collection compared pair by pair; above it the LSH candidate search runs. Measured on 2,048-d features
  *  here (2 cores): 4,000 images pair by pair took 4.0 s, 30,000 by LSH 5.8 s; pair by pair grows with the square, so
  *  past 5,000 (about 6 s) the LSH is the faster of the two. */
@@ -37,7 +38,7 @@ export interface DuplicateInput {
   /** n x dim, row-major, any norm (rows are L2-normalised here; an all-zero row only joins by its hash). */
   features: Float32Array;
   dim: number;
-  /** Each image's 64-bit perceptual hash (phash.ts), two words per image, and whether it is known. */
+  /** Each image's 256-bit perceptual hash (phash.ts), PHASH_WORDS words per image, and whether it is known. */
   phashes?: Uint32Array;
   phashKnown?: Uint8Array;
 }

@@ -1,10 +1,15 @@
 // A perceptual hash (pHash: Zauner 2010, "Implementation and benchmarking of perceptual image hash functions"):
-// an image's 32 x 32 luminance, its 2-D DCT-II, the 8 x 8 lowest frequencies, one bit each for "above the median
-// of those 64". Resizing and re-compression move high frequencies, not these, so a re-encoded copy lands a few
-// bits away, while two different photos differ in about half of the 64. Pure: the worker draws the stored
-// thumbnail at 32 x 32 and hands the pixels here.
-export const PHASH_SIDE = 32;
-const LOW = 8;
+// an image's 64 x 64 luminance, its 2-D DCT-II, the 16 x 16 lowest frequencies, one bit each for "above the median
+// of those 256". Resizing and re-compression move high frequencies, not these, so a re-encoded copy lands a few
+// bits away, while two different photos differ in about half. The common 32 x 32 / 8 x 8 form (64 bits) is too
+// coarse for pictures that share a layout: two different emoji faces had identical 64-bit hashes, and re-encoded
+// photos were up to 6 bits away; with 256 bits those faces were at least 16 apart, re-encoded copies at most 24,
+// distinct photos at least 86 (docs/BENCHMARKS.md, "Near duplicates"). Pure: the worker draws the stored thumbnail
+// at 64 x 64 and hands the pixels here.
+export const PHASH_SIDE = 64;
+const LOW = 16;
+/** 32-bit words per hash. */
+export const PHASH_WORDS = (LOW * LOW) / 32;
 
 /** cos((2x + 1) u pi / 64) for u < 8, x < 32: the DCT-II basis the hash needs. */
 const BASIS = (() => {
@@ -14,7 +19,7 @@ const BASIS = (() => {
   return b;
 })();
 
-/** Luminance (Rec. 601) of 32 x 32 RGBA pixels. */
+/** Luminance (Rec. 601) of PHASH_SIDE x PHASH_SIDE RGBA pixels. */
 export function luminance(rgba: ArrayLike<number>): Float64Array {
   const n = PHASH_SIDE * PHASH_SIDE;
   if (rgba.length !== 4 * n) throw new Error(`pHash needs ${PHASH_SIDE} x ${PHASH_SIDE} RGBA pixels, not ${rgba.length / 4}`);
@@ -23,10 +28,10 @@ export function luminance(rgba: ArrayLike<number>): Float64Array {
   return out;
 }
 
-/** The 64-bit pHash of a 32 x 32 luminance image, as two 32-bit words (bit k of the 8 x 8 block in row-major order
- *  is bit k % 32 of word k / 32). */
-export function perceptualHash(gray: Float64Array): [number, number] {
-  // Rows first (32 x 8), then columns (8 x 8): the separable DCT of the low block only.
+/** The 256-bit pHash of a 64 x 64 luminance image, as PHASH_WORDS 32-bit words (bit k of the 16 x 16 block in
+ *  row-major order is bit k % 32 of word k / 32). */
+export function perceptualHash(gray: Float64Array): number[] {
+  // Rows first (64 x 16), then columns (16 x 16): the separable DCT of the low block only.
   const rows = new Float64Array(PHASH_SIDE * LOW);
   for (let y = 0; y < PHASH_SIDE; y++)
     for (let u = 0; u < LOW; u++) {
@@ -41,16 +46,18 @@ export function perceptualHash(gray: Float64Array): [number, number] {
       for (let y = 0; y < PHASH_SIDE; y++) s += rows[y * LOW + u] * BASIS[v * PHASH_SIDE + y];
       block[v * LOW + u] = s;
     }
-  // The median of the 63 coefficients beside the mean (DC), which would only say how bright the image is.
-  const median = [...block.subarray(1)].sort((a, b) => a - b)[31];
-  const words: [number, number] = [0, 0];
+  // The median of the coefficients beside the mean (DC), which would only say how bright the image is.
+  const median = [...block.subarray(1)].sort((a, b) => a - b)[(LOW * LOW - 2) >> 1];
+  const words = new Array<number>(PHASH_WORDS).fill(0);
   for (let k = 1; k < LOW * LOW; k++) if (block[k] > median) words[k >> 5] |= 1 << (k & 31);
-  return [words[0] >>> 0, words[1] >>> 0];
+  return words.map((w) => w >>> 0);
 }
 
-/** Bits that differ between the hashes of images i and j (two words each in `hashes`). */
+/** Bits that differ between the hashes of images i and j (PHASH_WORDS words each in `hashes`). */
 export function hammingDistance(hashes: Uint32Array, i: number, j: number): number {
-  return popcount(hashes[2 * i] ^ hashes[2 * j]) + popcount(hashes[2 * i + 1] ^ hashes[2 * j + 1]);
+  let d = 0;
+  for (let w = 0; w < PHASH_WORDS; w++) d += popcount(hashes[PHASH_WORDS * i + w] ^ hashes[PHASH_WORDS * j + w]);
+  return d;
 }
 
 function popcount(x: number): number {

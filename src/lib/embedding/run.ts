@@ -5,6 +5,7 @@
 import { csrFromRows, dedupeRows, type CsrMatrix } from './sparse';
 import { randomizedSvd } from './svd';
 import { densePca } from './pca';
+import { spreadIdentical } from './spread';
 import { exactKnn, nnDescent, type KnnGraph } from './nndescent';
 import { perplexityAffinities } from './affinities';
 import { BarnesHutTsne, pcaInit } from './tsne';
@@ -42,7 +43,8 @@ export const DEFAULT_EMBEDDING: EmbeddingSettings = {
 
 /** A stable key of the settings that change the result (the cache key beside the shard id). */
 export function embeddingKey(s: EmbeddingSettings): string {
-  const parts = [`v3`, s.layout, `k${s.k}`, `c${s.components}`, `seed${s.seed}`];
+  // v4: identical label rows spread on the map (spread.ts).
+  const parts = [`v4`, s.layout, `k${s.k}`, `c${s.components}`, `seed${s.seed}`];
   if (s.layout === 'tsne') parts.push(`p${s.perplexity}`, `it${s.iterations}`);
   if (s.layout === 'umap') parts.push(`nn${s.umapNeighbours}`);
   return parts.join('/');
@@ -167,7 +169,9 @@ export function* runEmbedding(
   yield { stage: 'sets', done: 1, total: 1 };
   return {
     imageIds: input.imageIds,
-    layout,
+    // The map spreads images with identical label rows around their point (spread.ts); the similar sets above were
+    // found on the shared points, where such images are exactly alike.
+    layout: u < n ? spreadIdentical(uniqueLayout, groupOf) : layout,
     trainIndex,
     similar,
     k,
