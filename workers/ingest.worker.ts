@@ -6,7 +6,7 @@
 // (archives are streams); up to IN_FLIGHT images are hashed, decoded and thumbnailed at once, and the shard keeps
 // the entries' order.
 import { assembleShard, type DecodedImage } from '../src/lib/ingest/assemble';
-import { interpretCollection, labelsCannotDefineSimilarity, MAX_TABLE_BYTES } from '../src/lib/ingest/collection';
+import { interpretCollection, labelsCannotDefineSimilarity, tableTooLarge } from '../src/lib/ingest/collection';
 import type { Skipped } from '../src/lib/ingest/labels';
 import { classifyPath } from '../src/lib/ingest/paths';
 import type { IngestMethods, LoadRequest } from '../src/lib/ingest/protocol';
@@ -125,13 +125,16 @@ async function load(req: LoadRequest, job: Job<IngestMethods['load']['event']>):
           break;
         }
         case 'table': {
-          if (entry.size !== null && entry.size > MAX_TABLE_BYTES) {
-            skip({ id: path, reason: tooLarge(entry.size) });
+          // Refused before it is read when the container knows its size (folder, zip, tar); a URL's after.
+          const declared = entry.size === null ? null : tableTooLarge(entry.size);
+          if (declared) {
+            skip({ id: path, reason: declared });
             await entry.discard();
             break;
           }
           const bytes = await entry.read();
-          if (bytes.length > MAX_TABLE_BYTES) skip({ id: path, reason: tooLarge(bytes.length) });
+          const tooLarge = tableTooLarge(bytes.length);
+          if (tooLarge) skip({ id: path, reason: tooLarge });
           else texts.set(path, text(bytes));
           break;
         }
@@ -188,11 +191,6 @@ async function load(req: LoadRequest, job: Job<IngestMethods['load']['event']>):
   );
   report(measureProgress('load', done, done, started, Date.now()), true);
   return { shardId, name: shard.name, summary, decoded: newlyDecoded, elapsedMs: Date.now() - started };
-}
-
-function tooLarge(bytes: number): string {
-  const mb = (n: number) => `${Math.round(n / (1024 * 1024))} MB`;
-  return `a table file of ${mb(bytes)} is more than the ${mb(MAX_TABLE_BYTES)} this page reads at once (it would take the tab's memory); split it (one file per split) and load again`;
 }
 
 /** The label files a review's corrected export rewrites, as they were read. */

@@ -1,9 +1,9 @@
 // The duplicate groups as the person works with them: which image of each group to keep (the first by default, a
 // click chooses another), the groups as CSV, and the list of the others to remove (the page cannot delete a
-// person's files; it says which, by path, for their own tools). Pure functions over the session's stores.
+// person's files; it says which, by path, for their own tools). The CSV writers load on first use (Papa Parse and
+// the kernel stay out of the page's first bundle).
 import { get } from 'svelte/store';
-import Papa from 'papaparse';
-import { duplicatesCsv, type DuplicateGroup } from '../lib/duplicates/groups';
+import type { DuplicateGroup } from '../lib/duplicates/groups';
 import type { Session } from './session';
 
 export const keeperOf = (group: DuplicateGroup, index: number, chosen: Map<number, string>) => chosen.get(index) ?? group.ids[0];
@@ -13,14 +13,16 @@ export function keep(s: Session, index: number, imageId: string) {
 }
 
 /** Every group, one row per image (group, kind, leak, image_id). */
-export function groupsCsv(s: Session): Blob {
+export async function groupsCsv(s: Session): Promise<Blob> {
+  const { duplicatesCsv } = await import('../lib/duplicates/groups');
   const report = get(s.duplicates);
   return new Blob([duplicatesCsv(report ?? { groups: [], threshold: 0 })], { type: 'text/csv' });
 }
 
 /** The images to remove so that one of each group is left: image_id, path (in the collection), group, kind, leak,
  *  kept (the ImageID kept in its place). */
-export function removalCsv(s: Session): Blob {
+export async function removalCsv(s: Session): Promise<Blob> {
+  const { default: Papa } = await import('papaparse');
   const groups = get(s.duplicates)?.groups ?? [];
   const chosen = get(s.duplicateKeepers);
   const byId = get(s.imageById);

@@ -2,7 +2,15 @@
 // own split kept and the hash split otherwise, Open Images shards read exactly as before formats, table files of no
 // format listed as not used, and when labels cannot define similarity.
 import { describe, expect, it } from 'vitest';
-import { assignIds, chooseFormat, detectFormats, interpretCollection, labelsCannotDefineSimilarity } from '../../src/lib/ingest/collection';
+import {
+  assignIds,
+  chooseFormat,
+  detectFormats,
+  interpretCollection,
+  labelsCannotDefineSimilarity,
+  MAX_TABLE_BYTES,
+  tableTooLarge,
+} from '../../src/lib/ingest/collection';
 import { defaultSplit } from '../../src/lib/ingest/labels';
 import type { CollectionListing } from '../../src/lib/ingest/formats/types';
 
@@ -136,5 +144,12 @@ describe('labelsCannotDefineSimilarity', () => {
     expect(labelsCannotDefineSimilarity([im('a'), im('b'), im(), im()])).toMatch(/Only 2 images are labelled/);
     expect(labelsCannotDefineSimilarity([im('person'), im('person'), im('person')])).toMatch(/one label "person"/);
     expect(labelsCannotDefineSimilarity([im('a'), im('b'), im('a', 'b')])).toBeNull();
+  });
+});
+
+describe('tableTooLarge', () => {
+  it('reads a table up to the limit and refuses a larger one with a sentence that says what to do', () => {
+    expect(tableTooLarge(MAX_TABLE_BYTES)).toBeNull();
+    expect(tableTooLarge(448 * 1024 * 1024)).toMatch(/^a table file of 448 MB is more than the 64 MB .* split it/);
   });
 });

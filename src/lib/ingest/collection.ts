@@ -26,6 +26,13 @@ export const READERS: readonly FormatReader[] = [openImages, coco, yolo, hf, csv
  *  memory while parsed, and the page shares its tab with it. */
 export const MAX_TABLE_BYTES = 64 * 1024 * 1024;
 
+/** Why a table file of this size is not read (null: it is): over MAX_TABLE_BYTES, a sentence that says what to do. */
+export function tableTooLarge(bytes: number): string | null {
+  if (bytes <= MAX_TABLE_BYTES) return null;
+  const mb = (n: number) => `${Math.round(n / (1024 * 1024))} MB`;
+  return `a table file of ${mb(bytes)} is more than the ${mb(MAX_TABLE_BYTES)} this page reads at once (it would take the tab's memory); split it (one file per split) and load again`;
+}
+
 export interface FormatChoice {
   format: FormatName;
   /** What was found that says so. */
@@ -106,9 +113,17 @@ export function interpretCollection(listing: CollectionListing, override?: Forma
     if (imageId !== undefined) splits.set(imageId, split);
   }
   const used = new Set(reading.used);
-  const notUsed: Skipped[] = [...listing.texts.keys()]
-    .filter((p) => !used.has(p))
-    .map((id) => ({ id, reason: `not used: no part of the ${FORMAT_TITLES[choice.format]} format` }));
+  const notUsed: Skipped[] = [...listing.texts]
+    .filter(([p]) => !used.has(p))
+    .map(([id, text]) => ({
+      id,
+      reason:
+        text.trim() === ''
+          ? /(^|\/)labels\.(csv|txt)$/i.test(id)
+            ? 'label file is empty'
+            : 'empty file'
+          : `not used: no part of the ${FORMAT_TITLES[choice.format]} format`,
+    }));
   return {
     choice,
     images: kept.map((path, i) => ({ path, imageId: ids[i] })),

@@ -11,21 +11,9 @@ import { writeHfMetadata } from './formats/hf';
 import { writeCsvTags } from './formats/csv';
 import { dirName } from './formats/common';
 import type { FormatName } from './formats/types';
+import { labelExportFormat, LABEL_EXPORT_TITLES, type LabelExportFormat } from './format-titles';
 
-/** What a label export writes for a collection of this format (the button and the CLI say it). */
-export type LabelExportFormat = 'open-images' | 'seed-text' | 'coco' | 'hf' | 'csv';
-
-export function labelExportFormat(format: FormatName | undefined): LabelExportFormat {
-  return format === 'coco' || format === 'hf' || format === 'csv' || format === 'seed-text' ? format : 'open-images';
-}
-
-export const LABEL_EXPORT_TITLES: Record<LabelExportFormat, string> = {
-  'open-images': 'Open Images CSV',
-  'seed-text': 'the 2017 text form',
-  coco: 'COCO JSON',
-  hf: 'Hugging Face metadata.jsonl',
-  csv: 'the tags CSV',
-};
+export { labelExportFormat, LABEL_EXPORT_TITLES, type LabelExportFormat };
 
 export interface ExportImage {
   imageId: string;
