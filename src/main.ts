@@ -8,4 +8,6 @@ import { session } from './session/app';
 session.init();
 mount(App, { target: document.getElementById('app')! });
 installHook(session);
-void session.restore();
+// In a task of its own: the first one (evaluating the bundle and drawing the page) is the page's longest, and a
+// resumed run (reading the store, starting the load) need not lengthen it.
+setTimeout(() => void session.restore(), 0);

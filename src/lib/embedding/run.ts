@@ -6,6 +6,7 @@ import { csrFromRows, dedupeRows, type CsrMatrix } from './sparse';
 import { randomizedSvd } from './svd';
 import { densePca } from './pca';
 import { spreadIdentical } from './spread';
+import { normalizeRows } from '../vector';
 import { exactKnn, nnDescent, type KnnGraph } from './nndescent';
 import { perplexityAffinities } from './affinities';
 import { BarnesHutTsne, pcaInit } from './tsne';
@@ -259,13 +260,7 @@ export function* runFeatureEmbedding(
   if (n < 3) throw new Error('A map needs at least 3 images with features.');
   yield { stage: 'pca', done: 0, total: 1 };
   let t0 = performance.now();
-  const unit = new Float32Array(input.features.length);
-  for (let o = 0; o < unit.length; o += input.dim) {
-    let s = 0;
-    for (let d = 0; d < input.dim; d++) s += input.features[o + d] ** 2;
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let d = 0; d < input.dim; d++) unit[o + d] = input.features[o + d] * inv;
-  }
+  const unit = normalizeRows(input.features, input.dim);
   const pca = densePca(unit, n, input.dim, { components: Math.max(2, settings.components), seed: settings.seed });
   const pcaMs = performance.now() - t0;
   yield { stage: 'pca', done: 1, total: 1 };

@@ -7,6 +7,7 @@
 //    ranked by distance. References are indexed by their label embeddings, so R is not bounded by the net.
 // Training keeps the weights of the epoch with the best validation score (the 2017 score at k) and stops after
 // `patience` epochs without improvement.
+import { normalizeRows } from '../vector';
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../random';
 import { evaluateRankings, topK, type RetrievalTask } from './metrics';
@@ -93,17 +94,7 @@ export function buildModel(settings: TrainSettings, dim: number, outputs: number
   return model;
 }
 
-/** Scales each row of a vector table to unit length (zero rows stay zero). */
-export function normalizeRows(data: Float32Array, dim: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let o = 0; o < data.length; o += dim) {
-    let s = 0;
-    for (let d = 0; d < dim; d++) s += data[o + d] * data[o + d];
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let d = 0; d < dim; d++) out[o + d] = data[o + d] * inv;
-  }
-  return out;
-}
+export { normalizeRows };
 
 /** Targets for the 'embedding' head from the label-embedding vectors of the references. */
 export function embeddingTargets(vectors: Float32Array, dim: number, target: TargetSpace): Float32Array {

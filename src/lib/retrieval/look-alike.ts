@@ -3,6 +3,7 @@
 // Pure, no TensorFlow.js: a query is one pass over n x dim floats (2,048 x 1,000 images is about a millisecond; at
 // 100,000 images, about 0.2 s on one core), which needs no GPU and no index to build.
 import { topK } from './metrics';
+import { normalizeRows } from '../vector';
 import type { Found } from './label-index';
 
 export class LookAlikeIndex {
@@ -10,6 +11,7 @@ export class LookAlikeIndex {
   private readonly rows: Float32Array;
   private readonly rowOf: Map<string, number>;
 
+  /** `features` is taken over and scaled in place (at 100,000 images a copy would be another 300 MB). */
   constructor(
     readonly imageIds: readonly string[],
     features: Float32Array,
@@ -17,7 +19,7 @@ export class LookAlikeIndex {
   ) {
     if (features.length !== imageIds.length * dim)
       throw new Error(`features hold ${features.length} floats, not ${imageIds.length} x ${dim}`);
-    this.rows = unitRows(features, dim);
+    this.rows = normalizeRows(features, dim, features);
     this.rowOf = new Map(imageIds.map((id, i) => [id, i]));
   }
 
@@ -33,7 +35,7 @@ export class LookAlikeIndex {
 
   /** The k images nearest to a feature vector by cosine, best first; `exclude` (the query image itself) left out. */
   search(query: Float32Array, k: number, exclude?: string): Found[] {
-    const q = unitRows(query, this.dim);
+    const q = normalizeRows(query, this.dim);
     const n = this.imageIds.length;
     const scores = new Float32Array(n);
     for (let i = 0; i < n; i++) {
@@ -47,15 +49,4 @@ export class LookAlikeIndex {
     const best = topK(scores, Math.min(k, n - (skip >= 0 ? 1 : 0)));
     return Array.from(best, (i) => ({ imageId: this.imageIds[i], score: scores[i], by: 'look' as const }));
   }
-}
-
-/** Rows scaled to unit length, into `out` (a new array unless given; it may be `x` itself). */
-export function unitRows(x: Float32Array, dim: number, out = new Float32Array(x.length)): Float32Array {
-  for (let o = 0; o < x.length; o += dim) {
-    let s = 0;
-    for (let d = 0; d < dim; d++) s += x[o + d] * x[o + d];
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let d = 0; d < dim; d++) out[o + d] = x[o + d] * inv;
-  }
-  return out;
 }
