@@ -26,7 +26,8 @@ import {
   readShardFeatures,
   type Db,
 } from '../src/lib/store/db';
-import { luminance, perceptualHash, PHASH_SIDE, PHASH_WORDS } from '../src/lib/duplicates/phash';
+import { PHASH_WORDS } from '../src/lib/duplicates/phash';
+import { perceptualHashOf } from './pixels';
 
 type Embedding = EmbeddingMethods['embedLabels'];
 
@@ -171,27 +172,13 @@ async function duplicates(req: DuplicatesRequest, job: Job<EmbeddingMethods['dup
 }
 
 const phashCache = new Map<string, number[] | null>();
-let phashCanvas: OffscreenCanvasRenderingContext2D | null = null;
-
-/** The pHash of an image from its stored thumbnail drawn at 64 x 64 (null when it has none or it does not decode). */
+/** The pHash of an image from its stored thumbnail (null when it has none or it does not decode: that image then
+ *  joins groups by its features and bytes alone). */
 async function phashOfThumb(db: Db, hash: string): Promise<number[] | null> {
   const known = phashCache.get(hash);
   if (known !== undefined) return known;
-  let result: number[] | null = null;
   const thumb = await getThumb(db, hash);
-  if (thumb) {
-    try {
-      const bitmap = await createImageBitmap(new Blob([thumb.bytes], { type: thumb.type }));
-      phashCanvas ??= new OffscreenCanvas(PHASH_SIDE, PHASH_SIDE).getContext('2d', { willReadFrequently: true });
-      const ctx = phashCanvas!;
-      ctx.imageSmoothingQuality = 'high';
-      ctx.drawImage(bitmap, 0, 0, PHASH_SIDE, PHASH_SIDE);
-      bitmap.close();
-      result = perceptualHash(luminance(ctx.getImageData(0, 0, PHASH_SIDE, PHASH_SIDE).data));
-    } catch {
-      result = null; // a thumbnail that does not decode: that image joins groups by features and bytes alone
-    }
-  }
+  const result = thumb ? await perceptualHashOf(new Blob([thumb.bytes], { type: thumb.type })) : null;
   phashCache.set(hash, result);
   return result;
 }

@@ -2,6 +2,7 @@
 // Kept out of src/lib because they need a worker's graphics globals; the pixel math they feed is in src/lib.
 import { fitInside, rgbaToInput } from '../src/lib/features/preprocess';
 import { imageInfo } from '../src/lib/ingest/image-header';
+import { luminance, perceptualHash, PHASH_SIDE } from '../src/lib/duplicates/phash';
 
 export class DecodeError extends Error {}
 
@@ -73,4 +74,23 @@ export async function imageToInput(bytes: Uint8Array, px: number, out: Float32Ar
   ctx.drawImage(bitmap, 0, 0, px, px);
   bitmap.close();
   rgbaToInput(ctx.getImageData(0, 0, px, px).data, px, out, offset);
+}
+
+let hashCanvas: OffscreenCanvasRenderingContext2D | null = null;
+
+/** The perceptual hash (src/lib/duplicates/phash.ts) of an encoded image drawn at PHASH_SIDE x PHASH_SIDE; null
+ *  when it does not decode. */
+export async function perceptualHashOf(image: Blob): Promise<number[] | null> {
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(image);
+  } catch {
+    return null;
+  }
+  hashCanvas ??= new OffscreenCanvas(PHASH_SIDE, PHASH_SIDE).getContext('2d', { willReadFrequently: true });
+  const ctx = hashCanvas!;
+  ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(bitmap, 0, 0, PHASH_SIDE, PHASH_SIDE);
+  bitmap.close();
+  return perceptualHash(luminance(ctx.getImageData(0, 0, PHASH_SIDE, PHASH_SIDE).data));
 }
