@@ -42,7 +42,7 @@ const CHOICES = {
   format: FORMATS,
 } as const;
 const NUMBERS = ['batch', 'threads', 'k', 'perplexity', 'iterations', 'epochs', 'port', 'timeout-s', 'retries'] as const;
-const USAGE = `usage: npm run pipeline -- <collection path or URL> [--format ${FORMATS.join('|')}] [--model ${FEATURE_MODELS.join('|')}] [--backend ${CHOICES.backend.join('|')}] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout ${LAYOUTS.join('|')}] [--k N] [--perplexity N] [--iterations N] [--head ${HEADS.join('|')}] [--layer ${FEATURE_LAYERS.join('|')}] [--target ${TARGET_SPACES.join('|')}] [--epochs N] [--port N] [--timeout-s S] [--retries N] [--predicted-labels FILE] [--suggestions FILE] [--import-project FILE]... [--export-project FILE] [--features-only] [--export-labels FILE] [--query IMAGE]... [--duplicates FILE] [--inject ${[...WORKER_FAULTS, ...RELOAD_STAGES.map((s) => `reload-during=${s}`)].join('|')}]`;
+const USAGE = `usage: npm run pipeline -- <collection path or URL> [--format ${FORMATS.join('|')}] [--model ${FEATURE_MODELS.join('|')}] [--backend ${CHOICES.backend.join('|')}] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout ${LAYOUTS.join('|')}] [--k N] [--perplexity N] [--iterations N] [--head ${HEADS.join('|')}] [--layer ${FEATURE_LAYERS.join('|')}] [--target ${TARGET_SPACES.join('|')}] [--epochs N] [--port N] [--timeout-s S] [--retries N] [--predicted-labels FILE] [--suggestions FILE] [--import-project FILE]... [--export-project FILE] [--features-only] [--export-labels FILE] [--export-model FILE] [--with-extractor] [--query IMAGE]... [--held-out] [--duplicates FILE] [--inject ${[...WORKER_FAULTS, ...RELOAD_STAGES.map((s) => `reload-during=${s}`)].join('|')}]`;
 // IndexedDB belongs to an origin (scheme, host and port): a fixed port keeps a --profile's cache reachable.
 export const DEFAULT_PORT = 47170;
 
@@ -84,6 +84,11 @@ export interface PipelineOptions {
   /** Where to write the collection's labels (after the accepted review decisions) in its own format; a folder when
    *  the format has several files (COCO: one per split). */
   exportLabels: string | null;
+  /** Writes the model file after training (--export-model), with the base network's weights (--with-extractor). */
+  exportModel: string | null;
+  withExtractor: boolean;
+  /** --query also returns labelled validation and test images (the page's "validation images" tick). */
+  heldOut: boolean;
   /** Images queried after the run, each as a dropped image would be (the report's `queries`). */
   query: string[];
   /** Where to write the duplicate groups as CSV (group, kind, leak, image_id). */
@@ -108,6 +113,7 @@ export function parseArgs(argv: string[]): PipelineOptions {
             'suggestions',
             'export-project',
             'export-labels',
+            'export-model',
             'duplicates',
             ...NUMBERS,
           ].map((name) => [name, string]),
@@ -115,6 +121,8 @@ export function parseArgs(argv: string[]): PipelineOptions {
         inject: { type: 'string', multiple: true },
         'import-project': { type: 'string', multiple: true },
         query: { type: 'string', multiple: true },
+        'with-extractor': { type: 'boolean' },
+        'held-out': { type: 'boolean' },
         'features-only': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -179,6 +187,9 @@ export function parseArgs(argv: string[]): PipelineOptions {
     exportProject: str('export-project'),
     featuresOnly: values['features-only'] === true,
     exportLabels: str('export-labels'),
+    exportModel: str('export-model'),
+    withExtractor: values['with-extractor'] === true,
+    heldOut: values['held-out'] === true,
     query: (values.query as string[] | undefined) ?? [],
     duplicates: str('duplicates'),
   };
@@ -466,7 +477,11 @@ async function drive(
       let entry: QueryEntry;
       try {
         const base64 = readFileSync(file).toString('base64');
-        const r = await page.evaluate(([name, b64]) => window.__simage.searchFileBytes(name, b64), [basename(file), base64] as const);
+        const r = await page.evaluate(([name, b64, held]) => window.__simage.searchFileBytes(name, b64, held), [
+          basename(file),
+          base64,
+          opts.heldOut,
+        ] as const);
         if (r?.error) throw new Error(r.error);
         entry = {
           file,
@@ -479,6 +494,16 @@ async function drive(
       }
       report.queries.push(entry);
     }
+  }
+  if (opts.exportModel) {
+    // The trained model as one file (docs/MODEL-FILE.md): `npm run query` answers images with it, no browser.
+    const [download, ok] = await Promise.all([
+      page.waitForEvent('download', { timeout: opts.timeoutS * 1000 }).catch(() => null),
+      page.evaluate((withExtractor) => window.__simage.exportModel(withExtractor), opts.withExtractor),
+    ]);
+    if (!ok || !download) throw new Error(`--export-model: ${(await page.evaluate(() => window.__simage.snapshot().error)) ?? 'no model file was written'}`);
+    await download.saveAs(opts.exportModel);
+    onProgress(`model file: written to ${opts.exportModel}${opts.withExtractor ? ' (with the base network)' : ''}`);
   }
   if (opts.duplicates) {
     const groups = report.duplicates?.groups ?? [];

@@ -10,6 +10,7 @@
 // second install with the same versions does nothing. Nothing of nsfwjs's code is copied: its model modules are
 // evaluated as data (model topology + base64 weight strings) and re-emitted as the standard TF.js layers format.
 import { createRequire } from 'node:module';
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync, readFileSync, existsSync, rmSync, copyFileSync, readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,7 +77,7 @@ const SHARD_BYTES = 4 * 1024 * 1024;
 
 function prepareModel(spec) {
   const out = join(pub, 'models', spec.name);
-  const stamp = { nsfwjs: pkgVersion('nsfwjs'), format: 3, mid: spec.mid };
+  const stamp = { nsfwjs: pkgVersion('nsfwjs'), format: 4, mid: spec.mid };
   if (stampMatches(out, stamp)) return log(`${spec.name} up to date`);
   const base = pkgDir('nsfwjs');
   const modelDir = join(base, 'dist', 'models', spec.source);
@@ -134,6 +135,9 @@ function prepareModel(spec) {
         modelId: `${spec.name}@nsfwjs-${stamp.nsfwjs}${spec.mid === FEATURE_MODELS_MID[spec.name] ? '' : `+${spec.mid}`}`,
         outputs: spec.dims,
         inputPx: spec.inputPx,
+        // A model file names the base network by this digest of its weights (the shards' bytes in order); a loader
+        // given other weights refuses it (src/lib/model).
+        weightsSha256: createHash('sha256').update(packed).digest('hex'),
       },
       modelTopology: topology,
       weightsManifest: [{ paths, weights: keptSpecs }],

@@ -45,8 +45,9 @@ export interface SimageHook {
   labelsInFormat(): Promise<{ written: string; files: { path: string; text: string }[] }>;
   /** The duplicate groups at another cosine threshold (the calibration bench, bench/duplicates.ts). */
   duplicatesAt(threshold: number, maxHamming?: number): Promise<DuplicateReport | null>;
-  /** Searches with an image from outside the page (a dropped file): its bytes as base64. */
-  searchFileBytes(name: string, base64: string): Promise<SearchState | null>;
+  /** Searches with an image from outside the page (a dropped file): its bytes as base64; validation and test images
+   *  are returned too when `includeHeldOut` (the "validation images" tick). */
+  searchFileBytes(name: string, base64: string, includeHeldOut?: boolean): Promise<SearchState | null>;
   /** The label review's suggestions, strongest disagreement first. */
   reviewSuggestions(): Promise<Suggestion[]>;
   imageIds(): string[];
@@ -58,6 +59,9 @@ export interface SimageHook {
   /** Writes the project file of the shard on show (every feature model) and downloads it; false when it failed
    *  (the snapshot's `project.error` says why). */
   exportProject(): Promise<boolean>;
+  /** Writes the model file (Export model; with the base network's weights when asked) and downloads it; false (and
+   *  the snapshot's `error`) when there is none. */
+  exportModel(withExtractor?: boolean): Promise<boolean>;
   cacheCounts(): ReturnType<typeof countRecords>;
   verifyCache(): Promise<{ features: number; malformed: number }>;
   /** Features of images fetched from these URLs (arrays, so they cross the DevTools protocol as JSON). */
@@ -135,8 +139,9 @@ export function installHook(session: Session) {
         ...(maxHamming === undefined ? {} : { maxHamming }),
       });
     },
-    searchFileBytes: async (name, base64) => {
+    searchFileBytes: async (name, base64, includeHeldOut) => {
       const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      if (includeHeldOut !== undefined) session.workspace.includeHeldOut.set(includeHeldOut);
       await session.searchFile(new File([bytes], name));
       return get(session.search);
     },
@@ -155,6 +160,11 @@ export function installHook(session: Session) {
     shardSummary: () => get(session.shard)?.summary ?? null,
     runUrl: (url) => session.runShard({ kind: 'url', url: new URL(url, location.href).href }),
     cancel: session.cancel,
+    exportModel: async (withExtractor = false) => {
+      const r = await session.exportModel(withExtractor);
+      if (r) download(r.file, r.name);
+      return !!r;
+    },
     exportProject: async () => {
       const r = await session.exportProject('all');
       if (r) download(r.file, r.name);

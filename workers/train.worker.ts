@@ -2,7 +2,8 @@
 // (src/lib/retrieval), evaluates it against the baselines, keeps the best weights in IndexedDB (one model per
 // shard), answers queries, and exports and imports the model file. Thin: the math and the stored model's assembly
 // are src/lib/retrieval, the backend session is tf-backend.ts.
-import { specOfModelId } from '../src/lib/features/model';
+import { featureModelId, specOfModelId } from '../src/lib/features/model';
+import { extractorRecord, preprocessRecord, readExtractorFiles } from '../src/lib/features/extractor-files';
 import { embeddingKey } from '../src/lib/embedding/run';
 import { assembleTask } from '../src/lib/retrieval/data';
 import { evaluateRetrieval } from '../src/lib/retrieval/evaluate';
@@ -19,11 +20,13 @@ import {
   type TrainOutcome,
 } from '../src/lib/retrieval/heads';
 import { evaluateLabels, remapSpace } from '../src/lib/retrieval/label-eval';
-import { LabelIndex, type Found, type Neighbourhood } from '../src/lib/retrieval/label-index';
-import { composeQuery, VOTE_KS, type Suggestion } from '../src/lib/retrieval/tagging';
+import { LabelIndex } from '../src/lib/retrieval/label-index';
+import { VOTE_KS, type Suggestion } from '../src/lib/retrieval/tagging';
+import { answerImage, answerWords, collectionOf, neighbourhoods, type Engine } from '../src/lib/retrieval/searcher';
 import { incompatibility, unpackModelFile, ModelFileError } from '../src/lib/retrieval/modelfile';
 import {
   lookAlikeSummary,
+  type ExportRequest,
   type ImportRequest,
   type LookAlikeRequest,
   type ModelSummary,
@@ -83,6 +86,8 @@ interface Current {
   index: Promise<LabelIndex> | null;
   /** The references' raw features as unit rows (the hybrid tagger's second neighbourhood), built with the index. */
   refFeatures: ReturnType<typeof featureReferences> | null;
+  /** The same raw features, as read (a model file carries them for a tagger that votes by look). */
+  refRaw: Float32Array | null;
   review: Promise<{ suggestions: Suggestion[]; images: number }> | null;
 }
 let current: Current | null = null;
@@ -98,7 +103,7 @@ function setCurrent(record: StoredModel, retriever: Retriever) {
     current.retriever.refs?.dispose();
   }
   current?.refFeatures?.dispose();
-  current = { shardId: record.shardId, retriever, record, index: null, refFeatures: null, review: null };
+  current = { shardId: record.shardId, retriever, record, index: null, refFeatures: null, refRaw: null, review: null };
 }
 
 async function readFeatures(db: Db, modelId: string, hashes: Iterable<string>, layer: FeatureLayer): Promise<Map<string, Float32Array>> {
@@ -286,7 +291,10 @@ function indexOf(model: Current, job: Job<unknown>): Promise<LabelIndex> {
         refX.set(x, filled * m.featureDim);
         filled += batch.length;
       });
-      if (filled === refImages.length) model.refFeatures = featureReferences(refX, m.featureDim);
+      if (filled === refImages.length) {
+        model.refFeatures = featureReferences(refX, m.featureDim);
+        model.refRaw = refX;
+      }
     }
     if (m.head === 'embedding') {
       const ids: string[] = [];
@@ -315,16 +323,6 @@ function currentFor(shardId: string): Current {
   const model = current;
   if (!model || model.shardId !== shardId) throw new ShardError('No trained model for this shard yet: train one or import a model file.');
   return model;
-}
-
-/** Label names to vocabulary columns; a name no reference carries is refused with a sentence. */
-function columnsOf(index: LabelIndex, names: string[] | undefined): number[] {
-  return (names ?? []).map((name) => {
-    const col = index.colOf.get(name);
-    if (col === undefined)
-      throw new ShardError(`No training image carries the label "${name}", so the model cannot place it; choose a label from the list.`);
-    return col;
-  });
 }
 
 /** Makes search by look the shard's engine: every image's features of the layer, read once. */
@@ -358,21 +356,10 @@ async function query(req: QueryRequest, job: Job<never>): Promise<TrainMethods['
   const t0 = performance.now();
   if (lookAlike?.shardId === req.shardId) return queryByLook(lookAlike, req, t0);
   const model = currentFor(req.shardId);
-  const index = await indexOf(model, job);
+  const e = engineOf(model, await indexOf(model, job));
+  const ask = { k: req.k, plus: req.plus, minus: req.minus, includeHeldOut: req.includeHeldOut ?? false };
+  if (req.query.kind === 'labels') return { results: answerWords(e, ask), tags: [], ms: performance.now() - t0 };
   const m = model.record.manifest;
-  const plus = columnsOf(index, req.plus);
-  const minus = columnsOf(index, req.minus);
-  const withWords = plus.length + minus.length > 0;
-  if ((withWords || req.query.kind === 'labels') && !(index.space && m.head === 'embedding' && m.target === 'svd'))
-    throw new ShardError(
-      "Searching by label words needs a model trained with the 'embedding' head on the 'svd' target; change the head in Settings and train again.",
-    );
-  const includeHeldOut = req.includeHeldOut ?? false;
-  if (req.query.kind === 'labels') {
-    if (!withWords) throw new ShardError('Name at least one label to search for.');
-    const q = composeQuery(index.space!, null, plus, minus);
-    return { results: index.search(q, req.k, includeHeldOut), tags: [], ms: performance.now() - t0 };
-  }
   let x: Float32Array;
   let imageId: string | null = null;
   if (req.query.kind === 'features') x = m.layer === 'flatten' ? req.query.flatten : req.query.mixed7;
@@ -384,19 +371,16 @@ async function query(req: QueryRequest, job: Job<never>): Promise<TrainMethods['
     if (!f) throw new ShardError('This image has no features yet; wait for the feature stage to finish.');
     x = new Float32Array(m.layer === 'flatten' ? f.flatten : f.mixed7);
   }
-  const scores: Float32Array[] = [];
-  const [top] = await rank(model.retriever, x, 1, Math.max(req.k, Math.max(...VOTE_KS)) + 1, 1, scores);
-  const vector = m.head === 'embedding' ? await predictVectors(model.retriever, x, 1) : null;
-  const near = await neighbourhoods(model, x, 1, [vector], [top], scores);
-  const tags = index.tags(near[0], imageId);
-  let results: Found[];
-  if (withWords) results = index.search(composeQuery(index.space!, vector, plus, minus), req.k, includeHeldOut, imageId ?? undefined);
-  else {
-    const refs = Array.from(top, (j, i) => ({ imageId: m.references[j], score: scores[0][i] }));
-    results = index.withPredicted(refs, vector, req.k, includeHeldOut, imageId ?? undefined);
-  }
-  return { results, tags, ms: performance.now() - t0 };
+  return { ...(await answerImage(e, x, { ...ask, imageId })), ms: performance.now() - t0 };
 }
+
+/** The answering engine (src/lib/retrieval/searcher.ts) of the current model. */
+const engineOf = (model: Current, index: LabelIndex): Engine => ({
+  manifest: model.record.manifest,
+  retriever: model.retriever,
+  index,
+  refFeatures: model.refFeatures,
+});
 
 /** A query by look: the image's own stored row, or a dropped image's features of the layer; no label words. */
 async function queryByLook(engine: NonNullable<typeof lookAlike>, req: QueryRequest, t0: number): Promise<TrainMethods['query']['result']> {
@@ -414,26 +398,6 @@ async function queryByLook(engine: NonNullable<typeof lookAlike>, req: QueryRequ
     x = row;
   }
   return { results: engine.index.search(x, req.k, imageId), tags: [], ms: performance.now() - t0 };
-}
-
-/** Neighbourhoods of n images: the net's rankings given, plus their raw-feature neighbours when the index has them. */
-async function neighbourhoods(
-  model: Current,
-  x: Float32Array,
-  n: number,
-  vectors: (Float32Array | null)[],
-  lists: Int32Array[],
-  scores: Float32Array[],
-): Promise<Neighbourhood[]> {
-  const featureScores: Float32Array[] = [];
-  const featureLists = model.refFeatures ? await cosineRank(model.refFeatures, x, n, Math.max(...VOTE_KS) + 1, 256, featureScores) : null;
-  return lists.map((neighbours, i) => ({
-    neighbours,
-    scores: scores[i],
-    vector: vectors[i],
-    featureNeighbours: featureLists?.[i],
-    featureScores: featureScores[i],
-  }));
 }
 
 /** Dense predicted scores of images (features in batches), each reference left out of its own vote. */
@@ -457,7 +421,7 @@ async function scoreAll(
     const vectors = model.record.manifest.head === 'embedding' ? await predictVectors(model.retriever, x, batch.length) : null;
     const w = vectors ? vectors.length / batch.length : 0;
     const rows = batch.map((_, i) => (vectors ? vectors.subarray(i * w, (i + 1) * w) : null));
-    const near = await neighbourhoods(model, x, batch.length, rows, lists, scores);
+    const near = await neighbourhoods(engineOf(model, index), x, batch.length, rows, lists, scores);
     batch.forEach((im, i) => fn(im.imageId, index.denseTags(near[i], im.imageId, tagger)));
     done += batch.length;
     job.emit({ type: 'progress', progress: measureProgress(what, done, images.length, started, Date.now()) });
@@ -527,11 +491,35 @@ async function predictedLabels(
   return { rows, images: count };
 }
 
-async function exportModel(req: { shardId: string }, job: Job<never>): Promise<TrainMethods['export']['result']> {
+async function exportModel(req: ExportRequest, job: Job<never>): Promise<TrainMethods['export']['result']> {
   if (lookAlike?.shardId === req.shardId) currentFor(req.shardId); // says why there is nothing to export
-  const stored = current?.shardId === req.shardId ? current.record : await getModel(await openForJob(job), req.shardId);
-  if (!stored) throw new ShardError('There is no trained model to export yet.');
-  return exportFile(stored);
+  if (current?.shardId !== req.shardId) {
+    const stored = await getModel(await openForJob(job), req.shardId);
+    if (!stored) throw new ShardError('There is no trained model to export yet.');
+    await useStored(stored, { backend: 'auto', threads: 0 });
+  }
+  const model = current!;
+  // The file answers as the page does: the collection as the page ranks it, and the base network by its digest.
+  const index = await indexOf(model, job);
+  const m = model.record.manifest;
+  const spec = specOfModelId(m.featureModelId);
+  const files = await readExtractorFiles(async (path) => {
+    const response = await fetch(new URL(path, base));
+    if (!response.ok) throw new ShardError(`The feature model's file ${path} is missing (${response.status}); run npm install to build it.`);
+    return new Uint8Array(await response.arrayBuffer());
+  }, spec.path);
+  if (featureModelId(files.modelJson.simage?.modelId ?? spec.name) !== m.featureModelId)
+    throw new ShardError(
+      `This model was trained on features of ${m.featureModelId}, and this simage serves ${files.modelJson.simage?.modelId}: the file could not name its base network. Train again, then export.`,
+    );
+  return exportFile(model.record, {
+    collection: collectionOf(index, new Map((await getShard(await openForJob(job), req.shardId))?.classes ?? [])),
+    predicted: index.predicted?.vectors ?? null,
+    referenceFeatures: (model.record.tagger ?? DEFAULT_TAGGER).method === 'hybrid' ? model.refRaw : null,
+    extractor: extractorRecord(spec, files, m.layer, !!req.withExtractor),
+    preprocess: preprocessRecord(spec),
+    extractorFiles: req.withExtractor ? { modelJson: files.modelJson, weights: files.weights } : null,
+  });
 }
 
 async function importModel(req: ImportRequest, job: Job<never>): Promise<TrainMethods['import']['result']> {

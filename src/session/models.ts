@@ -4,12 +4,13 @@ import { get } from 'svelte/store';
 import type { Session } from './session';
 import { lookAlikeEngine } from './run';
 
-/** The current model as one file, with the name to save it under; null (and a sentence) when there is none. */
-export async function exportModel(s: Session): Promise<{ file: Blob; name: string } | null> {
+/** The current model as one file (with the base network's weights when asked), with the name to save it under; null
+ *  (and a sentence) when there is none. */
+export async function exportModel(s: Session, withExtractor = false): Promise<{ file: Blob; name: string } | null> {
   const shard = get(s.shard);
   if (!shard) return null;
   try {
-    return await s.env.workers.train.call('export', { shardId: shard.shardId });
+    return await s.env.workers.train.call('export', { shardId: shard.shardId, withExtractor });
   } catch (err) {
     s.errorMessage.set((err as Error).message);
     return null;

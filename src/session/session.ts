@@ -123,7 +123,7 @@ export class Session extends SessionState {
   predictedLabelsCsv = async () => (await import('./review-exports')).predictedLabelsCsv(this);
   labelsInFormat = async () => (await import('./review-exports')).labelsInFormat(this);
   embedImages = (buffers: ArrayBuffer[], backend?: BackendChoice, model?: FeatureModelName) => embedImages(this, buffers, backend, model);
-  exportModel = () => exportModel(this);
+  exportModel = (withExtractor = false) => exportModel(this, withExtractor);
   importModel = (file: Blob) => importModel(this, file);
   restoreModel = (shardId: string) => restoreModel(this, shardId);
   exportProject = (which: 'all' | 'current') => exportProject(this, which);

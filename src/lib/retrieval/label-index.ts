@@ -112,8 +112,10 @@ export class LabelIndex {
     return [...this.byId.values()].filter((im) => !this.refPos.has(im.imageId));
   }
 
-  setPredicted(ids: string[], vectors: Float32Array) {
-    const heldOut = Uint8Array.from(ids, (id) => {
+  /** The other images' predicted vectors; `heldOut` (1 per image) marks those returned only when asked (labelled
+   *  validation and test images), found from the images' splits when not given. */
+  setPredicted(ids: string[], vectors: Float32Array, heldOut?: Uint8Array) {
+    heldOut ??= Uint8Array.from(ids, (id) => {
       const im = this.byId.get(id);
       return im && im.split !== 'train' && im.labels.some((l) => l.confidence > 0) ? 1 : 0;
     });

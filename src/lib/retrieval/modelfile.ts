@@ -5,6 +5,13 @@
 //   references.bin  for the 'embedding' head: the references' label-embedding vectors (R x targetDim, float32 LE);
 //   label-space.bin optional: each vocabulary label's row of the SVD's V (vocabulary x components, float32 LE), for
 //                   label queries and decoded tags.
+// Version 2 adds what answers a query with no app around it (docs/MODEL-FILE.md):
+//   collection.json           every image the page can return: the references' labels (CSR over the vocabulary),
+//                             the other images' ids (placed by prediction) and which of those are held out;
+//   predicted.bin             those images' predicted vectors (embedding head; P x targetDim, float32 LE);
+//   reference-features.bin    optional: the references' raw features (R x featureDim), for a tagger that votes by look;
+//   extractor/model.json,     optional (--with-extractor): the base network itself, so that the file runs where
+//   extractor/weights.bin     simage is not installed; the manifest names it by id and SHA-256 either way.
 // Pure (no DOM): the app and Node read and write it alike. Validation is strict, so a damaged, foreign or hostile
 // file is refused with a sentence and changes nothing.
 import { BlobReader, BlobWriter, TextReader, Uint8ArrayReader, Uint8ArrayWriter, ZipReader, ZipWriter, configure } from '@zip.js/zip.js';
@@ -16,7 +23,9 @@ import { FEATURE_LAYERS, HEADS, TARGET_SPACES, type FeatureLayer, type HeadKind,
 configure({ useWebWorkers: false });
 
 export const MODEL_FORMAT = 'simage-model';
-export const MODEL_FORMAT_VERSION = 1;
+export const MODEL_FORMAT_VERSION = 2;
+/** Versions this code reads: version 1 files (no collection, no extractor record) still import into the page. */
+export const READABLE_VERSIONS = [1, 2];
 /** Limits that keep a hostile file from exhausting memory before it is refused. */
 export const LIMITS = { references: 2_000_000, vocabulary: 1_000_000, string: 512, fileBytes: 2 ** 31 - 1, units: 4096 * 4096 };
 
@@ -46,6 +55,50 @@ export interface ModelManifest {
   tagger?: { method: TagMethod; k: number; alpha?: number; weighting?: 'cosine' | 'softmax' };
   /** What the epoch was chosen on. */
   selection?: { kind: 'holdout' | 'validation'; size: number };
+  /** Version 2: the base network the features come from. */
+  extractor?: ExtractorRecord;
+  /** Version 2: how an image becomes the base network's input. */
+  preprocess?: PreprocessRecord;
+  /** Version 2: what collection.json and predicted.bin hold. */
+  collection?: { predicted: number; heldOut: number; referenceFeatures: boolean };
+}
+
+/** The base network, named so that a loader with other weights refuses the file. */
+export interface ExtractorRecord {
+  /** 'inception-v3' or 'mobilenet-v2'. */
+  name: string;
+  /** The id its model.json declares (name@weights source). */
+  modelId: string;
+  /** SHA-256 of its weight bytes, in its weights manifest's order. */
+  weightsSha256: string;
+  /** The network's own name for the layer whose output the head reads, and whether it is average-pooled. */
+  layerName: string;
+  /** Its weights are in this file (extractor/model.json + extractor/weights.bin). */
+  embedded: boolean;
+}
+
+/** The exact preprocessing, as the page does it (src/lib/features/preprocess.ts). */
+export interface PreprocessRecord {
+  inputPx: number;
+  /** 'stretch': both sides to inputPx, aspect not kept (the 2017 script's load_img). */
+  resize: 'stretch';
+  /** EXIF orientation applied before resizing. */
+  orientation: 'exif';
+  /** Transparent pixels composited over white, then each channel scaled to [0, 1]. */
+  alpha: 'over-white';
+  scale: '0-1';
+  channels: 'rgb';
+}
+
+/** collection.json: the references' labels (rows in reference order, columns in vocabulary order) and the images
+ *  placed by prediction. */
+export interface CollectionRecord {
+  referenceLabels: { rowPtr: number[]; colIdx: number[]; values: number[] };
+  predicted: string[];
+  /** Positions (in `predicted`) of labelled validation or test images: returned only when asked. */
+  heldOut: number[];
+  /** Each vocabulary label's display name (classes.csv, COCO category names, folder names), in vocabulary order. */
+  displayNames: string[];
 }
 
 export interface ModelFileParts {
@@ -60,6 +113,11 @@ export interface ModelFileParts {
   weights: Uint8Array;
   references: Uint8Array | null;
   labelSpace?: Uint8Array | null;
+  /** Version 2. */
+  collection?: CollectionRecord | null;
+  predicted?: Uint8Array | null;
+  referenceFeatures?: Uint8Array | null;
+  extractor?: { modelJson: unknown; weights: Uint8Array } | null;
 }
 
 export class ModelFileError extends UserError {
@@ -80,6 +138,15 @@ export async function packModelFile(parts: Omit<ModelFileParts, 'manifest'> & { 
   };
   if (parts.references) files['references.bin'] = await contentHash(parts.references);
   if (parts.labelSpace) files['label-space.bin'] = await contentHash(parts.labelSpace);
+  const extra: [string, Uint8Array, number][] = [];
+  if (parts.collection) extra.push(['collection.json', enc.encode(JSON.stringify(parts.collection)), 6]);
+  if (parts.predicted) extra.push(['predicted.bin', parts.predicted, 0]);
+  if (parts.referenceFeatures) extra.push(['reference-features.bin', parts.referenceFeatures, 0]);
+  if (parts.extractor) {
+    extra.push(['extractor/model.json', enc.encode(JSON.stringify(parts.extractor.modelJson)), 6]);
+    extra.push(['extractor/weights.bin', parts.extractor.weights, 0]);
+  }
+  for (const [name, bytes] of extra) files[name] = await contentHash(bytes);
   const manifest: ModelManifest = { ...parts.manifest, files };
   const writer = new ZipWriter(new BlobWriter('application/zip'));
   await writer.add('manifest.json', new TextReader(JSON.stringify(manifest, null, 1)));
@@ -87,6 +154,7 @@ export async function packModelFile(parts: Omit<ModelFileParts, 'manifest'> & { 
   await writer.add('weights.bin', new Uint8ArrayReader(parts.weights), { level: 0 });
   if (parts.references) await writer.add('references.bin', new Uint8ArrayReader(parts.references), { level: 0 });
   if (parts.labelSpace) await writer.add('label-space.bin', new Uint8ArrayReader(parts.labelSpace), { level: 0 });
+  for (const [name, bytes, level] of extra) await writer.add(name, new Uint8ArrayReader(bytes), { level });
   return writer.close();
 }
 
@@ -101,7 +169,8 @@ export function validateManifest(raw: unknown): ModelManifest {
   if (!raw || typeof raw !== 'object') fail('manifest.json is not an object');
   const m = raw as Record<string, unknown>;
   if (m.format !== MODEL_FORMAT) fail('manifest.json does not name the simage model format');
-  if (m.version !== MODEL_FORMAT_VERSION) fail(`format version ${String(m.version).slice(0, 20)} is not ${MODEL_FORMAT_VERSION}`);
+  if (!READABLE_VERSIONS.includes(m.version as number))
+    fail(`format version ${String(m.version).slice(0, 20)} is not one this simage reads (${READABLE_VERSIONS.join(' or ')}); a newer simage wrote it`);
   if (!HEADS.includes(m.head as HeadKind)) fail('unknown head');
   if (!FEATURE_LAYERS.includes(m.layer as FeatureLayer)) fail('unknown feature layer');
   if (!TARGET_SPACES.includes(m.target as TargetSpace)) fail('unknown target space');
@@ -126,6 +195,19 @@ export function validateManifest(raw: unknown): ModelManifest {
   if (m.head === 'embedding' && !isString(files!['references.bin'], 64)) fail('the embedding head has no reference vectors');
   if (!m.embedding || typeof m.embedding !== 'object' || !m.training || typeof m.training !== 'object')
     fail('the embedding or training record is missing');
+  if ((m.version as number) >= 2) {
+    const x = m.extractor as Record<string, unknown> | undefined;
+    if (!x || !isString(x.name, 64) || !isString(x.modelId) || !isString(x.layerName, 128) || !/^[0-9a-f]{64}$/.test(String(x.weightsSha256)))
+      fail('the base network is not named (extractor)');
+    const p = m.preprocess as Record<string, unknown> | undefined;
+    if (!p || !isCount(p.inputPx, 1024) || (p.inputPx as number) < 16 || p.resize !== 'stretch') fail('the preprocessing is not described');
+    const c = m.collection as Record<string, unknown> | undefined;
+    if (!c || !isCount(c.predicted, LIMITS.references) || !isCount(c.heldOut, LIMITS.references)) fail('the collection record is missing');
+    if (!isString(files!['collection.json'], 64)) fail('collection.json is not listed');
+    if (m.head === 'embedding' && !isString(files!['predicted.bin'], 64)) fail('predicted.bin is not listed');
+    if (x!.embedded === true && !(isString(files!['extractor/model.json'], 64) && isString(files!['extractor/weights.bin'], 64)))
+      fail('the embedded base network is not listed');
+  }
   return m as unknown as ModelManifest;
 }
 
@@ -211,7 +293,76 @@ export async function unpackModelFile(file: Blob): Promise<ModelFileParts> {
   if (references && references.length !== 4 * manifest.references.length * manifest.targetDim) {
     throw new ModelFileError('This is not a usable simage model file: references.bin does not hold one vector per reference.');
   }
-  return { manifest, modelJson, weights, references, labelSpace };
+  return { manifest, modelJson, weights, references, labelSpace, ...(manifest.version >= 2 ? await readVersion2(byName, manifest, check) : {}) };
+}
+
+type Entries = Parameters<typeof entryBytes>[0];
+const bad = (what: string) => new ModelFileError(`This is not a usable simage model file: ${what}.`);
+
+/** The entries version 2 adds, each checked against its checksum and against the manifest's sizes. */
+async function readVersion2(
+  byName: Entries,
+  manifest: ModelManifest,
+  check: (name: string, bytes: Uint8Array) => Promise<void>,
+): Promise<Pick<ModelFileParts, 'collection' | 'predicted' | 'referenceFeatures' | 'extractor'>> {
+  const read = async (name: string) => {
+    const bytes = (await entryBytes(byName, name, true))!;
+    await check(name, bytes);
+    return bytes;
+  };
+  const R = manifest.references.length;
+  const info = manifest.collection!;
+  let collection: CollectionRecord;
+  try {
+    collection = JSON.parse(new TextDecoder().decode(await read('collection.json')));
+  } catch (err) {
+    if (err instanceof ModelFileError) throw err;
+    throw bad('collection.json is not valid JSON');
+  }
+  const { referenceLabels: csr, predicted: ids, heldOut } = collection ?? ({} as CollectionRecord);
+  const ints = (a: unknown, below: number) => Array.isArray(a) && a.every((v) => Number.isInteger(v) && v >= 0 && v < below);
+  if (
+    !csr ||
+    !ints(csr.rowPtr, csr.colIdx?.length + 1) ||
+    csr.rowPtr.length !== R + 1 ||
+    csr.rowPtr[0] !== 0 ||
+    csr.rowPtr[R] !== csr.colIdx.length ||
+    csr.rowPtr.some((v, i) => i > 0 && v < csr.rowPtr[i - 1]) ||
+    !ints(csr.colIdx, manifest.vocabulary.length) ||
+    !Array.isArray(csr.values) ||
+    csr.values.length !== csr.colIdx.length ||
+    !csr.values.every((v) => typeof v === 'number' && v >= 0 && v <= 1)
+  )
+    throw bad("collection.json does not hold the references' labels");
+  if (!Array.isArray(ids) || ids.length !== info.predicted || !ids.every((s) => isString(s)) || !ints(heldOut, ids.length))
+    throw bad('collection.json does not list the images placed by prediction');
+  const names = collection.displayNames;
+  if (!Array.isArray(names) || names.length !== manifest.vocabulary.length || !names.every((s) => isString(s)))
+    throw bad("collection.json does not name the vocabulary's labels");
+  let predicted: Uint8Array | null = null;
+  if (manifest.head === 'embedding') {
+    predicted = await read('predicted.bin');
+    if (predicted.length !== 4 * ids.length * manifest.targetDim) throw bad('predicted.bin does not hold one vector per image');
+  }
+  let referenceFeatures: Uint8Array | null = null;
+  if (info.referenceFeatures) {
+    referenceFeatures = await read('reference-features.bin');
+    if (referenceFeatures.length !== 4 * R * manifest.featureDim) throw bad('reference-features.bin does not hold one row per reference');
+  }
+  let extractor: ModelFileParts['extractor'] = null;
+  if (manifest.extractor!.embedded) {
+    const weights = await read('extractor/weights.bin');
+    if ((await contentHash(weights)) !== manifest.extractor!.weightsSha256) throw bad('the embedded base network is not the one it names');
+    let modelJson: unknown;
+    try {
+      modelJson = JSON.parse(new TextDecoder().decode(await read('extractor/model.json')));
+    } catch (err) {
+      if (err instanceof ModelFileError) throw err;
+      throw bad('extractor/model.json is not valid JSON');
+    }
+    extractor = { modelJson, weights };
+  }
+  return { collection, predicted, referenceFeatures, extractor };
 }
 
 /** Why a (valid) model cannot serve the current shard and features, or null when it can. */

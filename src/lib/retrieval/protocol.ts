@@ -168,6 +168,12 @@ export interface PredictedLabelsResult {
   images: number;
 }
 
+export interface ExportRequest {
+  shardId: string;
+  /** Embed the base network's weights, so that the file runs where simage is not installed. */
+  withExtractor?: boolean;
+}
+
 export interface ExportResult {
   file: Blob;
   name: string;
@@ -211,7 +217,7 @@ export type TrainMethods = {
   /** The shard's stored model made current; null when none is stored. */
   restore: Method<RestoreRequest, never, ModelSummary | null>;
   query: Method<QueryRequest, never, QueryResult>;
-  export: Method<{ shardId: string }, never, ExportResult>;
+  export: Method<ExportRequest, never, ExportResult>;
   import: Method<ImportRequest, never, ModelSummary>;
   /** The labels the model disagrees with, over every labelled image, strongest first. */
   review: Method<{ shardId: string }, ProgressEvent, ReviewResult>;

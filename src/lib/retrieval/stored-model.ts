@@ -5,7 +5,17 @@ import * as tf from '@tensorflow/tfjs';
 import type { EmbeddingSettings } from '../embedding/run';
 import type { AssembledTask } from './data';
 import { referenceTensor, type Retriever, type TrainOutcome } from './heads';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION, ModelFileError, packModelFile, type ModelFileParts, type ModelManifest } from './modelfile';
+import {
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+  ModelFileError,
+  packModelFile,
+  type CollectionRecord,
+  type ExtractorRecord,
+  type ModelFileParts,
+  type ModelManifest,
+  type PreprocessRecord,
+} from './modelfile';
 import type { ModelSummary, QualityRow, RetrievalEvaluation } from './protocol';
 import { TAG_METHODS, type LabelSpace, type TagMethod, type Tagger } from './tagging';
 import type { EpochReport, TrainSettings } from './train-settings';
@@ -192,14 +202,41 @@ export async function retrieverFrom(record: StoredModel): Promise<Retriever> {
   return { head: m.head, target: m.target, model, refs };
 }
 
+/** What a version-2 file adds to the stored record: the collection as the page ranks it, and the base network. */
+export interface FileExtras {
+  collection: CollectionRecord;
+  predicted: Float32Array | null;
+  referenceFeatures: Float32Array | null;
+  extractor: ExtractorRecord;
+  preprocess: PreprocessRecord;
+  /** The base network's files, embedded when given. */
+  extractorFiles: { modelJson: unknown; weights: Uint8Array } | null;
+}
+
+const bytesOf = (a: Float32Array | null) => (a ? new Uint8Array(a.buffer, a.byteOffset, a.byteLength) : null);
+
 /** The model file of a stored record, and the name to save it under. */
-export async function exportFile(record: StoredModel): Promise<{ file: Blob; name: string }> {
+export async function exportFile(record: StoredModel, extras: FileExtras): Promise<{ file: Blob; name: string }> {
   const file = await packModelFile({
-    manifest: record.manifest,
+    manifest: {
+      ...record.manifest,
+      version: MODEL_FORMAT_VERSION,
+      extractor: { ...extras.extractor, embedded: !!extras.extractorFiles },
+      preprocess: extras.preprocess,
+      collection: {
+        predicted: extras.collection.predicted.length,
+        heldOut: extras.collection.heldOut.length,
+        referenceFeatures: !!extras.referenceFeatures,
+      },
+    },
     modelJson: record.modelJson,
     weights: new Uint8Array(record.weights),
     references: record.references ? new Uint8Array(record.references) : null,
     labelSpace: record.labelSpace ? new Uint8Array(record.labelSpace.basis) : null,
+    collection: extras.collection,
+    predicted: bytesOf(extras.predicted),
+    referenceFeatures: bytesOf(extras.referenceFeatures),
+    extractor: extras.extractorFiles,
   });
   const safe = record.manifest.shard.name.replace(/[^\w.-]+/g, '_').slice(0, 60) || 'shard';
   return { file, name: `${safe}.${record.manifest.head}.simage-model.zip` };
