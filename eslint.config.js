@@ -7,7 +7,7 @@ import globals from 'globals';
 
 export default ts.config(
   // .gpu/: what bench/gpu/pack.sh packs for a GPU machine (bundles and binaries, never committed).
-  { ignores: ['node_modules/', 'dist/', 'public/', '.cache/', 'test-results/', '.gpu/'] },
+  { ignores: ['node_modules/', 'dist/', 'dist-model/', 'public/', '.cache/', 'test-results/', '.gpu/'] },
   js.configs.recommended,
   ...ts.configs.recommended,
   ...svelte.configs.recommended,

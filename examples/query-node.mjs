@@ -20,7 +20,12 @@ for (const file of images) {
   const { neighbours, labels } = await model.query(await readFile(file), { top: 10 });
   console.log(file);
   for (const [rank, n] of neighbours.entries()) console.log(`  ${rank + 1}. ${n.id} (${n.score.toFixed(3)})`);
-  console.log(`  labels: ${labels.slice(0, 5).map((l) => `${l.name} ${l.score.toFixed(2)}`).join(', ')}`);
+  console.log(
+    `  labels: ${labels
+      .slice(0, 5)
+      .map((l) => `${l.name} ${l.score.toFixed(2)}`)
+      .join(', ')}`,
+  );
 }
 // Label words alone: images most like the first label, as the page's label search does.
 const first = model.manifest.vocabulary[0];

@@ -501,7 +501,8 @@ async function drive(
       page.waitForEvent('download', { timeout: opts.timeoutS * 1000 }).catch(() => null),
       page.evaluate((withExtractor) => window.__simage.exportModel(withExtractor), opts.withExtractor),
     ]);
-    if (!ok || !download) throw new Error(`--export-model: ${(await page.evaluate(() => window.__simage.snapshot().error)) ?? 'no model file was written'}`);
+    if (!ok || !download)
+      throw new Error(`--export-model: ${(await page.evaluate(() => window.__simage.snapshot().error)) ?? 'no model file was written'}`);
     await download.saveAs(opts.exportModel);
     onProgress(`model file: written to ${opts.exportModel}${opts.withExtractor ? ' (with the base network)' : ''}`);
   }

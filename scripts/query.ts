@@ -72,7 +72,9 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const m = model.manifest;
-  say(`model: ${m.shard.name}, ${m.head} head on ${m.extractor!.modelId} ${m.extractor!.layerName}, ${m.references.length} references (opened in ${Math.round(performance.now() - t0)} ms)`);
+  say(
+    `model: ${m.shard.name}, ${m.head} head on ${m.extractor!.modelId} ${m.extractor!.layerName}, ${m.references.length} references (opened in ${Math.round(performance.now() - t0)} ms)`,
+  );
   const answers: Answer[] = [];
   for (const [i, file] of images.entries()) {
     const t = performance.now();
@@ -81,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
       try {
         bytes = new Uint8Array(readFileSync(file));
       } catch (err) {
-        throw new Error(`${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+        throw new Error(`${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`, { cause: err });
       }
       const r = await model.query(bytes, { top, plus: values.plus, minus: values.minus, includeHeldOut: values['held-out'] });
       answers.push({ file, ...r, ms: Math.round(performance.now() - t) });
@@ -93,13 +95,23 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   if (values.json) {
-    const model = { file: modelPath, shard: m.shard.name, head: m.head, extractor: m.extractor!.modelId, layer: m.extractor!.layerName, references: m.references.length };
+    const model = {
+      file: modelPath,
+      shard: m.shard.name,
+      head: m.head,
+      extractor: m.extractor!.modelId,
+      layer: m.extractor!.layerName,
+      references: m.references.length,
+    };
     process.stdout.write(`${JSON.stringify({ model, queries: answers })}\n`);
   } else {
     for (const a of answers) {
       process.stdout.write(`${a.file}\n`);
       if (a.error) process.stdout.write(`  error: ${a.error}\n`);
-      for (const [r, n] of a.neighbours.entries()) process.stdout.write(`  ${String(r + 1).padStart(3)}. ${n.id}  ${n.score.toFixed(4)}${n.by === 'prediction' ? '  (placed by prediction)' : ''}\n`);
+      for (const [r, n] of a.neighbours.entries())
+        process.stdout.write(
+          `  ${String(r + 1).padStart(3)}. ${n.id}  ${n.score.toFixed(4)}${n.by === 'prediction' ? '  (placed by prediction)' : ''}\n`,
+        );
       if (values.labels) process.stdout.write(`  labels: ${a.labels.map((l) => `${l.name} ${l.score.toFixed(2)}`).join(', ') || 'none'}\n`);
     }
   }

@@ -14,7 +14,16 @@ import { openShard, sourceKey } from '../src/lib/ingest/source';
 import { contentHash } from '../src/lib/hash';
 import { measureProgress, throttle } from '../src/lib/progress';
 import { serve, type Job } from '../src/lib/rpc';
-import { getThumb, openForJob, putLabelFiles, putShard, putThumbs, type ThumbRecord } from '../src/lib/store/db';
+import {
+  adoptTwin,
+  getThumb,
+  openForJob,
+  putLabelFiles,
+  putShard,
+  putThumbs,
+  type ShardRecord,
+  type ThumbRecord,
+} from '../src/lib/store/db';
 import type { LabelFile } from '../src/lib/ingest/review';
 import { DecodeError, makeThumbnail } from './pixels';
 
@@ -176,19 +185,18 @@ async function load(req: LoadRequest, job: Job<IngestMethods['load']['event']>):
   const shardId = sourceKey(req.source);
   const labelsHash = await contentHash(new TextEncoder().encode(JSON.stringify(images.map((im) => [im.imageId, im.split, im.labels]))));
   await putLabelFiles(db, { shardId, files: labelFiles });
-  await putShard(
-    db,
-    {
-      shardId,
-      name: shard.name,
-      source: req.source.kind === 'url' ? { kind: 'url', url: req.source.url } : { kind: req.source.kind },
-      loadedAt: Date.now(),
-      summary,
-      classes: [...used].map((l) => [l, classes.get(l) ?? l]),
-      labelsHash,
-    },
-    images,
-  );
+  const record: ShardRecord = {
+    shardId,
+    name: shard.name,
+    source: req.source.kind === 'url' ? { kind: 'url', url: req.source.url } : { kind: req.source.kind },
+    loadedAt: Date.now(),
+    summary,
+    classes: [...used].map((l) => [l, classes.get(l) ?? l]),
+    labelsHash,
+  };
+  await putShard(db, record, images);
+  // The same collection stored under another id (another origin, after a project file): its embeddings and model.
+  await adoptTwin(db, record, images);
   report(measureProgress('load', done, done, started, Date.now()), true);
   return { shardId, name: shard.name, summary, decoded: newlyDecoded, elapsedMs: Date.now() - started };
 }

@@ -9,7 +9,6 @@ import { assembleTask } from '../src/lib/retrieval/data';
 import { evaluateRetrieval } from '../src/lib/retrieval/evaluate';
 import {
   maxSetsReferences,
-  cosineRank,
   featureReferences,
   predictVectors,
   rank,
@@ -505,7 +504,8 @@ async function exportModel(req: ExportRequest, job: Job<never>): Promise<TrainMe
   const spec = specOfModelId(m.featureModelId);
   const files = await readExtractorFiles(async (path) => {
     const response = await fetch(new URL(path, base));
-    if (!response.ok) throw new ShardError(`The feature model's file ${path} is missing (${response.status}); run npm install to build it.`);
+    if (!response.ok)
+      throw new ShardError(`The feature model's file ${path} is missing (${response.status}); run npm install to build it.`);
     return new Uint8Array(await response.arrayBuffer());
   }, spec.path);
   if (featureModelId(files.modelJson.simage?.modelId ?? spec.name) !== m.featureModelId)

@@ -7,14 +7,14 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { makeDemoSubset, makeShardFolder, ROOT, writeArchives } from '../fixtures/make-shard';
 import { splitShard } from '../../scripts/split-shard';
+import { reencodedCopy } from '../fixtures/reencode';
 
-function pipeline(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+const pipeline = (args: string[]) => node([join(ROOT, 'scripts', 'pipeline.ts'), ...args]);
+
+function node(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'scripts', 'pipeline.ts'), ...args],
-      { cwd: ROOT, maxBuffer: 64 << 20 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -23,7 +23,23 @@ describe('npm run pipeline', () => {
   it('reports a small shard, then finds every feature cached with the same profile, whatever the container', async () => {
     const shard = makeShardFolder(12, { offset: 100 });
     const profile = mkdtempSync(join(tmpdir(), 'simage-cli-profile-'));
-    const first = await pipeline([shard.dir, '--backend', 'wasm', '--profile', profile]);
+    // A re-encoded copy of a validation image (flattened over white: at 64 px, a smaller emoji is another image):
+    // the page answers it, and so does the exported model file.
+    const copy = join(mkdtempSync(join(tmpdir(), 'simage-copy-')), 'copy-of-img_010.png');
+    await reencodedCopy(join(shard.dir, 'images', 'img_010.png'), copy, 1, true);
+    const modelFile = join(tmpdir(), `simage-${process.pid}.simage-model.zip`);
+    const first = await pipeline([
+      shard.dir,
+      '--backend',
+      'wasm',
+      '--profile',
+      profile,
+      '--export-model',
+      modelFile,
+      '--query',
+      copy,
+      '--held-out',
+    ]);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toMatch(/features \d+\/12/);
     const report = JSON.parse(first.stdout);
@@ -51,6 +67,18 @@ describe('npm run pipeline', () => {
     expect(report.evaluation.queries).toBe(report.shard.validation);
     const ids = report.shard.skipped.map((s: { id: string }) => s.id);
     expect(ids).toEqual(expect.arrayContaining(['images/not_an_image.png', 'images/empty.jpg', 'img_000', 'ghost_image']));
+    // npm run query, a separate Node process with no browser, answers the copy from the file: the original first,
+    // the page's own ranking, and labels.
+    expect(first.stderr).toMatch(/model file: written to/);
+    const query = await node(['scripts/query.ts', modelFile, copy, '--json', '--held-out']);
+    expect(query.code, query.stderr).toBe(0);
+    const [answer] = JSON.parse(query.stdout).queries;
+    const pageIds = report.queries[0].neighbours.map((n: { id: string }) => n.id);
+    expect(pageIds[0]).toBe('img_010');
+    expect(answer.neighbours[0].id).toBe('img_010');
+    const nodeIds = answer.neighbours.map((n: { id: string }) => n.id);
+    expect(nodeIds.slice(0, 5)).toEqual(pageIds.slice(0, 5));
+    expect(answer.labels.length).toBeGreaterThan(0);
 
     const archives = await writeArchives(shard.dir);
     const second = await pipeline([archives.tgz, '--backend', 'wasm', '--profile', profile]);
@@ -112,7 +140,8 @@ describe('npm run pipeline', () => {
       expect(r.stderr).toMatch(/features of 30 images of mobilenet-v2/);
       parts.push(file);
     }
-    const single = await pipeline([whole.dir, ...model, '--profile', fresh()]);
+    const wholeFile = join(tmp, 'whole.simage');
+    const single = await pipeline([whole.dir, ...model, '--profile', fresh(), '--export-project', wholeFile]);
     expect(single.code, single.stderr).toBe(0);
     const merged = await pipeline([whole.dir, ...model, '--profile', fresh(), '--import-project', parts[0], '--import-project', parts[1]]);
     expect(merged.code, merged.stderr).toBe(0);
@@ -125,6 +154,14 @@ describe('npm run pipeline', () => {
     expect(b.model).toBe(a.model);
     expect(b.evaluation).toEqual(a.evaluation);
     expect({ ...b.net, backend: null }).toEqual({ ...a.net, backend: null });
+    // The whole project opened in another browser profile on another origin (port) computes nothing again.
+    const moved = await pipeline([whole.dir, ...model, '--profile', fresh(), '--port', '47191', '--import-project', wholeFile]);
+    expect(moved.code, moved.stderr).toBe(0);
+    const c = JSON.parse(moved.stdout);
+    expect(c.features).toMatchObject({ computed: 0, cached: 60 });
+    expect(c.embedding.cached).toBe(true);
+    expect(c.net.reused).toBe(true);
+    expect(c.evaluation.score).toEqual(a.evaluation.score);
     // A damaged part is refused with one line before anything runs.
     const bad = join(tmp, 'bad.simage');
     writeFileSync(bad, readFileSync(parts[0]).subarray(0, 5000));

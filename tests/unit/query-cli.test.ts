@@ -4,13 +4,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import encodePng, { init as initPng } from '@jsquash/png/encode.js';
+import { pngBytes } from '../fixtures/reencode';
 import { exportedFile, pageModel, randomImage } from '../fixtures/standalone-model';
 
 const dir = mkdtempSync(join(tmpdir(), 'simage-query-'));
-const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/query.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
+const run = (args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'scripts/query.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
 
 beforeAll(async () => {
   // simage/model is dist-model/ (npm install builds it); built again here so that the test reads this checkout's code.
@@ -18,9 +18,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
   const page = await pageModel();
   writeFileSync(join(dir, 'model.zip'), new Uint8Array(await (await exportedFile(page, true)).arrayBuffer()));
-  await initPng(await WebAssembly.compile(readFileSync(fileURLToPath(import.meta.resolve('@jsquash/png/codec/pkg/squoosh_png_bg.wasm')))));
-  const image = randomImage(30, 20, 11);
-  writeFileSync(join(dir, 'a.png'), new Uint8Array(await encodePng({ data: image.data, width: 30, height: 20, colorSpace: 'srgb' } as ImageData)));
+  writeFileSync(join(dir, 'a.png'), await pngBytes(randomImage(30, 20, 11)));
   writeFileSync(join(dir, 'broken.jpg'), 'not an image');
   writeFileSync(join(dir, 'damaged.zip'), readFileSync(join(dir, 'model.zip')).subarray(0, 2000));
 }, 60_000);
@@ -59,7 +57,10 @@ describe('npm run query', () => {
   }, 60_000);
 
   it('examples/query-node.mjs answers through simage/model (the built library)', () => {
-    const r = spawnSync(process.execPath, ['examples/query-node.mjs', join(dir, 'model.zip'), join(dir, 'a.png')], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['examples/query-node.mjs', join(dir, 'model.zip'), join(dir, 'a.png')], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.stderr).toMatch(/test: 12 references/);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/a\.png\n {2}1\. [ruv]\d+ \(/);

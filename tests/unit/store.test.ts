@@ -22,6 +22,8 @@ import {
   injectQuotaFault,
   malformedFeatures,
   putEmbedding,
+  adoptTwin,
+  getEmbedding,
   QuotaError,
   type ShardRecord,
 } from '../../src/lib/store/db';
@@ -116,6 +118,45 @@ describe('IndexedDB store', () => {
     expect((await countRecords(db)).models).toBe(1);
     await clearAll(db);
     expect(await getModel(db, 's')).toBeUndefined();
+    db.close();
+  });
+});
+
+describe('the same collection under another id (another origin)', () => {
+  it("takes over its twin's embeddings and model only when name, labels and image bytes all match", async () => {
+    const db = await openSimageDb(`t-${Math.random()}`);
+    const at = (origin: string, name = 'photos'): ShardRecord => ({ ...shardRecord(`url:${origin}/__shard/photos/`), name });
+    const images = [image('a', 'h1'), image('b', 'h2')];
+    const old = at('http://127.0.0.1:47170');
+    await putShard(db, old, images);
+    await putEmbedding(db, { shardId: old.shardId, key: 'e1', labelsHash: 'h', settings: {} } as never);
+    await putModel(db, {
+      shardId: old.shardId,
+      trainKey: 't1',
+      manifest: { shard: { id: old.shardId, name: 'photos', labelsHash: 'h' } } as never,
+      modelJson: { modelTopology: {}, weightsManifest: [] },
+      weights: vec(4, 1),
+      references: null,
+      history: [],
+      evaluation: null,
+      timingsMs: { train: 1, evaluate: 1 },
+      imported: false,
+      savedAt: 0,
+    });
+    // Other bytes under the same ids, or another name: not the same collection.
+    const changed = at('http://127.0.0.1:47001');
+    await putShard(db, changed, [image('a', 'h1'), image('b', 'h9')]);
+    expect(await adoptTwin(db, changed, [image('a', 'h1'), image('b', 'h9')])).toEqual({ embeddings: 0, model: false });
+    const renamed = at('http://127.0.0.1:47002', 'other');
+    await putShard(db, renamed, images);
+    expect(await adoptTwin(db, renamed, images)).toEqual({ embeddings: 0, model: false });
+    const moved = at('http://127.0.0.1:47999');
+    await putShard(db, moved, images);
+    expect(await adoptTwin(db, moved, images)).toEqual({ embeddings: 1, model: true });
+    expect(await getEmbedding(db, moved.shardId, 'e1', 'h')).toMatchObject({ shardId: moved.shardId });
+    expect((await getModel(db, moved.shardId))?.manifest.shard.id).toBe(moved.shardId);
+    // Twice: nothing more to take.
+    expect(await adoptTwin(db, moved, images)).toEqual({ embeddings: 0, model: false });
     db.close();
   });
 });

@@ -46,7 +46,8 @@ export async function openModel(
   bytes: Uint8Array | ArrayBuffer | Blob,
   options: { backend?: string; simageBase?: string } = {},
 ): Promise<OpenedModel> {
-  if (options.backend && !(await tf.setBackend(options.backend))) throw new Error(`The tfjs ${options.backend} backend does not start here.`);
+  if (options.backend && !(await tf.setBackend(options.backend)))
+    throw new Error(`The tfjs ${options.backend} backend does not start here.`);
   await tf.ready();
   return openWith(bytes, browserPlatform(options.simageBase ?? new URL('./', location.href).href));
 }

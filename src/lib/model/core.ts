@@ -78,7 +78,10 @@ async function loadExtractor(parts: ModelFileParts, platform: Platform): Promise
     throw new ModelFileError(
       `This model was made with other ${named.name} weights (${named.modelId}, SHA-256 ${named.weightsSha256.slice(0, 12)}…) than the ones here (SHA-256 ${sha.slice(0, 12)}…); its answers would be wrong. Export it again with "with the base network" ticked (--with-extractor), or use the simage version that made it.`,
     );
-  const json = files.modelJson as { modelTopology: tf.io.ModelJSON['modelTopology']; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
+  const json = files.modelJson as {
+    modelTopology: tf.io.ModelJSON['modelTopology'];
+    weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[];
+  };
   try {
     return await tf.loadLayersModel(
       tf.io.fromMemory({
@@ -126,7 +129,8 @@ export async function openWith(file: Uint8Array | ArrayBuffer | Blob, platform: 
     const outputs = tf.tidy(() => extractor.predict(tf.tensor4d(input, [1, px, px, 3])) as tf.Tensor[]);
     try {
       const x = (await outputs[output].data()) as Float32Array;
-      if (x.length !== m.featureDim) throw new ModelFileError(`The base network gives ${x.length} features where the head reads ${m.featureDim}.`);
+      if (x.length !== m.featureDim)
+        throw new ModelFileError(`The base network gives ${x.length} features where the head reads ${m.featureDim}.`);
       return x;
     } finally {
       outputs.forEach((t) => t.dispose());
@@ -136,7 +140,10 @@ export async function openWith(file: Uint8Array | ArrayBuffer | Blob, platform: 
     found.map((f) => ({ id: f.imageId, score: f.score, by: f.by }));
   async function queryFeatures(x: Float32Array, o: QueryOptions = {}) {
     const r = await answerImage(engine, x, { k: o.top ?? m.k, plus: o.plus, minus: o.minus, includeHeldOut: o.includeHeldOut });
-    return { neighbours: toNeighbours(r.results), labels: r.tags.map((t) => ({ label: t.labelName, name: nameOf.get(t.labelName)!, score: t.score })) };
+    return {
+      neighbours: toNeighbours(r.results),
+      labels: r.tags.map((t) => ({ label: t.labelName, name: nameOf.get(t.labelName)!, score: t.score })),
+    };
   }
   return {
     manifest: m,

@@ -170,7 +170,9 @@ export function validateManifest(raw: unknown): ModelManifest {
   const m = raw as Record<string, unknown>;
   if (m.format !== MODEL_FORMAT) fail('manifest.json does not name the simage model format');
   if (!READABLE_VERSIONS.includes(m.version as number))
-    fail(`format version ${String(m.version).slice(0, 20)} is not one this simage reads (${READABLE_VERSIONS.join(' or ')}); a newer simage wrote it`);
+    fail(
+      `format version ${String(m.version).slice(0, 20)} is not one this simage reads (${READABLE_VERSIONS.join(' or ')}); a newer simage wrote it`,
+    );
   if (!HEADS.includes(m.head as HeadKind)) fail('unknown head');
   if (!FEATURE_LAYERS.includes(m.layer as FeatureLayer)) fail('unknown feature layer');
   if (!TARGET_SPACES.includes(m.target as TargetSpace)) fail('unknown target space');
@@ -197,7 +199,13 @@ export function validateManifest(raw: unknown): ModelManifest {
     fail('the embedding or training record is missing');
   if ((m.version as number) >= 2) {
     const x = m.extractor as Record<string, unknown> | undefined;
-    if (!x || !isString(x.name, 64) || !isString(x.modelId) || !isString(x.layerName, 128) || !/^[0-9a-f]{64}$/.test(String(x.weightsSha256)))
+    if (
+      !x ||
+      !isString(x.name, 64) ||
+      !isString(x.modelId) ||
+      !isString(x.layerName, 128) ||
+      !/^[0-9a-f]{64}$/.test(String(x.weightsSha256))
+    )
       fail('the base network is not named (extractor)');
     const p = m.preprocess as Record<string, unknown> | undefined;
     if (!p || !isCount(p.inputPx, 1024) || (p.inputPx as number) < 16 || p.resize !== 'stretch') fail('the preprocessing is not described');
@@ -293,7 +301,14 @@ export async function unpackModelFile(file: Blob): Promise<ModelFileParts> {
   if (references && references.length !== 4 * manifest.references.length * manifest.targetDim) {
     throw new ModelFileError('This is not a usable simage model file: references.bin does not hold one vector per reference.');
   }
-  return { manifest, modelJson, weights, references, labelSpace, ...(manifest.version >= 2 ? await readVersion2(byName, manifest, check) : {}) };
+  return {
+    manifest,
+    modelJson,
+    weights,
+    references,
+    labelSpace,
+    ...(manifest.version >= 2 ? await readVersion2(byName, manifest, check) : {}),
+  };
 }
 
 type Entries = Parameters<typeof entryBytes>[0];

@@ -90,7 +90,10 @@ export async function answerImage(e: Engine, x: Float32Array, ask: Ask): Promise
   const near = await neighbourhoods(e, x, 1, [vector], [top], scores);
   const tags = e.index.tags(near[0], imageId);
   if (withWords)
-    return { results: e.index.search(composeQuery(e.index.space!, vector, plus, minus), ask.k, includeHeldOut, imageId ?? undefined), tags };
+    return {
+      results: e.index.search(composeQuery(e.index.space!, vector, plus, minus), ask.k, includeHeldOut, imageId ?? undefined),
+      tags,
+    };
   const refs = Array.from(top, (j, i) => ({ imageId: e.manifest.references[j], score: scores[0][i] }));
   return { results: e.index.withPredicted(refs, vector, ask.k, includeHeldOut, imageId ?? undefined), tags };
 }
@@ -111,7 +114,9 @@ export function indexFromFile(
     imageId,
     hash: '',
     split: 'train',
-    labels: colIdx.slice(rowPtr[r], rowPtr[r + 1]).map((c, i) => ({ labelName: manifest.vocabulary[c], confidence: values[rowPtr[r] + i] })),
+    labels: colIdx
+      .slice(rowPtr[r], rowPtr[r + 1])
+      .map((c, i) => ({ labelName: manifest.vocabulary[c], confidence: values[rowPtr[r] + i] })),
   }));
   for (const imageId of collection.predicted) images.push({ imageId, hash: '', split: 'unlabelled', labels: [] });
   const index = new LabelIndex(

@@ -464,3 +464,36 @@ export async function openForJob(job: { defer(release: () => unknown): void }): 
   job.defer(() => db.close());
   return db;
 }
+
+/** A collection seen before under another id (the same shard served from another origin, say, after a project
+ *  file was imported there): same name, same labels and splits (labelsHash) and the same image bytes. Its label
+ *  embeddings and model are copied to this id when this id has none, so nothing is computed again. Returns what
+ *  was copied. */
+export async function adoptTwin(
+  db: Db,
+  shard: ShardRecord,
+  images: readonly ShardImage[],
+): Promise<{ embeddings: number; model: boolean }> {
+  const none = { embeddings: 0, model: false };
+  const twins = (await listShards(db)).filter(
+    (s) => s.shardId !== shard.shardId && s.name === shard.name && s.labelsHash === shard.labelsHash,
+  );
+  if (twins.length === 0) return none;
+  const hashOf = new Map(images.map((im) => [im.imageId, im.hash]));
+  for (const twin of twins) {
+    const theirs = await listShardImages(db, twin.shardId);
+    if (theirs.length !== images.length || theirs.some((im) => hashOf.get(im.imageId) !== im.hash)) continue;
+    const have = new Set((await listEmbeddings(db, shard.shardId)).map((e) => e.key));
+    const embeddings = (await listEmbeddings(db, twin.shardId)).filter((e) => !have.has(e.key));
+    for (const e of embeddings) await putEmbedding(db, { ...e, shardId: shard.shardId });
+    const model = (await getModel(db, shard.shardId)) ? undefined : await getModel(db, twin.shardId);
+    if (model)
+      await putModel(db, {
+        ...model,
+        shardId: shard.shardId,
+        manifest: { ...model.manifest, shard: { ...model.manifest.shard, id: shard.shardId } },
+      });
+    return { embeddings: embeddings.length, model: !!model };
+  }
+  return none;
+}
