@@ -631,7 +631,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const report = await runPipeline(opts);
     const json = JSON.stringify(report, null, 2);
     if (opts.out) writeFileSync(opts.out, json + '\n');
-    process.stdout.write(json + '\n');
+    // A pipe takes the report asynchronously: exit only once it has all of it (a large report was cut short).
+    await new Promise<void>((resolve) => process.stdout.write(json + '\n', () => resolve()));
     process.exit(0);
   } catch (err) {
     if (err instanceof BrowserDiedError) {

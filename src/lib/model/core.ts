@@ -48,6 +48,8 @@ export interface OpenedModel {
   manifest: ModelManifest;
   /** The base network's features of an image (the layer the head reads). */
   features(image: ImageInput): Promise<Float32Array>;
+  /** Both of the base network's outputs, as the page's feature records hold them (`flatten`, `mixed7` roles). */
+  outputs(image: ImageInput): Promise<Record<'flatten' | 'mixed7', Float32Array>>;
   /** The nearest images of the collection to an image (label words, if given, move the query), and its labels. */
   query(image: ImageInput, options?: QueryOptions): Promise<{ neighbours: Neighbour[]; labels: Label[] }>;
   /** The same from features already computed (features()), as the page's dropped image is answered. */
@@ -107,7 +109,6 @@ export async function openWith(file: Uint8Array | ArrayBuffer | Blob, platform: 
   const record = importedRecord(m.shard.id, parts);
   const retriever = await retrieverFrom(record);
   const extractor = await loadExtractor(parts, platform);
-  const output = m.layer === 'flatten' ? 0 : 1;
   const px = m.preprocess!.inputPx;
   const refFeatures = parts.referenceFeatures
     ? featureReferences(new Float32Array(parts.referenceFeatures.slice().buffer), m.featureDim)
@@ -123,19 +124,22 @@ export async function openWith(file: Uint8Array | ArrayBuffer | Blob, platform: 
   const engine: Engine = { manifest: m, retriever, index, refFeatures };
   const nameOf = new Map(m.vocabulary.map((l, i) => [l, parts.collection!.displayNames[i]]));
 
-  async function features(image: ImageInput): Promise<Float32Array> {
+  /** Both outputs of the base network (the `flatten` and `mixed7` roles), as the page's feature records hold them. */
+  async function outputsOf(image: ImageInput): Promise<Record<'flatten' | 'mixed7', Float32Array>> {
     const input = await platform.toInput(await bytesOf(image), px);
     if (!input) throw new ModelFileError('The image cannot be read: it does not decode as a JPEG, PNG or WebP image.');
     const outputs = tf.tidy(() => extractor.predict(tf.tensor4d(input, [1, px, px, 3])) as tf.Tensor[]);
     try {
-      const x = (await outputs[output].data()) as Float32Array;
+      const [flatten, mixed7] = (await Promise.all(outputs.map((t) => t.data()))) as Float32Array[];
+      const x = m.layer === 'flatten' ? flatten : mixed7;
       if (x.length !== m.featureDim)
         throw new ModelFileError(`The base network gives ${x.length} features where the head reads ${m.featureDim}.`);
-      return x;
+      return { flatten, mixed7 };
     } finally {
       outputs.forEach((t) => t.dispose());
     }
   }
+  const features = async (image: ImageInput) => (await outputsOf(image))[m.layer];
   const toNeighbours = (found: { imageId: string; score: number; by: Neighbour['by'] }[]): Neighbour[] =>
     found.map((f) => ({ id: f.imageId, score: f.score, by: f.by }));
   async function queryFeatures(x: Float32Array, o: QueryOptions = {}) {
@@ -148,6 +152,7 @@ export async function openWith(file: Uint8Array | ArrayBuffer | Blob, platform: 
   return {
     manifest: m,
     features,
+    outputs: outputsOf,
     queryFeatures,
     query: async (image, o) => queryFeatures(await features(image), o),
     tag: async (image, max = 12) => (await queryFeatures(await features(image))).labels.slice(0, max),
