@@ -35,7 +35,9 @@ describe('the model file in any page (examples/query-page.html)', () => {
     try {
       await page.goto(`${server.origin}/examples/query-page.html`);
       await page.setInputFiles('#model', modelPath);
-      await page.waitForFunction(() => document.getElementById('status')!.textContent!.includes('12 references'), null, { timeout: 60_000 });
+      await page.waitForFunction(() => document.getElementById('status')!.textContent!.includes('12 references'), null, {
+        timeout: 60_000,
+      });
       await page.setInputFiles('#image', imagePath);
       await page.waitForFunction(() => document.querySelectorAll('#out li').length === 10, null, { timeout: 60_000 });
       const got = await page.$$eval('#out li', (items) => items.map((li) => li.textContent!.split(' ')[0]));
@@ -45,7 +47,9 @@ describe('the model file in any page (examples/query-page.html)', () => {
       const damaged = join(dir, 'damaged.zip');
       writeFileSync(damaged, new Uint8Array(await file.slice(0, 3000).arrayBuffer()));
       await page.setInputFiles('#model', damaged);
-      await page.waitForFunction(() => /damaged|not a usable/.test(document.getElementById('status')!.textContent!), null, { timeout: 30_000 });
+      await page.waitForFunction(() => /damaged|not a usable/.test(document.getElementById('status')!.textContent!), null, {
+        timeout: 30_000,
+      });
     } finally {
       await context.close();
       await server.close();
