@@ -11,7 +11,13 @@ if (!modelPath || images.length === 0) {
   console.error('usage: node examples/query-node.mjs MODEL.simage-model.zip IMAGE...');
   process.exit(2);
 }
-const model = await openModel(await readFile(modelPath));
+let model;
+try {
+  model = await openModel(await readFile(modelPath));
+} catch (err) {
+  console.error(err.message); // one sentence: a damaged or foreign file, other base-network weights
+  process.exit(1);
+}
 const { shard, references, extractor } = model.manifest;
 console.error(`${shard.name}: ${references.length} references, features by ${extractor.modelId}`);
 

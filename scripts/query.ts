@@ -50,7 +50,11 @@ async function main(argv: string[]): Promise<number> {
       },
     });
   } catch (err) {
-    say(`${(err as Error).message}\n${USAGE}`);
+    const e = err as Error & { code?: string };
+    const option = /'(-{1,2}[^'\s]+)/.exec(e.message)?.[1];
+    say(
+      `${e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option ? `Unknown option ${option}.` : e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option ? `${option} needs a value.` : e.message}\n${USAGE}`,
+    );
     return 2;
   }
   const { values, positionals } = parsed;
@@ -58,8 +62,15 @@ async function main(argv: string[]): Promise<number> {
   if (values.version) return (process.stdout.write(`${version()}\n`), 0);
   const [modelPath, ...images] = positionals;
   const top = values.top === undefined ? undefined : Number(values.top);
-  if (!modelPath || images.length === 0 || (top !== undefined && !(Number.isInteger(top) && top >= 1 && top <= 10_000))) {
-    say(USAGE);
+  const problem = !modelPath
+    ? 'Name a model file and at least one image.'
+    : images.length === 0
+      ? `Name at least one image for ${modelPath} to answer.`
+      : top !== undefined && !(Number.isInteger(top) && top >= 1 && top <= 10_000)
+        ? '--top takes a whole number from 1 to 10,000.'
+        : null;
+  if (problem) {
+    say(`${problem}\n${USAGE}`);
     return 2;
   }
   let model: OpenedModel;

@@ -19,7 +19,6 @@ import { serve, type Job } from '../src/lib/rpc';
 import {
   getEmbedding,
   getShard,
-  getThumb,
   listShardImages,
   openForJob,
   putEmbedding,
@@ -27,7 +26,7 @@ import {
   type Db,
 } from '../src/lib/store/db';
 import { PHASH_WORDS } from '../src/lib/duplicates/phash';
-import { perceptualHashOf } from './pixels';
+import { perceptualHashOfThumb } from './pixels';
 
 type Embedding = EmbeddingMethods['embedLabels'];
 
@@ -137,7 +136,7 @@ async function duplicates(req: DuplicatesRequest, job: Job<EmbeddingMethods['dup
   const phashKnown = new Uint8Array(all.length);
   for (let i = 0; i < all.length; i++) {
     job.throwIfCancelled();
-    const h = await phashOfThumb(db, all[i].hash);
+    const h = await perceptualHashOfThumb(db, all[i].hash);
     if (h) {
       phashes.set(h, i * PHASH_WORDS);
       phashKnown[i] = 1;
@@ -169,18 +168,6 @@ async function duplicates(req: DuplicatesRequest, job: Job<EmbeddingMethods['dup
       lastYield = Date.now();
     }
   }
-}
-
-const phashCache = new Map<string, number[] | null>();
-/** The pHash of an image from its stored thumbnail (null when it has none or it does not decode: that image then
- *  joins groups by its features and bytes alone). */
-async function phashOfThumb(db: Db, hash: string): Promise<number[] | null> {
-  const known = phashCache.get(hash);
-  if (known !== undefined) return known;
-  const thumb = await getThumb(db, hash);
-  const result = thumb ? await perceptualHashOf(new Blob([thumb.bytes], { type: thumb.type })) : null;
-  phashCache.set(hash, result);
-  return result;
 }
 
 /** The result, its arrays moved to the page rather than copied (each buffer once: arrays may share one). */

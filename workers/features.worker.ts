@@ -22,7 +22,7 @@ import { contentHash } from '../src/lib/hash';
 import { measureProgress, throttle } from '../src/lib/progress';
 import { serve, type Job } from '../src/lib/rpc';
 import { cachedFeatureHashes, listShardImages, openForJob, putFeatures, type FeatureRecord } from '../src/lib/store/db';
-import { DecodeError, imageToInput } from './pixels';
+import { DecodeError, imageToInput, perceptualHashOf } from './pixels';
 
 const base = new URL(import.meta.env.BASE_URL, self.location.origin).href;
 const pixelsOf = (spec: FeatureModelSpec) => spec.inputPx * spec.inputPx * 3;
@@ -214,10 +214,15 @@ async function embed(req: EmbedRequest, job: Job<FeaturesMethods['embed']['event
   const input = new Float32Array(batchSize * PIXELS);
   const started = performance.now();
   let forwardMs = 0;
+  const phashes: (number[] | null)[] = [];
   for (let start = 0; start < n; start += batchSize) {
     job.throwIfCancelled();
     const count = Math.min(batchSize, n - start);
-    for (let i = 0; i < count; i++) await imageToInput(new Uint8Array(req.images[start + i]), spec.inputPx, input, i * PIXELS);
+    for (let i = 0; i < count; i++) {
+      const bytes = new Uint8Array(req.images[start + i]);
+      await imageToInput(bytes, spec.inputPx, input, i * PIXELS);
+      phashes.push(await perceptualHashOf(new Blob([bytes])));
+    }
     const forwardStart = performance.now();
     const out = await forwardSurviving(req, job, input, count, () => {});
     forwardMs += performance.now() - forwardStart;
@@ -233,6 +238,7 @@ async function embed(req: EmbedRequest, job: Job<FeaturesMethods['embed']['event
     backend: backends.backend!,
     msPerImage: (performance.now() - started) / n,
     forwardMsPerImage: forwardMs / n,
+    phashes,
   };
 }
 

@@ -3,6 +3,7 @@
 import { fitInside, rgbaToInput } from '../src/lib/features/preprocess';
 import { imageInfo } from '../src/lib/ingest/image-header';
 import { luminance, perceptualHash, PHASH_SIDE } from '../src/lib/duplicates/phash';
+import { getThumb, type Db } from '../src/lib/store/db';
 
 export class DecodeError extends Error {}
 
@@ -74,6 +75,18 @@ export async function imageToInput(bytes: Uint8Array, px: number, out: Float32Ar
   ctx.drawImage(bitmap, 0, 0, px, px);
   bitmap.close();
   rgbaToInput(ctx.getImageData(0, 0, px, px).data, px, out, offset);
+}
+
+const thumbHashes = new Map<string, number[] | null>();
+/** The pHash of an image from its stored thumbnail, kept per content hash for the worker's life (null when it has
+ *  none or it does not decode). The near-duplicate groups and the copy index of a search read it. */
+export async function perceptualHashOfThumb(db: Db, hash: string): Promise<number[] | null> {
+  const known = thumbHashes.get(hash);
+  if (known !== undefined) return known;
+  const thumb = await getThumb(db, hash);
+  const result = thumb ? await perceptualHashOf(new Blob([thumb.bytes], { type: thumb.type })) : null;
+  thumbHashes.set(hash, result);
+  return result;
 }
 
 let hashCanvas: OffscreenCanvasRenderingContext2D | null = null;

@@ -20,6 +20,9 @@ import {
 } from '../src/lib/retrieval/heads';
 import { evaluateLabels, remapSpace } from '../src/lib/retrieval/label-eval';
 import { LabelIndex } from '../src/lib/retrieval/label-index';
+import { CopyHashes } from '../src/lib/retrieval/copies';
+import { PHASH_WORDS } from '../src/lib/duplicates/phash';
+import { perceptualHashOfThumb } from './pixels';
 import { VOTE_KS, type Suggestion } from '../src/lib/retrieval/tagging';
 import { answerImage, answerWords, collectionOf, neighbourhoods, type Engine } from '../src/lib/retrieval/searcher';
 import { incompatibility, unpackModelFile, ModelFileError } from '../src/lib/retrieval/modelfile';
@@ -87,6 +90,8 @@ interface Current {
   refFeatures: ReturnType<typeof featureReferences> | null;
   /** The same raw features, as read (a model file carries them for a tagger that votes by look). */
   refRaw: Float32Array | null;
+  /** Every image the index returns by its perceptual hash (built when a dropped image or an export first needs it). */
+  copies: Promise<CopyHashes> | null;
   review: Promise<{ suggestions: Suggestion[]; images: number }> | null;
 }
 let current: Current | null = null;
@@ -102,7 +107,7 @@ function setCurrent(record: StoredModel, retriever: Retriever) {
     current.retriever.refs?.dispose();
   }
   current?.refFeatures?.dispose();
-  current = { shardId: record.shardId, retriever, record, index: null, refFeatures: null, refRaw: null, review: null };
+  current = { shardId: record.shardId, retriever, record, index: null, refFeatures: null, refRaw: null, copies: null, review: null };
 }
 
 async function readFeatures(db: Db, modelId: string, hashes: Iterable<string>, layer: FeatureLayer): Promise<Map<string, Float32Array>> {
@@ -355,8 +360,10 @@ async function query(req: QueryRequest, job: Job<never>): Promise<TrainMethods['
   const t0 = performance.now();
   if (lookAlike?.shardId === req.shardId) return queryByLook(lookAlike, req, t0);
   const model = currentFor(req.shardId);
-  const e = engineOf(model, await indexOf(model, job));
-  const ask = { k: req.k, plus: req.plus, minus: req.minus, includeHeldOut: req.includeHeldOut ?? false };
+  const index = await indexOf(model, job);
+  const phash = req.query.kind === 'features' ? (req.query.phash ?? null) : null;
+  const e = { ...engineOf(model, index), copies: phash ? await copiesOf(model, index, job) : null };
+  const ask = { k: req.k, plus: req.plus, minus: req.minus, includeHeldOut: req.includeHeldOut ?? false, phash };
   if (req.query.kind === 'labels') return { results: answerWords(e, ask), tags: [], ms: performance.now() - t0 };
   const m = model.record.manifest;
   let x: Float32Array;
@@ -371,6 +378,30 @@ async function query(req: QueryRequest, job: Job<never>): Promise<TrainMethods['
     x = new Float32Array(m.layer === 'flatten' ? f.flatten : f.mixed7);
   }
   return { ...(await answerImage(e, x, { ...ask, imageId })), ms: performance.now() - t0 };
+}
+
+/** The index's images (references, then those placed by prediction: the model file's order) by the perceptual hashes
+ *  of their thumbnails. */
+function copiesOf(model: Current, index: LabelIndex, job: Job<unknown>): Promise<CopyHashes> {
+  model.copies ??= (async () => {
+    const db = await openForJob(job);
+    const ids = [...model.record.manifest.references, ...(index.predicted?.ids ?? [])];
+    const words = new Uint32Array(ids.length * PHASH_WORDS);
+    const known = new Uint8Array(ids.length);
+    for (const [i, id] of ids.entries()) {
+      const image = index.byId.get(id);
+      const h = image ? await perceptualHashOfThumb(db, image.hash) : null;
+      if (h) {
+        words.set(h, i * PHASH_WORDS);
+        known[i] = 1;
+      }
+    }
+    return new CopyHashes(ids, words, known);
+  })();
+  model.copies.catch(() => {
+    if (current === model) model.copies = null;
+  });
+  return model.copies;
 }
 
 /** The answering engine (src/lib/retrieval/searcher.ts) of the current model. */
@@ -516,6 +547,7 @@ async function exportModel(req: ExportRequest, job: Job<never>): Promise<TrainMe
     collection: collectionOf(index, new Map((await getShard(await openForJob(job), req.shardId))?.classes ?? [])),
     predicted: index.predicted?.vectors ?? null,
     referenceFeatures: (model.record.tagger ?? DEFAULT_TAGGER).method === 'hybrid' ? model.refRaw : null,
+    copies: await copiesOf(model, index, job),
     extractor: extractorRecord(spec, files, m.layer, !!req.withExtractor),
     preprocess: preprocessRecord(spec),
     extractorFiles: req.withExtractor ? { modelJson: files.modelJson, weights: files.weights } : null,

@@ -117,7 +117,7 @@ export async function searchFile(s: Session, file: File) {
     // The features of the model's own feature model, whatever the settings now say.
     const model = specOfModelId(get(s.model)!.featureModelId).name;
     const f = await embedImages(s, [await file.arrayBuffer()], undefined, model);
-    return { kind: 'features', flatten: f.flatten, mixed7: f.mixed7 };
+    return { kind: 'features', flatten: f.flatten, mixed7: f.mixed7, phash: f.phashes?.[0] ?? null };
   });
 }
 

@@ -15,7 +15,7 @@ beforeAll(async () => {
 
 /** A platform whose install holds these weights (the file does not embed them). */
 const installed = (weights: Uint8Array): Platform => ({
-  toInput: nodePlatform.toInput,
+  prepare: nodePlatform.prepare,
   extractor: async () => ({ modelJson: page.extractor.modelJson, weights }),
 });
 
@@ -23,7 +23,7 @@ describe('a version-2 model file answers as the page does', () => {
   it('ranks, scores and tags exactly as the page engine for the same features, with and without label words', async () => {
     const model = await openWith(await exportedFile(page, true), nodePlatform);
     expect(model.manifest.version).toBe(2);
-    expect(model.manifest.collection).toEqual({ predicted: 8, heldOut: 3, referenceFeatures: true });
+    expect(model.manifest.collection).toEqual({ predicted: 8, heldOut: 3, referenceFeatures: true, copies: 'phash-256' });
     for (const [w, h, seed] of [
       [20, 24, 1],
       [16, 16, 2],
@@ -39,9 +39,44 @@ describe('a version-2 model file answers as the page does', () => {
         expect(got.neighbours).toEqual(want.results.map((f) => ({ id: f.imageId, score: f.score, by: f.by })));
         expect(got.labels.map((l) => [l.label, l.score])).toEqual(want.tags.map((t) => [t.labelName, t.score]));
       }
-      // An image in, the same answer as its features in.
-      expect(await model.query(image, { top: 5 })).toEqual(await model.queryFeatures(x, { top: 5 }));
+      // An image in, the same answer as its features (and hash) in.
+      const prepared = await nodePlatform.prepare(image, 16);
+      expect(await model.query(image, { top: 5 })).toEqual(await model.queryFeatures(x, { top: 5, phash: prepared!.phash }));
     }
+    // A copy of a collection image (its hash within 28 bits) is answered with that image first, as in the page; a
+    // held-out original only when held-out images are asked for; a hash far from all, or an image whose hash is not
+    // known, changes nothing.
+    const hashOf = (id: string) => {
+      const i = page.engine.copies!.ids.indexOf(id);
+      return Array.from(page.engine.copies!.words.subarray(i * 8, i * 8 + 8));
+    };
+    const flip = (h: number[], bits: number) => h.map((w, i) => (i === 0 ? (w ^ ((2 ** bits - 1) >>> 0)) >>> 0 : w));
+    for (const [id, bits, includeHeldOut, first] of [
+      ['u2', 0, false, true],
+      ['r5', 12, false, true],
+      ['v1', 3, true, true],
+      ['v1', 3, false, false],
+      ['r7', 31, false, false],
+      ['u4', 0, false, false],
+    ] as const) {
+      const at = page.images.findIndex((im) => im.imageId === id);
+      const x = page.x.slice(at * 6, at * 6 + 6);
+      const phash = flip(hashOf(id), bits);
+      const want = await answerImage(page.engine, x, { k: 5, includeHeldOut, phash });
+      const got = await model.queryFeatures(x, { top: 5, includeHeldOut, phash });
+      expect(got.neighbours).toEqual(
+        want.results.map((f) => ({
+          id: f.imageId,
+          score: f.score,
+          by: f.by,
+          ...(f.copyBits === undefined ? {} : { copyBits: f.copyBits }),
+        })),
+      );
+      if (first) expect(got.neighbours[0]).toMatchObject({ id, copyBits: bits });
+      else expect(got.neighbours.some((n) => n.copyBits !== undefined)).toBe(false);
+      if (id === 'v1' && !includeHeldOut) expect(got.neighbours.map((n) => n.id)).not.toContain('v1');
+    }
+
     const words = await model.queryLabels(['/m/c'], ['/m/a'], { top: 6 });
     expect(words.map((n) => n.id)).toEqual(answerWords(page.engine, { k: 6, plus: ['/m/c'], minus: ['/m/a'] }).map((f) => f.imageId));
     const tags = await model.tag(randomImage(12, 12, 4), 3);

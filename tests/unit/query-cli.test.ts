@@ -32,6 +32,12 @@ describe('npm run query', () => {
     expect(version.status).toBe(0);
     expect(version.stdout.trim()).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
     expect(run([]).status).toBe(2);
+    const bogus = run(['--bogus']);
+    expect(bogus.status).toBe(2);
+    expect(bogus.stderr).toMatch(/^Unknown option --bogus\.\nusage:/);
+    const noImage = run([join(dir, 'model.zip')]);
+    expect(noImage.status).toBe(2);
+    expect(noImage.stderr).toMatch(/^Name at least one image for .*model\.zip to answer\./);
   }, 60_000);
 
   it('answers each image as bare JSON on stdout; an unreadable image gets one sentence and a non-zero exit, the others are answered', () => {
@@ -56,7 +62,13 @@ describe('npm run query', () => {
     expect(r.stderr).toMatch(/damaged/);
   }, 60_000);
 
-  it('examples/query-node.mjs answers through simage/model (the built library)', () => {
+  it('examples/query-node.mjs answers through simage/model (the built library), and says why a file cannot be opened', () => {
+    const bad = spawnSync(process.execPath, ['examples/query-node.mjs', join(dir, 'damaged.zip'), join(dir, 'a.png')], {
+      encoding: 'utf8',
+    });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim()).toMatch(/^The model file is damaged/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
     const r = spawnSync(process.execPath, ['examples/query-node.mjs', join(dir, 'model.zip'), join(dir, 'a.png')], {
       encoding: 'utf8',
       timeout: 60_000,

@@ -162,6 +162,7 @@ export function fakeWorld(
       backend: 'wasm',
       msPerImage: 1,
       forwardMsPerImage: 1,
+      phashes: buffers.map(() => null),
     }),
   });
 

@@ -77,6 +77,9 @@ export interface EmbedResult {
   msPerImage: number;
   /** The forward pass alone (model.predict + reading the outputs back). */
   forwardMsPerImage: number;
+  /** Each image's perceptual hash (src/lib/duplicates/phash.ts), null where it does not decode: a dropped copy of a
+   *  collection image is answered with that image first. */
+  phashes: (number[] | null)[];
 }
 
 export type FeaturesMethods = {

@@ -92,3 +92,39 @@ export function resizeBilinear(image: Rgba, dw: number, dh: number): Uint8Clampe
   }
   return out;
 }
+
+/** Area-average resize (each output pixel the mean of the input area it covers), in premultiplied alpha: a
+ *  downscale without aliasing, for the perceptual hash (src/lib/duplicates/phash.ts) of a decoded image. */
+export function resizeArea(image: Rgba, dw: number, dh: number): Uint8ClampedArray {
+  const { width: w, height: h, data } = image;
+  const out = new Uint8ClampedArray(dw * dh * 4);
+  const acc = new Float64Array(4);
+  for (let Y = 0; Y < dh; Y++) {
+    const y0 = (Y * h) / dh,
+      y1 = ((Y + 1) * h) / dh;
+    for (let X = 0; X < dw; X++) {
+      const x0 = (X * w) / dw,
+        x1 = ((X + 1) * w) / dw;
+      acc.fill(0);
+      let area = 0;
+      for (let y = Math.floor(y0); y < Math.min(h, Math.ceil(y1)); y++) {
+        const wy = Math.min(y + 1, y1) - Math.max(y, y0);
+        for (let x = Math.floor(x0); x < Math.min(w, Math.ceil(x1)); x++) {
+          const k = (Math.min(x + 1, x1) - Math.max(x, x0)) * wy;
+          const o = (y * w + x) * 4;
+          const a = data[o + 3] / 255;
+          acc[0] += data[o] * a * k;
+          acc[1] += data[o + 1] * a * k;
+          acc[2] += data[o + 2] * a * k;
+          acc[3] += data[o + 3] * k;
+          area += k;
+        }
+      }
+      const o = (Y * dw + X) * 4;
+      const alpha = acc[3] / area;
+      out[o + 3] = Math.round(alpha);
+      for (let c = 0; c < 3; c++) out[o + c] = alpha > 0 ? Math.round((acc[c] / area) * (255 / alpha)) : 0;
+    }
+  }
+  return out;
+}

@@ -3,9 +3,10 @@
 // resize, over white); decoded pixels ({ data, width, height }) are resized by src/lib/features/resize.ts. A file
 // without the base network reads it from a simage deployment (`simageBase`, by default this page's folder).
 import * as tf from '@tensorflow/tfjs';
-import { imageToInput } from '../../../workers/pixels';
+import { imageToInput, perceptualHashOf } from '../../../workers/pixels';
 import { rgbaToInput } from '../features/preprocess';
-import { resizeBilinear } from '../features/resize';
+import { resizeArea, resizeBilinear } from '../features/resize';
+import { luminance, perceptualHash, PHASH_SIDE } from '../duplicates/phash';
 import { MODEL_SPECS, isFeatureModelName } from '../features/model';
 import { readExtractorFiles } from '../features/extractor-files';
 import { ModelFileError } from '../retrieval/modelfile';
@@ -16,16 +17,18 @@ export { ModelFileError };
 
 function browserPlatform(simageBase: string): Platform {
   return {
-    async toInput(image, px) {
-      const out = new Float32Array(px * px * 3);
+    async prepare(image, px) {
+      const input = new Float32Array(px * px * 3);
       if (image instanceof Uint8Array) {
         try {
-          await imageToInput(image, px, out, 0);
+          await imageToInput(image, px, input, 0);
         } catch {
           return null;
         }
-      } else rgbaToInput(resizeBilinear(image, px, px), px, out, 0);
-      return out;
+        return { input, phash: await perceptualHashOf(new Blob([image as Uint8Array<ArrayBuffer>])) };
+      }
+      rgbaToInput(resizeBilinear(image, px, px), px, input, 0);
+      return { input, phash: perceptualHash(luminance(resizeArea(image, PHASH_SIDE, PHASH_SIDE))) };
     },
     async extractor(name) {
       if (!isFeatureModelName(name)) throw new ModelFileError(`This model file names a base network (${name}) this library does not know.`);

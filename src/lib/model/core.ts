@@ -8,16 +8,20 @@ import { contentHash } from '../hash';
 import { featureReferences } from '../retrieval/heads';
 import { ModelFileError, unpackModelFile, type ModelFileParts, type ModelManifest } from '../retrieval/modelfile';
 import { answerImage, answerWords, indexFromFile, type Engine } from '../retrieval/searcher';
+import type { Found } from '../retrieval/label-index';
 import { DEFAULT_TAGGER, importedRecord, labelSpaceOf, retrieverFrom } from '../retrieval/stored-model';
 import type { Rgba } from '../features/resize';
+import { CopyHashes } from '../retrieval/copies';
+import type { CollectionRecord } from '../retrieval/modelfile';
 
 /** An image: its encoded bytes (JPEG, PNG, WebP; as a file holds them), or pixels already decoded (RGBA). */
 export type ImageInput = Uint8Array | ArrayBuffer | Blob | Rgba;
 
 export interface Platform {
-  /** The base network's input (inputPx x inputPx x 3 floats, as src/lib/features/preprocess.ts makes it) from an
-   *  image, or null when the image does not decode. */
-  toInput(image: Uint8Array | Rgba, inputPx: number): Promise<Float32Array | null>;
+  /** From one decode of an image: the base network's input (inputPx x inputPx x 3 floats, as
+   *  src/lib/features/preprocess.ts makes it) and its perceptual hash (src/lib/duplicates/phash.ts); null when the
+   *  image does not decode. */
+  prepare(image: Uint8Array | Rgba, inputPx: number): Promise<{ input: Float32Array; phash: number[] | null } | null>;
   /** The base network's files (model.json and its weights) when the model file does not embed them. */
   extractor(name: string): Promise<{ modelJson: unknown; weights: Uint8Array }>;
 }
@@ -25,6 +29,8 @@ export interface Platform {
 export interface Neighbour {
   id: string;
   score: number;
+  /** The query is a copy of this image (re-encoded, resized): how many of 256 perceptual-hash bits differ. */
+  copyBits?: number;
   /** 'labels': placed by its own labels; 'prediction': an unlabelled (or held-out) image placed by the net. */
   by: 'labels' | 'prediction' | 'look';
 }
@@ -52,8 +58,12 @@ export interface OpenedModel {
   outputs(image: ImageInput): Promise<Record<'flatten' | 'mixed7', Float32Array>>;
   /** The nearest images of the collection to an image (label words, if given, move the query), and its labels. */
   query(image: ImageInput, options?: QueryOptions): Promise<{ neighbours: Neighbour[]; labels: Label[] }>;
-  /** The same from features already computed (features()), as the page's dropped image is answered. */
-  queryFeatures(x: Float32Array, options?: QueryOptions): Promise<{ neighbours: Neighbour[]; labels: Label[] }>;
+  /** The same from features already computed (features()), as the page's dropped image is answered; with the
+   *  image's perceptual hash (`phash`), a copy of a collection image gets that image first. */
+  queryFeatures(
+    x: Float32Array,
+    options?: QueryOptions & { phash?: number[] | null },
+  ): Promise<{ neighbours: Neighbour[]; labels: Label[] }>;
   /** Predicted labels of an image, best first. */
   tag(image: ImageInput, max?: number): Promise<Label[]>;
   /** Images nearest to label words alone. */
@@ -121,13 +131,22 @@ export async function openWith(file: Uint8Array | ArrayBuffer | Blob, platform: 
     labelSpaceOf(record),
     record.tagger ?? DEFAULT_TAGGER,
   );
-  const engine: Engine = { manifest: m, retriever, index, refFeatures };
+  const copies = parts.copies ? copyHashesOf(m, parts.collection, parts.copies) : null;
+  const engine: Engine = { manifest: m, retriever, index, refFeatures, copies };
   const nameOf = new Map(m.vocabulary.map((l, i) => [l, parts.collection!.displayNames[i]]));
 
-  /** Both outputs of the base network (the `flatten` and `mixed7` roles), as the page's feature records hold them. */
-  async function outputsOf(image: ImageInput): Promise<Record<'flatten' | 'mixed7', Float32Array>> {
-    const input = await platform.toInput(await bytesOf(image), px);
-    if (!input) throw new ModelFileError('The image cannot be read: it does not decode as a JPEG, PNG or WebP image.');
+  /** Both outputs of the base network (the `flatten` and `mixed7` roles), as the page's feature records hold them,
+   *  and the image's perceptual hash. */
+  async function look(image: ImageInput) {
+    const prepared = await platform.prepare(await bytesOf(image), px);
+    if (!prepared) throw new ModelFileError('The image cannot be read: it does not decode as a JPEG, PNG or WebP image.');
+    return { ...(await outputsFor(prepared.input)), phash: prepared.phash };
+  }
+  const outputsOf = async (image: ImageInput) => {
+    const { flatten, mixed7 } = await look(image);
+    return { flatten, mixed7 };
+  };
+  async function outputsFor(input: Float32Array): Promise<Record<'flatten' | 'mixed7', Float32Array>> {
     const outputs = tf.tidy(() => extractor.predict(tf.tensor4d(input, [1, px, px, 3])) as tf.Tensor[]);
     try {
       const [flatten, mixed7] = (await Promise.all(outputs.map((t) => t.data()))) as Float32Array[];
@@ -140,10 +159,21 @@ export async function openWith(file: Uint8Array | ArrayBuffer | Blob, platform: 
     }
   }
   const features = async (image: ImageInput) => (await outputsOf(image))[m.layer];
-  const toNeighbours = (found: { imageId: string; score: number; by: Neighbour['by'] }[]): Neighbour[] =>
-    found.map((f) => ({ id: f.imageId, score: f.score, by: f.by }));
-  async function queryFeatures(x: Float32Array, o: QueryOptions = {}) {
-    const r = await answerImage(engine, x, { k: o.top ?? m.k, plus: o.plus, minus: o.minus, includeHeldOut: o.includeHeldOut });
+  /** An image from outside: its features, and its hash so that a copy of a collection image finds that image. */
+  const ask = async (image: ImageInput, o: QueryOptions = {}) => {
+    const f = await look(image);
+    return queryFeatures(f[m.layer], { ...o, phash: f.phash });
+  };
+  const toNeighbours = (found: Found[]): Neighbour[] =>
+    found.map((f) => ({ id: f.imageId, score: f.score, by: f.by, ...(f.copyBits === undefined ? {} : { copyBits: f.copyBits }) }));
+  async function queryFeatures(x: Float32Array, o: QueryOptions & { phash?: number[] | null } = {}) {
+    const r = await answerImage(engine, x, {
+      k: o.top ?? m.k,
+      plus: o.plus,
+      minus: o.minus,
+      includeHeldOut: o.includeHeldOut,
+      phash: o.phash,
+    });
     return {
       neighbours: toNeighbours(r.results),
       labels: r.tags.map((t) => ({ label: t.labelName, name: nameOf.get(t.labelName)!, score: t.score })),
@@ -154,8 +184,8 @@ export async function openWith(file: Uint8Array | ArrayBuffer | Blob, platform: 
     features,
     outputs: outputsOf,
     queryFeatures,
-    query: async (image, o) => queryFeatures(await features(image), o),
-    tag: async (image, max = 12) => (await queryFeatures(await features(image))).labels.slice(0, max),
+    query: ask,
+    tag: async (image, max = 12) => (await ask(image)).labels.slice(0, max),
     queryLabels: async (plus, minus = [], o = {}) =>
       toNeighbours(answerWords(engine, { k: o.top ?? m.k, plus, minus, includeHeldOut: o.includeHeldOut })),
     dispose: () => {
@@ -165,4 +195,12 @@ export async function openWith(file: Uint8Array | ArrayBuffer | Blob, platform: 
       extractor.dispose();
     },
   };
+}
+
+/** copies.bin as the copy index: references, then the images placed by prediction. */
+function copyHashesOf(m: ModelManifest, collection: CollectionRecord, bytes: Uint8Array): CopyHashes {
+  const ids = [...m.references, ...collection.predicted];
+  const known = new Uint8Array(ids.length).fill(1);
+  for (const i of collection.unhashed ?? []) known[i] = 0;
+  return new CopyHashes(ids, new Uint32Array(bytes.slice().buffer), known);
 }

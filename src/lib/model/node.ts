@@ -13,7 +13,8 @@ import decodePng, { init as initPng } from '@jsquash/png/decode.js';
 import decodeWebp, { init as initWebp } from '@jsquash/webp/decode.js';
 import { imageInfo } from '../ingest/image-header';
 import { rgbaToInput } from '../features/preprocess';
-import { orient, resizeBilinear, type Rgba } from '../features/resize';
+import { orient, resizeArea, resizeBilinear, type Rgba } from '../features/resize';
+import { luminance, perceptualHash, PHASH_SIDE } from '../duplicates/phash';
 import { MODEL_SPECS, isFeatureModelName } from '../features/model';
 import { readExtractorFiles } from '../features/extractor-files';
 import { ModelFileError } from '../retrieval/modelfile';
@@ -65,12 +66,12 @@ function simageRoot(): string {
 }
 
 export const nodePlatform: Platform = {
-  async toInput(image, px) {
+  async prepare(image, px) {
     const rgba = image instanceof Uint8Array ? await decodeImage(image) : image;
     if (!rgba) return null;
-    const out = new Float32Array(px * px * 3);
-    rgbaToInput(resizeBilinear(rgba, px, px), px, out, 0);
-    return out;
+    const input = new Float32Array(px * px * 3);
+    rgbaToInput(resizeBilinear(rgba, px, px), px, input, 0);
+    return { input, phash: perceptualHash(luminance(resizeArea(rgba, PHASH_SIDE, PHASH_SIDE))) };
   },
   async extractor(name) {
     const root = simageRoot();

@@ -22,6 +22,8 @@ export interface Found {
   /** 'labels': a reference, placed by its own labels; 'prediction': placed by the net's prediction; 'look': ranked by
    *  raw-feature cosine alone (a collection without usable labels). */
   by: 'labels' | 'prediction' | 'look';
+  /** The query is a copy of this image (re-encoded, resized): how many of the 256 perceptual-hash bits differ. */
+  copyBits?: number;
 }
 
 export interface PredictedTag {

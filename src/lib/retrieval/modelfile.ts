@@ -10,6 +10,8 @@
 //                             the other images' ids (placed by prediction) and which of those are held out;
 //   predicted.bin             those images' predicted vectors (embedding head; P x targetDim, float32 LE);
 //   reference-features.bin    optional: the references' raw features (R x featureDim), for a tagger that votes by look;
+//   copies.bin                optional: every image above (references, then predicted) by its 256-bit perceptual
+//                             hash (8 uint32 LE each): a copy of one of them is answered with it first;
 //   extractor/model.json,     optional (--with-extractor): the base network itself, so that the file runs where
 //   extractor/weights.bin     simage is not installed; the manifest names it by id and SHA-256 either way.
 // Pure (no DOM): the app and Node read and write it alike. Validation is strict, so a damaged, foreign or hostile
@@ -60,7 +62,7 @@ export interface ModelManifest {
   /** Version 2: how an image becomes the base network's input. */
   preprocess?: PreprocessRecord;
   /** Version 2: what collection.json and predicted.bin hold. */
-  collection?: { predicted: number; heldOut: number; referenceFeatures: boolean };
+  collection?: { predicted: number; heldOut: number; referenceFeatures: boolean; copies?: 'phash-256' };
 }
 
 /** The base network, named so that a loader with other weights refuses the file. */
@@ -99,6 +101,8 @@ export interface CollectionRecord {
   heldOut: number[];
   /** Each vocabulary label's display name (classes.csv, COCO category names, folder names), in vocabulary order. */
   displayNames: string[];
+  /** Positions (references, then predicted) with no perceptual hash in copies.bin (their thumbnail did not decode). */
+  unhashed?: number[];
 }
 
 export interface ModelFileParts {
@@ -117,6 +121,8 @@ export interface ModelFileParts {
   collection?: CollectionRecord | null;
   predicted?: Uint8Array | null;
   referenceFeatures?: Uint8Array | null;
+  /** copies.bin: (references + predicted) x 8 uint32 words. */
+  copies?: Uint8Array | null;
   extractor?: { modelJson: unknown; weights: Uint8Array } | null;
 }
 
@@ -142,6 +148,7 @@ export async function packModelFile(parts: Omit<ModelFileParts, 'manifest'> & { 
   if (parts.collection) extra.push(['collection.json', enc.encode(JSON.stringify(parts.collection)), 6]);
   if (parts.predicted) extra.push(['predicted.bin', parts.predicted, 0]);
   if (parts.referenceFeatures) extra.push(['reference-features.bin', parts.referenceFeatures, 0]);
+  if (parts.copies) extra.push(['copies.bin', parts.copies, 0]);
   if (parts.extractor) {
     extra.push(['extractor/model.json', enc.encode(JSON.stringify(parts.extractor.modelJson)), 6]);
     extra.push(['extractor/weights.bin', parts.extractor.weights, 0]);
@@ -213,6 +220,8 @@ export function validateManifest(raw: unknown): ModelManifest {
     if (!c || !isCount(c.predicted, LIMITS.references) || !isCount(c.heldOut, LIMITS.references)) fail('the collection record is missing');
     if (!isString(files!['collection.json'], 64)) fail('collection.json is not listed');
     if (m.head === 'embedding' && !isString(files!['predicted.bin'], 64)) fail('predicted.bin is not listed');
+    if (c!.copies !== undefined && c!.copies !== 'phash-256') fail('its copy index is of a kind this simage does not read');
+    if (c!.copies !== undefined && !isString(files!['copies.bin'], 64)) fail('copies.bin is not listed');
     if (x!.embedded === true && !(isString(files!['extractor/model.json'], 64) && isString(files!['extractor/weights.bin'], 64)))
       fail('the embedded base network is not listed');
   }
@@ -319,7 +328,7 @@ async function readVersion2(
   byName: Entries,
   manifest: ModelManifest,
   check: (name: string, bytes: Uint8Array) => Promise<void>,
-): Promise<Pick<ModelFileParts, 'collection' | 'predicted' | 'referenceFeatures' | 'extractor'>> {
+): Promise<Pick<ModelFileParts, 'collection' | 'predicted' | 'referenceFeatures' | 'copies' | 'extractor'>> {
   const read = async (name: string) => {
     const bytes = (await entryBytes(byName, name, true))!;
     await check(name, bytes);
@@ -364,6 +373,14 @@ async function readVersion2(
     referenceFeatures = await read('reference-features.bin');
     if (referenceFeatures.length !== 4 * R * manifest.featureDim) throw bad('reference-features.bin does not hold one row per reference');
   }
+  let copies: Uint8Array | null = null;
+  if (info.copies) {
+    copies = await read('copies.bin');
+    const n = R + ids.length;
+    if (copies.length !== n * 32) throw bad('copies.bin does not hold one hash per image');
+    if (collection.unhashed !== undefined && !ints(collection.unhashed, n))
+      throw bad('collection.json lists images without a hash wrongly');
+  }
   let extractor: ModelFileParts['extractor'] = null;
   if (manifest.extractor!.embedded) {
     const weights = await read('extractor/weights.bin');
@@ -377,7 +394,7 @@ async function readVersion2(
     }
     extractor = { modelJson, weights };
   }
-  return { collection, predicted, referenceFeatures, extractor };
+  return { collection, predicted, referenceFeatures, copies, extractor };
 }
 
 /** Why a (valid) model cannot serve the current shard and features, or null when it can. */

@@ -81,7 +81,10 @@ export interface RestoreRequest {
 }
 
 export type QueryInput =
-  { kind: 'image'; imageId: string } | { kind: 'features'; flatten: Float32Array; mixed7: Float32Array } | { kind: 'labels' };
+  | { kind: 'image'; imageId: string }
+  /** An image from outside (a dropped file): its features, and its perceptual hash when it decoded (copies). */
+  | { kind: 'features'; flatten: Float32Array; mixed7: Float32Array; phash?: number[] | null }
+  | { kind: 'labels' };
 
 export interface QueryRequest {
   shardId: string;

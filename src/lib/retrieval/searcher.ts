@@ -8,6 +8,7 @@ import { cosineRank, predictVectors, rank, type Retriever } from './heads';
 import { LabelIndex, type Found, type IndexImage, type Neighbourhood, type PredictedTag } from './label-index';
 import type { CollectionRecord, ModelManifest } from './modelfile';
 import { composeQuery, VOTE_KS, type LabelSpace, type Tagger } from './tagging';
+import type { CopyHashes } from './copies';
 
 /** What answers: the net, the collection in label space and (for a tagger that votes by look) the references'
  *  raw features as unit rows (featureReferences). */
@@ -16,6 +17,8 @@ export interface Engine {
   retriever: Retriever;
   index: LabelIndex;
   refFeatures: tf.Tensor2D | null;
+  /** Every image the index returns, by its perceptual hash: a copy of one is answered with it first (copies.ts). */
+  copies?: CopyHashes | null;
 }
 
 export interface Ask {
@@ -26,6 +29,8 @@ export interface Ask {
   includeHeldOut?: boolean;
   /** The query is this image of the collection: it is not returned, and its own labels are marked in the tags. */
   imageId?: string | null;
+  /** An image from outside: its perceptual hash, so that a copy of a collection image gets that image first. */
+  phash?: ArrayLike<number> | null;
 }
 
 /** Label names to vocabulary columns; a name no reference carries is refused with a sentence. */
@@ -89,13 +94,33 @@ export async function answerImage(e: Engine, x: Float32Array, ask: Ask): Promise
   const vector = e.manifest.head === 'embedding' ? await predictVectors(e.retriever, x, 1) : null;
   const near = await neighbourhoods(e, x, 1, [vector], [top], scores);
   const tags = e.index.tags(near[0], imageId);
-  if (withWords)
-    return {
-      results: e.index.search(composeQuery(e.index.space!, vector, plus, minus), ask.k, includeHeldOut, imageId ?? undefined),
-      tags,
-    };
-  const refs = Array.from(top, (j, i) => ({ imageId: e.manifest.references[j], score: scores[0][i] }));
-  return { results: e.index.withPredicted(refs, vector, ask.k, includeHeldOut, imageId ?? undefined), tags };
+  let results: Found[];
+  if (withWords) results = e.index.search(composeQuery(e.index.space!, vector, plus, minus), ask.k, includeHeldOut, imageId ?? undefined);
+  else {
+    const refs = Array.from(top, (j, i) => ({ imageId: e.manifest.references[j], score: scores[0][i] }));
+    results = e.index.withPredicted(refs, vector, ask.k, includeHeldOut, imageId ?? undefined);
+  }
+  return { results: copyFirst(e, results, ask, includeHeldOut), tags };
+}
+
+/** A query that is a copy of a collection image (copies.ts) gets that image first, marked; a held-out original only
+ *  when held-out images are asked for. Its score is the list's best, so the list stays in score order. */
+function copyFirst(e: Engine, results: Found[], ask: Ask, includeHeldOut: boolean): Found[] {
+  if (!e.copies || !ask.phash || ask.imageId || results.length === 0) return results;
+  const copy = e.copies.copyOf(ask.phash);
+  if (!copy) return results;
+  const isRef = e.index.refPos.has(copy.imageId);
+  const p = e.index.predicted;
+  const at = p ? p.ids.indexOf(copy.imageId) : -1;
+  if (!isRef && !(at >= 0 && (includeHeldOut || !p!.heldOut[at]))) return results;
+  const own = results.find((f) => f.imageId === copy.imageId);
+  const first: Found = {
+    imageId: copy.imageId,
+    score: Math.max(own?.score ?? -Infinity, results[0].score),
+    by: isRef ? 'labels' : 'prediction',
+    copyBits: copy.bits,
+  };
+  return [first, ...results.filter((f) => f.imageId !== copy.imageId)].slice(0, ask.k);
 }
 
 /** What a model file's collection record makes of the index: the references with their labels, the other images

@@ -19,6 +19,7 @@ import {
 import type { ModelSummary, QualityRow, RetrievalEvaluation } from './protocol';
 import { TAG_METHODS, type LabelSpace, type TagMethod, type Tagger } from './tagging';
 import type { EpochReport, TrainSettings } from './train-settings';
+import type { CopyHashes } from './copies';
 import type { BackendName } from '../features/backend';
 
 /** A trained (or imported) model as stored, one per shard. */
@@ -207,6 +208,8 @@ export interface FileExtras {
   collection: CollectionRecord;
   predicted: Float32Array | null;
   referenceFeatures: Float32Array | null;
+  /** Every image of the collection record (references, then predicted) by its perceptual hash. */
+  copies: CopyHashes | null;
   extractor: ExtractorRecord;
   preprocess: PreprocessRecord;
   /** The base network's files, embedded when given. */
@@ -227,19 +230,27 @@ export async function exportFile(record: StoredModel, extras: FileExtras): Promi
         predicted: extras.collection.predicted.length,
         heldOut: extras.collection.heldOut.length,
         referenceFeatures: !!extras.referenceFeatures,
+        ...(extras.copies ? { copies: 'phash-256' as const } : {}),
       },
     },
     modelJson: record.modelJson,
     weights: new Uint8Array(record.weights),
     references: record.references ? new Uint8Array(record.references) : null,
     labelSpace: record.labelSpace ? new Uint8Array(record.labelSpace.basis) : null,
-    collection: extras.collection,
+    collection: extras.copies
+      ? { ...extras.collection, unhashed: [...extras.copies.known.keys()].filter((i) => !extras.copies!.known[i]) }
+      : extras.collection,
+    copies: extras.copies
+      ? new Uint8Array(extras.copies.words.buffer, extras.copies.words.byteOffset, extras.copies.words.byteLength)
+      : null,
     predicted: bytesOf(extras.predicted),
     referenceFeatures: bytesOf(extras.referenceFeatures),
     extractor: extras.extractorFiles,
   });
   const safe = record.manifest.shard.name.replace(/[^\w.-]+/g, '_').slice(0, 60) || 'shard';
-  return { file, name: `${safe}.${record.manifest.head}.simage-model.zip` };
+  // A file with the base network inside says so in its name (the two exports of one model would otherwise collide).
+  const base = extras.extractorFiles ? `+${extras.extractor.name}` : '';
+  return { file, name: `${safe}.${record.manifest.head}${base}.simage-model.zip` };
 }
 
 /** What the page shows of a stored model. */
