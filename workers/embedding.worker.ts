@@ -16,15 +16,7 @@ import { findDuplicates, NEAR_DUPLICATE_COSINE, type DuplicateReport } from '../
 import { ShardError } from '../src/lib/errors';
 import { measureProgress } from '../src/lib/progress';
 import { serve, type Job } from '../src/lib/rpc';
-import {
-  getEmbedding,
-  getShard,
-  listShardImages,
-  openForJob,
-  putEmbedding,
-  readShardFeatures,
-  type Db,
-} from '../src/lib/store/db';
+import { getEmbedding, getShard, listShardImages, openForJob, putEmbedding, readShardFeatures, type Db } from '../src/lib/store/db';
 import { PHASH_WORDS } from '../src/lib/duplicates/phash';
 import { perceptualHashOfThumb } from './pixels';
 
