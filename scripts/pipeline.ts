@@ -222,6 +222,8 @@ export interface QueryEntry {
   file: string;
   neighbours: { id: string; score: number }[];
   labels: { label: string; score: number }[];
+  /** The page's time to answer (features of the image, then the search), ms. */
+  ms?: number;
   error?: string;
 }
 
@@ -487,6 +489,7 @@ async function drive(
           file,
           neighbours: (r?.results ?? []).map((x) => ({ id: x.imageId, score: x.score })),
           labels: (r?.tags ?? []).map((t) => ({ label: t.labelName, score: t.score })),
+          ms: Math.round(r?.ms ?? 0),
         };
       } catch (err) {
         entry = { file, neighbours: [], labels: [], error: (err as Error).message };
