@@ -103,6 +103,7 @@ export async function perceptualHashOf(image: Blob): Promise<number[] | null> {
   hashCanvas ??= new OffscreenCanvas(PHASH_SIDE, PHASH_SIDE).getContext('2d', { willReadFrequently: true });
   const ctx = hashCanvas!;
   ctx.imageSmoothingQuality = 'high';
+  ctx.clearRect(0, 0, PHASH_SIDE, PHASH_SIDE); // a transparent image must not show the one drawn before
   ctx.drawImage(bitmap, 0, 0, PHASH_SIDE, PHASH_SIDE);
   bitmap.close();
   return perceptualHash(luminance(ctx.getImageData(0, 0, PHASH_SIDE, PHASH_SIDE).data));

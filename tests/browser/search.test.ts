@@ -101,6 +101,22 @@ describe('search with the retrieval net', () => {
     const predicted = page.locator('[data-testid=predicted-labels] .ptag');
     await expect.poll(() => predicted.count()).toBeGreaterThan(0);
     expect(await page.locator('[data-testid=predicted-labels] .ptag.given').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('dropped-meta').textContent()).toMatch(/your image: not in the collection/);
+
+    // A copy of a training image (redrawn at 96 px): that image comes first, and the page says it is the original.
+    const original = before!.results.find((x) => x.imageId.startsWith('google_'))!.imageId;
+    await page.getByTestId('query-drop').evaluate(async (zone, url) => {
+      const bitmap = await createImageBitmap(await (await fetch(url)).blob());
+      const canvas = new OffscreenCanvas(96, 96);
+      canvas.getContext('2d')!.drawImage(bitmap, 0, 0, 96, 96);
+      const file = new File([await canvas.convertToBlob({ type: 'image/png' })], 'my-copy.png', { type: 'image/png' });
+      const data = new DataTransfer();
+      data.items.add(file);
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    }, `${server.shardUrl}images/google/${original}.png`);
+    await expect.poll(() => page.getByTestId('dropped-meta').textContent(), { timeout: 60_000 }).toContain(`copy of ${original}`);
+    expect(await items.first().getAttribute('data-image-id')).toBe(original);
+    expect(await items.first().locator('.by').textContent()).toBe('copy');
 
     // A label as the query: the top results carry it.
     // (the query image's most frequent label, so the net has seen it on several training images)

@@ -32,12 +32,14 @@ describe('perceptualHash', () => {
     expect(Math.min(...distances)).toBeGreaterThan(56);
     expect(distances.reduce((s, d) => s + d, 0) / distances.length).toBeGreaterThan(96);
   });
-  it('reads RGBA pixels as Rec. 601 luminance and refuses another size', () => {
+  it('reads RGBA pixels as Rec. 601 luminance, transparent ones over white, and refuses another size', () => {
     const rgba = new Uint8ClampedArray(4 * N).fill(0);
-    rgba[0] = 100;
-    rgba[1] = 200;
-    rgba[2] = 50;
-    expect(luminance(rgba)[0]).toBeCloseTo(0.299 * 100 + 0.587 * 200 + 0.114 * 50);
+    rgba.set([100, 200, 50, 255], 0);
+    rgba.set([100, 200, 50, 51], 4);
+    const y = 0.299 * 100 + 0.587 * 200 + 0.114 * 50;
+    expect(luminance(rgba)[0]).toBeCloseTo(y);
+    expect(luminance(rgba)[1]).toBeCloseTo(0.2 * y + 0.8 * 255);
+    expect(luminance(rgba)[2]).toBeCloseTo(255); // fully transparent: white
     expect(() => luminance(new Uint8ClampedArray(16))).toThrow(/64 x 64/);
   });
 });

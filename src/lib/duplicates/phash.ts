@@ -19,12 +19,16 @@ const BASIS = (() => {
   return b;
 })();
 
-/** Luminance (Rec. 601) of PHASH_SIDE x PHASH_SIDE RGBA pixels. */
+/** Luminance (Rec. 601) of PHASH_SIDE x PHASH_SIDE RGBA pixels, over white where they are transparent (as the
+ *  feature model sees them: a transparent image and its copy flattened on white hash alike). */
 export function luminance(rgba: ArrayLike<number>): Float64Array {
   const n = PHASH_SIDE * PHASH_SIDE;
   if (rgba.length !== 4 * n) throw new Error(`pHash needs ${PHASH_SIDE} x ${PHASH_SIDE} RGBA pixels, not ${rgba.length / 4}`);
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = 0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2];
+  for (let i = 0; i < n; i++) {
+    const a = rgba[4 * i + 3] / 255;
+    out[i] = a * (0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2]) + (1 - a) * 255;
+  }
   return out;
 }
 
