@@ -24,7 +24,7 @@ import { CopyHashes } from '../src/lib/retrieval/copies';
 import { PHASH_WORDS } from '../src/lib/duplicates/phash';
 import { perceptualHashOfThumb } from './pixels';
 import { VOTE_KS, type Suggestion } from '../src/lib/retrieval/tagging';
-import { answerImage, answerWords, collectionOf, neighbourhoods, type Engine } from '../src/lib/retrieval/searcher';
+import { answerImage, answerWords, collectionOf, modelIndex, neighbourhoods, type Engine } from '../src/lib/retrieval/searcher';
 import { incompatibility, unpackModelFile, ModelFileError } from '../src/lib/retrieval/modelfile';
 import {
   lookAlikeSummary,
@@ -276,16 +276,7 @@ function indexOf(model: Current, job: Job<unknown>): Promise<LabelIndex> {
     const images = await listShardImages(db, model.shardId);
     const m = model.record.manifest;
     const refVectors = m.head === 'embedding' && model.record.references ? new Float32Array(model.record.references) : null;
-    const index = new LabelIndex(
-      m.references,
-      m.vocabulary,
-      images,
-      m.head === 'sets' ? 'sets' : m.target,
-      refVectors,
-      m.targetDim,
-      labelSpaceOf(model.record),
-      model.record.tagger ?? DEFAULT_TAGGER,
-    );
+    const index = modelIndex(m, images, refVectors, labelSpaceOf(model.record), model.record.tagger ?? DEFAULT_TAGGER);
     // The references' raw features, in reference order.
     const refImages = m.references.map((id) => index.byId.get(id)).filter((im) => im !== undefined);
     if (refImages.length === m.references.length) {

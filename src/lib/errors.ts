@@ -25,3 +25,11 @@ export class ShardError extends UserError {
     this.name = 'ShardError';
   }
 }
+
+/** A model file that cannot be used: damaged, foreign, or made for other features or another shard. */
+export class ModelFileError extends UserError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelFileError';
+  }
+}

@@ -18,7 +18,11 @@
 // file is refused with a sentence and changes nothing.
 import { BlobReader, BlobWriter, TextReader, Uint8ArrayReader, Uint8ArrayWriter, ZipReader, ZipWriter, configure } from '@zip.js/zip.js';
 import { contentHash } from '../hash';
-import { UserError } from '../errors';
+import { ModelFileError } from '../errors';
+import { readVersion2, type CollectionRecord, type ExtractorRecord, type PreprocessRecord } from './model-collection';
+
+export { ModelFileError };
+export type { CollectionRecord, ExtractorRecord, PreprocessRecord };
 import type { TagMethod } from './tagging';
 import { FEATURE_LAYERS, HEADS, TARGET_SPACES, type FeatureLayer, type HeadKind, type TargetSpace } from './train-settings';
 
@@ -65,46 +69,6 @@ export interface ModelManifest {
   collection?: { predicted: number; heldOut: number; referenceFeatures: boolean; copies?: 'phash-256' };
 }
 
-/** The base network, named so that a loader with other weights refuses the file. */
-export interface ExtractorRecord {
-  /** 'inception-v3' or 'mobilenet-v2'. */
-  name: string;
-  /** The id its model.json declares (name@weights source). */
-  modelId: string;
-  /** SHA-256 of its weight bytes, in its weights manifest's order. */
-  weightsSha256: string;
-  /** The network's own name for the layer whose output the head reads, and whether it is average-pooled. */
-  layerName: string;
-  /** Its weights are in this file (extractor/model.json + extractor/weights.bin). */
-  embedded: boolean;
-}
-
-/** The exact preprocessing, as the page does it (src/lib/features/preprocess.ts). */
-export interface PreprocessRecord {
-  inputPx: number;
-  /** 'stretch': both sides to inputPx, aspect not kept (the 2017 script's load_img). */
-  resize: 'stretch';
-  /** EXIF orientation applied before resizing. */
-  orientation: 'exif';
-  /** Transparent pixels composited over white, then each channel scaled to [0, 1]. */
-  alpha: 'over-white';
-  scale: '0-1';
-  channels: 'rgb';
-}
-
-/** collection.json: the references' labels (rows in reference order, columns in vocabulary order) and the images
- *  placed by prediction. */
-export interface CollectionRecord {
-  referenceLabels: { rowPtr: number[]; colIdx: number[]; values: number[] };
-  predicted: string[];
-  /** Positions (in `predicted`) of labelled validation or test images: returned only when asked. */
-  heldOut: number[];
-  /** Each vocabulary label's display name (classes.csv, COCO category names, folder names), in vocabulary order. */
-  displayNames: string[];
-  /** Positions (references, then predicted) with no perceptual hash in copies.bin (their thumbnail did not decode). */
-  unhashed?: number[];
-}
-
 export interface ModelFileParts {
   manifest: ModelManifest;
   modelJson: {
@@ -124,13 +88,6 @@ export interface ModelFileParts {
   /** copies.bin: (references + predicted) x 8 uint32 words. */
   copies?: Uint8Array | null;
   extractor?: { modelJson: unknown; weights: Uint8Array } | null;
-}
-
-export class ModelFileError extends UserError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ModelFileError';
-  }
 }
 
 const enc = new TextEncoder();
@@ -310,91 +267,13 @@ export async function unpackModelFile(file: Blob): Promise<ModelFileParts> {
   if (references && references.length !== 4 * manifest.references.length * manifest.targetDim) {
     throw new ModelFileError('This is not a usable simage model file: references.bin does not hold one vector per reference.');
   }
-  return {
-    manifest,
-    modelJson,
-    weights,
-    references,
-    labelSpace,
-    ...(manifest.version >= 2 ? await readVersion2(byName, manifest, check) : {}),
-  };
-}
-
-type Entries = Parameters<typeof entryBytes>[0];
-const bad = (what: string) => new ModelFileError(`This is not a usable simage model file: ${what}.`);
-
-/** The entries version 2 adds, each checked against its checksum and against the manifest's sizes. */
-async function readVersion2(
-  byName: Entries,
-  manifest: ModelManifest,
-  check: (name: string, bytes: Uint8Array) => Promise<void>,
-): Promise<Pick<ModelFileParts, 'collection' | 'predicted' | 'referenceFeatures' | 'copies' | 'extractor'>> {
+  // Version 2's entries, each read once its checksum is checked.
   const read = async (name: string) => {
     const bytes = (await entryBytes(byName, name, true))!;
     await check(name, bytes);
     return bytes;
   };
-  const R = manifest.references.length;
-  const info = manifest.collection!;
-  let collection: CollectionRecord;
-  try {
-    collection = JSON.parse(new TextDecoder().decode(await read('collection.json')));
-  } catch (err) {
-    if (err instanceof ModelFileError) throw err;
-    throw bad('collection.json is not valid JSON');
-  }
-  const { referenceLabels: csr, predicted: ids, heldOut } = collection ?? ({} as CollectionRecord);
-  const ints = (a: unknown, below: number) => Array.isArray(a) && a.every((v) => Number.isInteger(v) && v >= 0 && v < below);
-  if (
-    !csr ||
-    !ints(csr.rowPtr, csr.colIdx?.length + 1) ||
-    csr.rowPtr.length !== R + 1 ||
-    csr.rowPtr[0] !== 0 ||
-    csr.rowPtr[R] !== csr.colIdx.length ||
-    csr.rowPtr.some((v, i) => i > 0 && v < csr.rowPtr[i - 1]) ||
-    !ints(csr.colIdx, manifest.vocabulary.length) ||
-    !Array.isArray(csr.values) ||
-    csr.values.length !== csr.colIdx.length ||
-    !csr.values.every((v) => typeof v === 'number' && v >= 0 && v <= 1)
-  )
-    throw bad("collection.json does not hold the references' labels");
-  if (!Array.isArray(ids) || ids.length !== info.predicted || !ids.every((s) => isString(s)) || !ints(heldOut, ids.length))
-    throw bad('collection.json does not list the images placed by prediction');
-  const names = collection.displayNames;
-  if (!Array.isArray(names) || names.length !== manifest.vocabulary.length || !names.every((s) => isString(s)))
-    throw bad("collection.json does not name the vocabulary's labels");
-  let predicted: Uint8Array | null = null;
-  if (manifest.head === 'embedding') {
-    predicted = await read('predicted.bin');
-    if (predicted.length !== 4 * ids.length * manifest.targetDim) throw bad('predicted.bin does not hold one vector per image');
-  }
-  let referenceFeatures: Uint8Array | null = null;
-  if (info.referenceFeatures) {
-    referenceFeatures = await read('reference-features.bin');
-    if (referenceFeatures.length !== 4 * R * manifest.featureDim) throw bad('reference-features.bin does not hold one row per reference');
-  }
-  let copies: Uint8Array | null = null;
-  if (info.copies) {
-    copies = await read('copies.bin');
-    const n = R + ids.length;
-    if (copies.length !== n * 32) throw bad('copies.bin does not hold one hash per image');
-    if (collection.unhashed !== undefined && !ints(collection.unhashed, n))
-      throw bad('collection.json lists images without a hash wrongly');
-  }
-  let extractor: ModelFileParts['extractor'] = null;
-  if (manifest.extractor!.embedded) {
-    const weights = await read('extractor/weights.bin');
-    if ((await contentHash(weights)) !== manifest.extractor!.weightsSha256) throw bad('the embedded base network is not the one it names');
-    let modelJson: unknown;
-    try {
-      modelJson = JSON.parse(new TextDecoder().decode(await read('extractor/model.json')));
-    } catch (err) {
-      if (err instanceof ModelFileError) throw err;
-      throw bad('extractor/model.json is not valid JSON');
-    }
-    extractor = { modelJson, weights };
-  }
-  return { collection, predicted, referenceFeatures, copies, extractor };
+  return { manifest, modelJson, weights, references, labelSpace, ...(manifest.version >= 2 ? await readVersion2(read, manifest) : {}) };
 }
 
 /** Why a (valid) model cannot serve the current shard and features, or null when it can. */

@@ -123,6 +123,17 @@ function copyFirst(e: Engine, results: Found[], ask: Ask, includeHeldOut: boolea
   return [first, ...results.filter((f) => f.imageId !== copy.imageId)].slice(0, ask.k);
 }
 
+/** The collection in label space for a model: its references (their vectors as the model ranks them) among `images`. */
+export function modelIndex(
+  m: Pick<ModelManifest, 'references' | 'vocabulary' | 'head' | 'target' | 'targetDim'>,
+  images: IndexImage[],
+  refVectors: Float32Array | null,
+  space: LabelSpace | null,
+  tagger: Tagger,
+): LabelIndex {
+  return new LabelIndex(m.references, m.vocabulary, images, m.head === 'sets' ? 'sets' : m.target, refVectors, m.targetDim, space, tagger);
+}
+
 /** What a model file's collection record makes of the index: the references with their labels, the other images
  *  at the vectors the page predicted for them. */
 export function indexFromFile(
@@ -144,16 +155,7 @@ export function indexFromFile(
       .map((c, i) => ({ labelName: manifest.vocabulary[c], confidence: values[rowPtr[r] + i] })),
   }));
   for (const imageId of collection.predicted) images.push({ imageId, hash: '', split: 'unlabelled', labels: [] });
-  const index = new LabelIndex(
-    manifest.references,
-    manifest.vocabulary,
-    images,
-    manifest.head === 'sets' ? 'sets' : manifest.target,
-    refVectors,
-    manifest.targetDim,
-    space,
-    tagger,
-  );
+  const index = modelIndex(manifest, images, refVectors, space, tagger);
   if (predicted) {
     const heldOut = new Uint8Array(collection.predicted.length);
     for (const i of collection.heldOut) heldOut[i] = 1;
