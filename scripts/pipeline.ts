@@ -11,7 +11,7 @@
 // driver then reloads without the fault, as a person would after freeing space), device-lost and oom (the WebGPU
 // device is destroyed or reports out of memory; needs --backend webgpu), reload-during=features|embedding|train
 // (the driver reloads the page while that stage runs).
-import { writeFileSync, existsSync, mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileSync, existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { duplicatesCsv } from '../src/lib/duplicates/groups';
@@ -263,8 +263,10 @@ export async function runPipeline(opts: PipelineOptions, hooks: RunHooks = {}): 
       );
     },
   );
-  // One profile for every attempt: a restart goes on from what the attempt before it stored.
+  // One profile for every attempt: a restart goes on from what the attempt before it stored. A temporary one is
+  // removed at the end, unless the browser died: the sentence then names it, to resume from with --profile.
   const profile = opts.profile ?? mkdtempSync(join(tmpdir(), 'simage-profile-'));
+  let keepProfile = opts.profile !== null;
   const restarts: RestartEntry[] = [];
   try {
     for (let attempt = 0; ; attempt++) {
@@ -290,6 +292,7 @@ export async function runPipeline(opts: PipelineOptions, hooks: RunHooks = {}): 
         if (attempt >= opts.retries) {
           err.profile = profile;
           err.restarts = restarts.length;
+          keepProfile = true;
           throw err;
         }
         restarts.push({ died: err.what, stage: err.stage, message: err.message, stored: {} });
@@ -303,6 +306,7 @@ export async function runPipeline(opts: PipelineOptions, hooks: RunHooks = {}): 
     }
   } finally {
     await server.close();
+    if (!keepProfile) rmSync(profile, { recursive: true, force: true });
   }
 }
 

@@ -3,7 +3,7 @@
 // (the CLI's exit 3) instead of a wait for the timeout; --retries opens the browser again on the same profile and
 // the report lists each restart with what the profile held.
 import { EventEmitter } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -71,6 +71,7 @@ describe('the CLI watches the browser', () => {
     expect(err).toBeInstanceOf(BrowserDiedError);
     expect(err).toMatchObject({ what: 'browser', stage: 'features', restarts: 0, profile: r.launched[0] });
     expect(r.elapsed()).toBeLessThan(5_000); // the driver polls twice a second; the timeout is an hour
+    expect(existsSync(r.launched[0])).toBe(true); // the sentence names it, to resume from
     const line = diedLine(err as BrowserDiedError, r.launched[0], 0);
     expect(line).toMatch(/^Chromium died during features: .*run again with --profile .* to resume from the cache/);
     expect(line.split('\n')).toHaveLength(1);
@@ -102,6 +103,7 @@ describe('the CLI watches the browser', () => {
     expect(err).not.toBeInstanceOf(BrowserDiedError);
     expect((err as Error).message).toBe('The shard has no labels.');
     expect(r.launched).toHaveLength(1);
+    expect(existsSync(r.launched[0])).toBe(false); // a temporary profile does not outlive its run
   });
 
   it('with --retries, opens the browser again on the same profile and lists each restart in the report', async () => {
@@ -113,6 +115,7 @@ describe('the CLI watches the browser', () => {
     const done = await r.done;
     expect(r.launched).toHaveLength(3);
     expect(new Set(r.launched).size).toBe(1); // one profile throughout: each attempt goes on from the cache
+    expect(existsSync(r.launched[0])).toBe(false); // and removed once the run is done (no --profile was given)
     expect(done.restarts).toEqual([
       { died: 'browser', stage: 'features', message: expect.any(String), stored: { features: 7, embeddings: 1, models: 0 } },
       { died: 'page', stage: 'embedding', message: expect.any(String), stored: { features: 7, embeddings: 1, models: 0 } },
