@@ -4,7 +4,7 @@
 // model or any image could not be (the others are still answered), 2 for a usage error.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { openModel, type OpenedModel } from '../src/lib/model/node';
+import type { OpenedModel } from '../src/lib/model/node';
 
 const USAGE = `usage: npm run query -- MODEL IMAGE... [--top N] [--labels] [--json] [--plus LABEL]... [--minus LABEL]... [--held-out]
 
@@ -76,6 +76,8 @@ async function main(argv: string[]): Promise<number> {
   let model: OpenedModel;
   const t0 = performance.now();
   try {
+    // Loaded only now: --help, --version and a usage error answer without starting TensorFlow.js.
+    const { openModel } = await import('../src/lib/model/node');
     model = await openModel(new Uint8Array(readFileSync(modelPath)));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
