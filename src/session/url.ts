@@ -1,5 +1,6 @@
 // The address bar as part of the state: the shard (a URL shard by its URL, a local one by its cache key), the query
-// image, the query's label words (`plus`, `minus`), the label filter and the main view. Each new query or filter is a history entry, so Back and Forward step
+// image, the query's label words (`plus`, `minus`), the "validation images" tick (`validation=1`), the label filter
+// and the main view. Each new query or filter is a history entry, so Back and Forward step
 // through them; a reload, a bookmark or a shared link reopens the same view (a local shard once it is picked again,
 // or straight away while it is in this browser's cache). Other parameters (settings, `inject`) are left as they are.
 import { get } from 'svelte/store';
@@ -17,6 +18,8 @@ export interface ViewInUrl {
   /** Label words of the query (LabelNames): more like these, less like those. */
   plus?: string[];
   minus?: string[];
+  /** The "validation images" tick: results include labelled validation and test images. */
+  heldOut?: boolean;
 }
 
 export function readView(search: string): ViewInUrl {
@@ -29,6 +32,7 @@ export function readView(search: string): ViewInUrl {
     view: p.get('view') === 'grid' ? 'grid' : 'map',
     plus: p.getAll('plus'),
     minus: p.getAll('minus'),
+    heldOut: p.get('validation') === '1',
   };
 }
 
@@ -36,7 +40,7 @@ export function readView(search: string): ViewInUrl {
 export function writeView(href: string, v: ViewInUrl): string {
   const url = new URL(href);
   const p = url.searchParams;
-  for (const key of ['shard', 'collection', 'q', 'label', 'view', 'plus', 'minus']) p.delete(key);
+  for (const key of ['shard', 'collection', 'q', 'label', 'view', 'plus', 'minus', 'validation']) p.delete(key);
   if (v.shard) p.set('shard', v.shard);
   else if (v.collection) p.set('collection', v.collection);
   if (v.query) p.set('q', v.query);
@@ -44,6 +48,7 @@ export function writeView(href: string, v: ViewInUrl): string {
   if (v.view !== 'map') p.set('view', v.view);
   for (const l of v.plus ?? []) p.append('plus', l);
   for (const l of v.minus ?? []) p.append('minus', l);
+  if (v.heldOut) p.set('validation', '1');
   url.search = p.toString();
   return url.href;
 }
@@ -67,7 +72,7 @@ export class UrlSync {
   /** The view the session shows now. */
   current(): ViewInUrl {
     const shard = get(this.s.shard);
-    const { filter, mainView, queryWords } = this.s.workspace;
+    const { filter, mainView, queryWords, includeHeldOut } = this.s.workspace;
     const words = get(queryWords);
     return {
       shard: shard?.source.kind === 'url' ? shard.source.url : null,
@@ -77,13 +82,14 @@ export class UrlSync {
       view: get(mainView),
       plus: words.plus,
       minus: words.minus,
+      heldOut: get(includeHeldOut),
     };
   }
 
   /** Reads the address the page opened with and follows the state from then on; returns the unsubscriber. */
   start(history: HistoryLike): () => void {
     this.pending = readView(this.s.env.location.search);
-    const { filter, mainView, queryWords } = this.s.workspace;
+    const { filter, mainView, queryWords, includeHeldOut } = this.s.workspace;
     const follow = () => {
       if (this.applying) return;
       this.applyPending();
@@ -94,12 +100,13 @@ export class UrlSync {
       this.last = now;
       if (href === this.s.env.location.href) return;
       const sameShard = last !== null && last.shard === now.shard && last.collection === now.collection;
-      const list = (v: ViewInUrl) => [v.query, ...v.labels, '+', ...(v.plus ?? []), '-', ...(v.minus ?? [])].join('\n');
+      const list = (v: ViewInUrl) =>
+        [v.query, ...v.labels, '+', ...(v.plus ?? []), '-', ...(v.minus ?? []), v.heldOut ? 'validation' : ''].join('\n');
       const step = sameShard && list(now) !== list(last);
       if (step) history.pushState(null, '', href);
       else history.replaceState(null, '', href);
     };
-    const stops = [this.s.shard, this.s.images, this.s.selectedImageId, filter, mainView, queryWords].map((store) =>
+    const stops = [this.s.shard, this.s.images, this.s.selectedImageId, filter, mainView, queryWords, includeHeldOut].map((store) =>
       store.subscribe(follow),
     );
     return () => stops.forEach((stop) => stop());
@@ -139,7 +146,7 @@ export class UrlSync {
     }
     this.applying = true;
     try {
-      const { filter, mainView, labelIndex, queryWords } = this.s.workspace;
+      const { filter, mainView, labelIndex, queryWords, includeHeldOut } = this.s.workspace;
       const index = get(labelIndex);
       filter.set(want.labels.filter((l) => index.byName.has(l)));
       queryWords.set({
@@ -147,6 +154,7 @@ export class UrlSync {
         minus: (want.minus ?? []).filter((l) => index.byName.has(l)),
       });
       mainView.set(want.view);
+      includeHeldOut.set(want.heldOut ?? false);
       const query = want.query && images.some((im) => im.imageId === want.query) ? want.query : null;
       this.s.selectedImageId.set(query);
       if (!query && !get(queryWords).plus.length && !get(queryWords).minus.length) this.s.search.set(null);

@@ -234,9 +234,10 @@ describe('the address', () => {
       view: 'grid',
       plus: ['/m/c'],
       minus: ['/m/d'],
+      heldOut: true,
     });
     expect(href).toBe(
-      'http://h/app/?backend=wasm&shard=http%3A%2F%2Fh%2Fs%2F&q=img+1&label=%2Fm%2Fa&label=%2Fm%2Fb&view=grid&plus=%2Fm%2Fc&minus=%2Fm%2Fd',
+      'http://h/app/?backend=wasm&shard=http%3A%2F%2Fh%2Fs%2F&q=img+1&label=%2Fm%2Fa&label=%2Fm%2Fb&view=grid&plus=%2Fm%2Fc&minus=%2Fm%2Fd&validation=1',
     );
     expect(readView(new URL(href).search)).toEqual({
       shard: 'http://h/s/',
@@ -246,7 +247,9 @@ describe('the address', () => {
       view: 'grid',
       plus: ['/m/c'],
       minus: ['/m/d'],
+      heldOut: true,
     });
+    expect(readView('?q=x').heldOut).toBe(false);
   });
 });
 
@@ -375,6 +378,15 @@ describe('session: the workspace', () => {
     s.workspace.mainView.set('grid'); // not a step of its own
     expect(h.entries).toHaveLength(4);
     expect(readView(new URL(h.entries[3]).search)).toMatchObject({ query: 'img4', labels: ['/m/b'], view: 'grid' });
+    // The "validation images" tick is in the address too, as a step (it changes the results).
+    s.workspace.includeHeldOut.set(true);
+    expect(h.entries).toHaveLength(5);
+    expect(readView(new URL(h.entries[4]).search)).toMatchObject({ query: 'img4', heldOut: true });
+    h.back();
+    expect(get(s.workspace.includeHeldOut)).toBe(false);
+    h.forward();
+    expect(get(s.workspace.includeHeldOut)).toBe(true);
+    h.back();
     h.back();
     expect([get(s.selectedImageId), get(s.workspace.filter)]).toEqual(['img4', []]);
     h.back();
@@ -384,7 +396,7 @@ describe('session: the workspace', () => {
     h.forward();
     h.forward();
     expect([get(s.selectedImageId), get(s.workspace.filter)]).toEqual(['img4', ['/m/b']]);
-    expect(h.entries).toHaveLength(4); // stepping made no entries
+    expect(h.entries).toHaveLength(5); // stepping made no entries
 
     // The link in a fresh page: the same shard, query, filter and view; a label the shard lacks is dropped.
     const link = new URL(h.entries[3]);
