@@ -40,6 +40,20 @@ const shardRecord = (id: string): ShardRecord => ({
   classes: [],
   labelsHash: 'h',
 });
+/** A stored model record with `w` as its weights. */
+const storedModel = (shardId: string, trainKey: string, w: number) => ({
+  shardId,
+  trainKey,
+  manifest: {} as never,
+  modelJson: { modelTopology: {}, weightsManifest: [] },
+  weights: vec(4, w),
+  references: null,
+  history: [],
+  evaluation: null,
+  timingsMs: { train: 1, evaluate: 1 },
+  imported: false,
+  savedAt: 0,
+});
 const image = (imageId: string, hash: string) => ({
   imageId,
   path: `${imageId}.png`,
@@ -96,19 +110,7 @@ describe('IndexedDB store', () => {
 
   it('keeps one model per shard: a newer one replaces it whole, Clear cache removes it', async () => {
     const db = await openSimageDb(`t-${Math.random()}`);
-    const model = (trainKey: string, w: number) => ({
-      shardId: 's',
-      trainKey,
-      manifest: {} as never,
-      modelJson: { modelTopology: {}, weightsManifest: [] },
-      weights: vec(4, w),
-      references: null,
-      history: [],
-      evaluation: null,
-      timingsMs: { train: 1, evaluate: 1 },
-      imported: false,
-      savedAt: 0,
-    });
+    const model = (trainKey: string, w: number) => storedModel('s', trainKey, w);
     await putModel(db, model('k1', 1));
     await putModel(db, model('k2', 2));
     const stored = await getModel(db, 's');
@@ -131,17 +133,8 @@ describe('the same collection under another id (another origin)', () => {
     await putShard(db, old, images);
     await putEmbedding(db, { shardId: old.shardId, key: 'e1', labelsHash: 'h', settings: {} } as never);
     await putModel(db, {
-      shardId: old.shardId,
-      trainKey: 't1',
+      ...storedModel(old.shardId, 't1', 1),
       manifest: { shard: { id: old.shardId, name: 'photos', labelsHash: 'h' } } as never,
-      modelJson: { modelTopology: {}, weightsManifest: [] },
-      weights: vec(4, 1),
-      references: null,
-      history: [],
-      evaluation: null,
-      timingsMs: { train: 1, evaluate: 1 },
-      imported: false,
-      savedAt: 0,
     });
     // Other bytes under the same ids, or another name: not the same collection.
     const changed = at('http://127.0.0.1:47001');

@@ -56,13 +56,16 @@ export async function readVersion2(
 ): Promise<Pick<ModelFileParts, 'collection' | 'predicted' | 'referenceFeatures' | 'copies' | 'extractor'>> {
   const R = manifest.references.length;
   const info = manifest.collection!;
-  let collection: CollectionRecord;
-  try {
-    collection = JSON.parse(new TextDecoder().decode(await read('collection.json')));
-  } catch (err) {
-    if (err instanceof ModelFileError) throw err;
-    throw bad('collection.json is not valid JSON');
-  }
+  /** A JSON entry, checked; a damaged one is refused with its name. */
+  const json = async (name: string): Promise<unknown> => {
+    const bytes = await read(name);
+    try {
+      return JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
+      throw bad(`${name} is not valid JSON`);
+    }
+  };
+  const collection = (await json('collection.json')) as CollectionRecord;
   const { referenceLabels: csr, predicted: ids, heldOut } = collection ?? ({} as CollectionRecord);
   const ints = (a: unknown, below: number) => Array.isArray(a) && a.every((v) => Number.isInteger(v) && v >= 0 && v < below);
   if (
@@ -105,14 +108,7 @@ export async function readVersion2(
   if (manifest.extractor!.embedded) {
     const weights = await read('extractor/weights.bin');
     if ((await contentHash(weights)) !== manifest.extractor!.weightsSha256) throw bad('the embedded base network is not the one it names');
-    let modelJson: unknown;
-    try {
-      modelJson = JSON.parse(new TextDecoder().decode(await read('extractor/model.json')));
-    } catch (err) {
-      if (err instanceof ModelFileError) throw err;
-      throw bad('extractor/model.json is not valid JSON');
-    }
-    extractor = { modelJson, weights };
+    extractor = { modelJson: await json('extractor/model.json'), weights };
   }
   return { collection, predicted, referenceFeatures, copies, extractor };
 }
