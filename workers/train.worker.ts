@@ -19,6 +19,7 @@ import {
   type TrainOutcome,
 } from '../src/lib/retrieval/heads';
 import { evaluateLabels, remapSpace } from '../src/lib/retrieval/label-eval';
+import { chooseCalibration, evaluateHubness } from '../src/lib/retrieval/calibration';
 import { LabelIndex } from '../src/lib/retrieval/label-index';
 import { CopyHashes } from '../src/lib/retrieval/copies';
 import { PHASH_WORDS } from '../src/lib/duplicates/phash';
@@ -133,7 +134,7 @@ async function train(req: TrainRequest, job: Job<TrainMethods['train']['event']>
   if (!shard) throw new ShardError('The shard is no longer in the cache; load it again.');
   const embKey = embeddingKey(req.embedding);
   const trainKey = await contentHash(
-    new TextEncoder().encode(JSON.stringify({ v: 4, model: req.featureModelId, labels: shard.labelsHash, embKey, train: req.train })),
+    new TextEncoder().encode(JSON.stringify({ v: 5, model: req.featureModelId, labels: shard.labelsHash, embKey, train: req.train })),
   );
   if (req.reuse) {
     const stored = await getModel(db, req.shardId);
@@ -206,12 +207,15 @@ async function train(req: TrainRequest, job: Job<TrainMethods['train']['event']>
   const t1 = Date.now();
   // The finished model ranks every reference, the hold-out included (its images are placed by their own labels).
   setReferences(outcome.retriever, task.refTargets, task.data.targetDim);
-  const { evaluation, perQuery } = await evaluateRetrieval(task.evaluation, outcome.retriever, settings.k, settings.seed);
+  const { evaluation, perQuery, bootstrap } = await evaluateRetrieval(task.evaluation, outcome.retriever, settings.k, settings.seed);
   if (task.queriesTotal > evaluation.queries) evaluation.queries_total = task.queriesTotal;
   const space = remapSpace(task.vocabulary, emb);
-  const labels = await evaluateLabels(task, outcome.retriever, space, perQuery);
+  const labels = await evaluateLabels(task, outcome.retriever, space, perQuery, bootstrap, settings.seed);
   evaluation.tagging = labels.tagging;
   evaluation.label_query = labels.labelQuery;
+  evaluation.ci = { ...evaluation.ci!, ...labels.ci };
+  const calibration = await chooseCalibration(task, outcome.retriever, settings.seed);
+  evaluation.hubness = await evaluateHubness(task, outcome.retriever, calibration, settings.seed);
   const record = await trainedRecord({
     shard,
     trainKey,
@@ -228,6 +232,7 @@ async function train(req: TrainRequest, job: Job<TrainMethods['train']['event']>
     labelSpace: space,
     tagger: labels.tagger,
     quality: labels.quality,
+    calibration: calibration.calibration,
   });
   await putModel(db, record);
   setCurrent(record, outcome.retriever);

@@ -22,6 +22,7 @@ export {
   maxSetsReferences,
   setsBytesPerReference,
 } from './train-settings';
+import { fitStandardiser, standardiseRows, type Standardiser } from './transform';
 export type { EpochReport, FeatureLayer, HeadKind, TargetSpace, TrainSettings } from './train-settings';
 import { SETS_LEARNING_RATE, type EpochReport, type HeadKind, type TargetSpace, type TrainSettings } from './train-settings';
 
@@ -74,15 +75,17 @@ export function buildModel(settings: TrainSettings, dim: number, outputs: number
     );
   } else {
     model.add(tf.layers.dropout({ inputShape: [dim], rate: settings.dropout, seed: settings.seed }));
-    model.add(
-      tf.layers.dense({
-        units: settings.hidden,
-        activation: 'relu',
-        name: 'hidden',
-        kernelInitializer: tf.initializers.heNormal({ seed: settings.seed }),
-      }),
-    );
-    model.add(tf.layers.dropout({ rate: settings.dropout, seed: settings.seed + 1 }));
+    for (let layer = 0; layer < (settings.depth ?? 1); layer++) {
+      model.add(
+        tf.layers.dense({
+          units: settings.hidden,
+          activation: 'relu',
+          name: layer === 0 ? 'hidden' : `hidden_${layer + 1}`,
+          kernelInitializer: tf.initializers.heNormal({ seed: settings.seed + 10 * layer }),
+        }),
+      );
+      model.add(tf.layers.dropout({ rate: settings.dropout, seed: settings.seed + 1 + 10 * layer }));
+    }
     model.add(
       tf.layers.dense({
         units: outputs,
@@ -113,12 +116,21 @@ export function embeddingTargets(vectors: Float32Array, dim: number, target: Tar
   return out;
 }
 
+/** The listwise loss's softmax temperature over cosines. */
+export const LISTWISE_TEMPERATURE = 0.1;
+
 function lossOf(settings: TrainSettings, pred: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
   if (settings.head === 'sets') return tf.metrics.binaryCrossentropy(y, pred).mean() as tf.Scalar;
   if (settings.target === 'svd') {
     // Cosine loss: 1 - cos(prediction, target); targets are unit vectors.
     const unit = pred.div(pred.norm('euclidean', 1, true).add(1e-8));
-    return tf.scalar(1).sub(unit.mul(y).sum(1).mean()) as tf.Scalar;
+    const cosine = tf.scalar(1).sub(unit.mul(y).sum(1).mean()) as tf.Scalar;
+    if (settings.loss !== 'listwise') return cosine;
+    // Listwise (ListNet, Cao et al. 2007, over the batch): the softmax of each prediction's cosines to the batch's
+    // label vectors should match the softmax of its own label vector's cosines to them.
+    const predicted = tf.logSoftmax(tf.matMul(unit, y, false, true).div(LISTWISE_TEMPERATURE));
+    const truth = tf.softmax(tf.matMul(y, y, false, true).div(LISTWISE_TEMPERATURE));
+    return cosine.add(truth.mul(predicted).sum(1).mean().neg()) as tf.Scalar;
   }
   return tf.losses.meanSquaredError(y, pred) as tf.Scalar;
 }
@@ -276,6 +288,25 @@ export interface TrainOutcome {
   cancelled: boolean;
 }
 
+/** Folds a standardisation of the input into the net's first dense layer: W' = diag(scale) W and
+ *  b' = b - (mean * scale) W, so the net takes raw features and answers exactly as it did on standardised ones
+ *  (dropout is the identity outside training). */
+export function foldStandardiser(model: tf.LayersModel, s: Standardiser): void {
+  const dense = model.layers.find((l) => l.getClassName() === 'Dense')!;
+  const [kernel, bias] = dense.getWeights();
+  const dim = s.mean.length;
+  const folded = tf.tidy(() => {
+    const scale = tf.tensor2d(s.scale, [dim, 1]);
+    const shift = tf.tensor2d(
+      Float32Array.from(s.mean, (m, d) => m * s.scale[d]),
+      [1, dim],
+    );
+    return [kernel.mul(scale), bias.sub(tf.matMul(shift, kernel).reshape([-1]))];
+  });
+  dense.setWeights(folded);
+  folded.forEach((t) => t.dispose());
+}
+
 /** Trains a head on `data`, keeping the weights of the best validation epoch. */
 export async function trainHead(data: TrainData, settings: TrainSettings, hooks: TrainHooks): Promise<TrainOutcome> {
   const r = data.trainX.length / data.dim;
@@ -295,6 +326,10 @@ export async function trainHead(data: TrainData, settings: TrainSettings, hooks:
   const bs = settings.head === 'sets' ? 128 : settings.batchSize;
   const nVal = data.task.queryRows.length;
   const kSel = selectionK(settings.k, r);
+  // Standardised inputs: each batch is standardised as it is copied, the selection queries once (a few thousand
+  // rows); the references' block is never copied.
+  const standardiser = settings.standardise ? fitStandardiser(data.trainX, data.dim) : null;
+  const valX = standardiser ? standardiseRows(Float32Array.from(data.valX), standardiser) : data.valX;
   const guard = hooks.guard ?? (<T>(read: Promise<T>) => read);
   try {
     for (let epoch = 1; epoch <= settings.epochs; epoch++) {
@@ -323,6 +358,7 @@ export async function trainHead(data: TrainData, settings: TrainSettings, hooks:
             }
           } else yb.set(data.targets.subarray(i * outputs, (i + 1) * outputs), b * outputs);
         }
+        if (standardiser) standardiseRows(xb, standardiser);
         const loss = tf.tidy(() => {
           const xs = tf.tensor2d(xb, [m, data.dim]);
           const ys = tf.tensor2d(yb, [m, outputs]);
@@ -333,7 +369,7 @@ export async function trainHead(data: TrainData, settings: TrainSettings, hooks:
         batches++;
       }
       if (cancelled) break;
-      const lists = await guard(rank(retriever, data.valX, nVal, kSel));
+      const lists = await guard(rank(retriever, valX, nVal, kSel));
       const validation = evaluateRankings(data.task, lists, kSel);
       const improved = !best || validation.score > best.validation.score;
       const report: EpochReport = { epoch, loss: lossSum / Math.max(batches, 1), validation, best: improved, ms: performance.now() - t0 };
@@ -348,6 +384,7 @@ export async function trainHead(data: TrainData, settings: TrainSettings, hooks:
       if (sinceBest >= settings.patience) break;
     }
     if (bestWeights) model.setWeights(bestWeights);
+    if (standardiser) foldStandardiser(model, standardiser);
     const last = history.at(-1);
     return { retriever, history, best, stoppedEarly: !cancelled && !!last && last.epoch < settings.epochs, cancelled };
   } catch (err) {

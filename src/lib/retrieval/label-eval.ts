@@ -5,20 +5,28 @@ import type { CsrMatrix } from '../embedding/sparse';
 import { choosePositions, type AssembledTask } from './data';
 import { cosineRank, featureReferences, predictVectors, rank, type Retriever } from './heads';
 import { voteWeights } from './label-index';
-import type { LabelQueryEvaluation, QualityRow, TaggingEvaluation } from './protocol';
+import type { EvaluationIntervals, LabelQueryEvaluation, QualityRow, TaggingEvaluation } from './protocol';
 import {
   VOTE_KS,
   chooseTagger,
   cosineTop,
   evaluateTagger,
   labelQuality,
+  meanMetrics,
   meanRow,
   precisionAt,
   projectLabels,
+  tagEachQuery,
+  unit,
+  wordScore,
   type LabelSpace,
   type TagInput,
+  type TagMetrics,
   type Tagger,
+  type WordQuery,
 } from './tagging';
+import { Bootstrap } from './bootstrap';
+import { topK } from './metrics';
 
 /** The rows of a CSR matrix, in the given order, as a new matrix. */
 export function subRows(m: CsrMatrix, rows: ArrayLike<number>): CsrMatrix {
@@ -86,7 +94,29 @@ export interface LabelEvaluation {
   tagging: TaggingEvaluation;
   labelQuery: LabelQueryEvaluation | null;
   quality: QualityRow[];
+  /** The intervals of the tagging and label-query figures (evaluation.ci.tagging, .label_query). */
+  ci: Pick<EvaluationIntervals, 'tagging' | 'label_query'>;
 }
+
+/** The rows of a word query's k best among unit rows (wordScore). */
+function wordTop(rows: Float32Array, dim: number, q: WordQuery, k: number): Int32Array {
+  const n = rows.length / dim;
+  const scores = new Float32Array(n);
+  for (let i = 0; i < n; i++) scores[i] = wordScore(q, rows, i, dim);
+  return topK(scores, k);
+}
+
+function unitRows(x: Float32Array, dim: number): Float32Array {
+  const out = Float32Array.from(x);
+  for (let i = 0; i < out.length; i += dim) unit(out.subarray(i, i + dim));
+  return out;
+}
+
+const tagIntervals = (b: Bootstrap, per: TagMetrics[]) => ({
+  map: b.interval(per.map((m) => m.map)),
+  precision_at_1: b.interval(per.map((m) => m.precision_at_1)),
+  precision_at_5: b.interval(per.map((m) => m.precision_at_5)),
+});
 
 /** The candidates' MAP on the reported queries is measured on a seeded sample of at most this many. */
 export const CANDIDATE_QUERIES = 2000;
@@ -100,6 +130,9 @@ export async function evaluateLabels(
   retriever: Retriever,
   space: LabelSpace | null,
   perQuery: { trained: ArrayLike<number>; feature_knn: ArrayLike<number> },
+  /** The resamples of the reported queries (evaluate.ts), for the tagging intervals. */
+  bootstrap: Bootstrap,
+  seed = 1,
 ): Promise<LabelEvaluation> {
   const refLabels = subRows(task.labels, task.refRows);
   const refPos = new Map(task.refIds.map((id, i) => [id, i]));
@@ -121,7 +154,8 @@ export async function evaluateLabels(
     const n = ev.task.queryRows.length;
     const inputs = await tagInputs(retriever, refFeatures, ev.queryX, n, () => -1, usesSpace);
     const truths = Array.from(ev.task.queryRows, (row) => truthOf(task.labels, row));
-    const trained = evaluateTagger(refLabels, usesSpace ? space : null, tagger, inputs, truths);
+    const trainedPer = tagEachQuery(refLabels, usesSpace ? space : null, tagger, inputs, truths);
+    const trained = meanMetrics(trainedPer);
     // The baseline: the same queries' raw-feature neighbours alone, as a plain vote.
     const baselineInputs: TagInput[] = inputs.map((i) => ({
       neighbours: i.featureNeighbours!,
@@ -129,7 +163,18 @@ export async function evaluateLabels(
       vector: null,
       self: -1,
     }));
-    const baseline = evaluateTagger(refLabels, null, { method: 'vote', k: tagger.k }, baselineInputs, truths);
+    const baselinePer = tagEachQuery(refLabels, null, { method: 'vote', k: tagger.k }, baselineInputs, truths);
+    const baseline = meanMetrics(baselinePer);
+    const ci: LabelEvaluation['ci'] = {
+      tagging: {
+        ...tagIntervals(bootstrap, trainedPer),
+        baseline: tagIntervals(bootstrap, baselinePer),
+        difference: bootstrap.difference(
+          trainedPer.map((m) => m.map),
+          baselinePer.map((m) => m.map),
+        ),
+      },
+    };
     // Every candidate on the reported queries too, for the record (the choice above was made on the selection set);
     // on a seeded sample of at most CANDIDATE_QUERIES of them, so a large shard does not pay 16 taggings per query.
     const sample = [...choosePositions(n, Math.min(n, CANDIDATE_QUERIES), 11)].sort((a, b) => a - b);
@@ -153,7 +198,9 @@ export async function evaluateLabels(
       candidates_queries: sample.length,
     };
 
-    // 3. Label queries over the reported queries, indexed by their predicted vectors only.
+    // 3. Label queries over the reported queries, indexed by their predicted vectors only: each frequent label
+    //    alone, and with a minus word (the label that most often comes with it: "A - B", relevant = carries A and
+    //    not B), against raw-feature cosine to the mean feature of the training images carrying each word.
     let labelQuery: LabelQueryEvaluation | null = null;
     if (usesSpace && n > 0) {
       const vectors = await predictVectors(retriever, ev.queryX, n);
@@ -171,15 +218,63 @@ export async function evaluateLabels(
         .sort((a, b) => b[1].length - a[1].length || a[0] - b[0])
         .slice(0, LABEL_QUERIES);
       const k = Math.min(LABEL_QUERY_K, n);
-      let trainedSum = 0;
-      let baselineSum = 0;
-      for (const [col, refs] of labels) {
+      const trainedP = labels.map(([col]) => {
         const carries = (q: number) => truths[q].cols.has(col);
-        trainedSum += precisionAt(cosineTop(vectors, c, projectLabels(space!, [{ col, weight: 1 }]), k), k, carries);
-        baselineSum += precisionAt(cosineTop(ev.queryX, dim, meanRow(ev.refX, dim, refs), k), k, carries);
+        return precisionAt(cosineTop(vectors, c, projectLabels(space!, [{ col, weight: 1 }]), k), k, carries);
+      });
+      const baselineP = labels.map(([col, refs]) => {
+        const carries = (q: number) => truths[q].cols.has(col);
+        return precisionAt(cosineTop(ev.queryX, dim, meanRow(ev.refX, dim, refs), k), k, carries);
+      });
+      const minus = minusQueries(labels, refLabels, truths, n);
+      const unitX = minus.length ? unitRows(ev.queryX, dim) : ev.queryX;
+      const minusTrained: number[] = [];
+      const minusBaseline: number[] = [];
+      const minusSubtracted: number[] = [];
+      for (const { a, b } of minus) {
+        const relevant = (q: number) => truths[q].cols.has(a) && !truths[q].cols.has(b);
+        const dirA = projectLabels(space!, [{ col: a, weight: 1 }]);
+        const dirB = projectLabels(space!, [{ col: b, weight: 1 }]);
+        minusTrained.push(precisionAt(wordTop(vectors, c, { toward: dirA, away: [dirB] }, k), k, relevant));
+        // Before: the minus word's direction subtracted from the query's (kept for the record).
+        minusSubtracted.push(
+          precisionAt(
+            cosineTop(
+              vectors,
+              c,
+              Float32Array.from(dirA, (v, d) => v - dirB[d]),
+              k,
+            ),
+            k,
+            relevant,
+          ),
+        );
+        const q = { toward: unit(meanRow(ev.refX, dim, carriers.get(a)!)), away: [unit(meanRow(ev.refX, dim, carriers.get(b)!))] };
+        minusBaseline.push(precisionAt(wordTop(unitX, dim, q, k), k, relevant));
       }
-      const m = Math.max(labels.length, 1);
-      labelQuery = { queries: labels.length, k, precision_at_k: trainedSum / m, baseline_precision_at_k: baselineSum / m };
+      const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / Math.max(a.length, 1);
+      labelQuery = { queries: labels.length, k, precision_at_k: mean(trainedP), baseline_precision_at_k: mean(baselineP) };
+      const byLabel = new Bootstrap(labels.length, seed + 3);
+      ci.label_query = {
+        precision_at_k: byLabel.interval(trainedP),
+        baseline_precision_at_k: byLabel.interval(baselineP),
+        difference: byLabel.difference(trainedP, baselineP),
+      };
+      if (minus.length) {
+        labelQuery.minus = {
+          queries: minus.length,
+          precision_at_k: mean(minusTrained),
+          baseline_precision_at_k: mean(minusBaseline),
+          subtracted_precision_at_k: mean(minusSubtracted),
+          examples: minus.slice(0, 5).map(({ a, b }) => [task.vocabulary[a], task.vocabulary[b]]),
+        };
+        const byPair = new Bootstrap(minus.length, seed + 5);
+        ci.label_query.minus = {
+          precision_at_k: byPair.interval(minusTrained),
+          baseline_precision_at_k: byPair.interval(minusBaseline),
+          difference: byPair.difference(minusTrained, minusBaseline),
+        };
+      }
     }
 
     // 4. Per-label quality: the reported queries' precision@k grouped by the labels they carry.
@@ -191,8 +286,42 @@ export async function evaluateLabels(
       feature_knn: row.featureKnn,
       worst: row.worst.map((q) => ({ imageId: task.queryIds[q], precision: perQuery.trained[q] })),
     }));
-    return { tagger, tagging, labelQuery, quality };
+    return { tagger, tagging, labelQuery, quality, ci };
   } finally {
     refFeatures.dispose();
   }
+}
+
+/** Minus-word queries "A - B": for each asked label A, the label B that most of A's references also carry, when
+ *  some reported queries carry A without B (what the query should find) and some carry both (what it should drop). */
+export function minusQueries(
+  labels: [number, number[]][],
+  refLabels: CsrMatrix,
+  truths: { cols: Set<number> }[],
+  n: number,
+): { a: number; b: number }[] {
+  const out: { a: number; b: number }[] = [];
+  for (const [a, refs] of labels) {
+    const together = new Map<number, number>();
+    for (const r of refs)
+      for (let p = refLabels.rowPtr[r]; p < refLabels.rowPtr[r + 1]; p++) {
+        const b = refLabels.colIdx[p];
+        if (b !== a && refLabels.values[p] > 0) together.set(b, (together.get(b) ?? 0) + 1);
+      }
+    const order = [...together.entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0]);
+    for (const [b] of order) {
+      let without = 0;
+      let both = 0;
+      for (let q = 0; q < n; q++) {
+        if (!truths[q].cols.has(a)) continue;
+        if (truths[q].cols.has(b)) both++;
+        else without++;
+      }
+      if (without > 0 && both > 0) {
+        out.push({ a, b });
+        break;
+      }
+    }
+  }
+  return out;
 }

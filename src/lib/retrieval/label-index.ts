@@ -5,8 +5,19 @@
 // computes the net's outputs (TensorFlow.js) and hands them here.
 import { csrFromRows, type CsrMatrix } from '../embedding/sparse';
 import { topK } from './metrics';
-import { rankTags, sortSuggestions, suggestFor, tagScores, type LabelSpace, type Suggestion, type Tagger } from './tagging';
+import {
+  rankTags,
+  sortSuggestions,
+  suggestFor,
+  tagScores,
+  wordScore,
+  type LabelSpace,
+  type Suggestion,
+  type Tagger,
+  type WordQuery,
+} from './tagging';
 import type { TargetSpace } from './train-settings';
+import { mixedPenalty, probesOf, type Calibration } from './hubness';
 
 export interface IndexImage {
   imageId: string;
@@ -66,6 +77,8 @@ export class LabelIndex {
   readonly refPos: Map<string, number>;
   readonly byId: Map<string, IndexImage>;
   predicted: { ids: string[]; vectors: Float32Array; heldOut: Uint8Array } | null = null;
+  /** CSLS penalties (hubness.ts) times beta, per reference then per predicted image; null: plain similarity. */
+  private penalty: Float32Array | null = null;
   /** References carrying each label (vocabulary order). */
   readonly support: Int32Array;
 
@@ -92,6 +105,8 @@ export class LabelIndex {
     readonly dim: number,
     readonly space: LabelSpace | null,
     readonly tagger: Tagger,
+    /** How predicted images are calibrated against references (CSLS, chosen on the hold-out); null: not at all. */
+    readonly calibration: Calibration | null = null,
   ) {
     this.byId = new Map(images.map((im) => [im.imageId, im]));
     this.colOf = new Map(vocabulary.map((l, i) => [l, i]));
@@ -122,10 +137,21 @@ export class LabelIndex {
       return im && im.split !== 'train' && im.labels.some((l) => l.confidence > 0) ? 1 : 0;
     });
     this.predicted = { ids, vectors, heldOut };
+    this.penalty = null;
+    const c = this.calibration;
+    // Predicted vectors regress towards the centre of label space and would top everybody's results (hubs): each
+    // image's score is lowered by beta times its mean cosine to its nearest typical queries (a seeded sample of
+    // the predicted vectors), references and predicted images alike.
+    if (c && c.beta > 0 && this.refVectors && this.target === 'svd' && ids.length > 0) {
+      const penalty = mixedPenalty(this.refVectors, vectors, probesOf(vectors, this.dim), this.dim, 'both');
+      for (let i = 0; i < penalty.length; i++) penalty[i] *= c.beta;
+      this.penalty = penalty;
+    }
   }
 
-  /** The best k over references (their label vectors) and predicted images, for a query vector in label space. */
-  search(q: ArrayLike<number>, k: number, includeHeldOut: boolean, exclude?: string): Found[] {
+  /** The best k over references (their label vectors) and predicted images, for a query vector in label space or a
+   *  query by words (composeQuery: minus words lower the score of what carries them). */
+  search(q: ArrayLike<number> | WordQuery, k: number, includeHeldOut: boolean, exclude?: string): Found[] {
     return [...this.byLabels(q, k), ...this.byPrediction(q, k, includeHeldOut)]
       .filter((f) => f.imageId !== exclude)
       .sort((a, b) => b.score - a.score || (a.by === b.by ? 0 : a.by === 'labels' ? -1 : 1))
@@ -133,25 +159,31 @@ export class LabelIndex {
   }
 
   /** The k + 1 references nearest to a point of label space, by their own labels. */
-  private byLabels(q: ArrayLike<number>, k: number): Found[] {
+  private byLabels(q: ArrayLike<number> | WordQuery, k: number): Found[] {
     if (!this.refVectors) return [];
     const n = this.references.length;
     const scores = new Float32Array(n);
-    for (let r = 0; r < n; r++) scores[r] = similarity(this.target as TargetSpace, q, this.refVectors, r, this.dim);
+    for (let r = 0; r < n; r++) scores[r] = this.similarity(q, this.refVectors, r) - (this.penalty?.[r] ?? 0);
     return Array.from(topK(scores, k + 1), (r) => ({ imageId: this.references[r], score: scores[r], by: 'labels' as const }));
   }
 
   /** The k + 1 other images (unlabelled; validation and test when asked) nearest by their predicted vectors. */
-  private byPrediction(q: ArrayLike<number>, k: number, includeHeldOut: boolean): Found[] {
+  private byPrediction(q: ArrayLike<number> | WordQuery, k: number, includeHeldOut: boolean): Found[] {
     const p = this.predicted;
     if (!p || this.target === 'sets') return [];
     const n = p.ids.length;
     const scores = new Float32Array(n);
     for (let i = 0; i < n; i++)
-      scores[i] = p.heldOut[i] && !includeHeldOut ? -Infinity : similarity(this.target, q, p.vectors, i, this.dim);
+      scores[i] =
+        p.heldOut[i] && !includeHeldOut ? -Infinity : this.similarity(q, p.vectors, i) - (this.penalty?.[this.references.length + i] ?? 0);
     const found: Found[] = [];
     for (const i of topK(scores, k + 1)) if (scores[i] > -Infinity) found.push({ imageId: p.ids[i], score: scores[i], by: 'prediction' });
     return found;
+  }
+
+  private similarity(q: ArrayLike<number> | WordQuery, rows: Float32Array, row: number): number {
+    if ('toward' in q) return wordScore(q, rows, row, this.dim);
+    return similarity(this.target as TargetSpace, q, rows, row, this.dim);
   }
 
   /** Adds predicted images to a ranking of references (the net's own ranking), keeping the best k. */

@@ -94,8 +94,16 @@ export function randomRankings(task: RetrievalTask, k: number, random: Random): 
   });
 }
 
-/** Evaluates one ranking per query (reference positions, best first; only the first k are used). */
-export function evaluateRankings(task: RetrievalTask, lists: ArrayLike<number>[], k: number, perQueryPrecision?: Float64Array): Metrics {
+/** Per query: its 2017 score, precision@k and AP@k (the means of these are the Metrics). */
+export interface PerQueryMetrics {
+  score: Float64Array;
+  precision: Float64Array;
+  ap: Float64Array;
+}
+
+/** Evaluates one ranking per query (reference positions, best first; only the first k are used); `perQuery`, when
+ *  given, gets each query's values (for bootstrap intervals and the per-label table). */
+export function evaluateRankings(task: RetrievalTask, lists: ArrayLike<number>[], k: number, perQuery?: PerQueryMetrics): Metrics {
   const { labels, refRows, queryRows } = task;
   if (queryRows.length === 0) return { score: 0, precisionAtK: 0, map: 0 };
   const dense = new Float64Array(labels.cols);
@@ -106,13 +114,14 @@ export function evaluateRankings(task: RetrievalTask, lists: ArrayLike<number>[]
     map = 0;
   for (let q = 0; q < queryRows.length; q++) {
     const list = Array.from({ length: Math.min(k, lists[q].length) }, (_, i) => lists[q][i]);
-    score += retrievalScore(
+    const s = retrievalScore(
       labels,
       queryRows[q],
       list.map((r) => refRows[r]),
       undefined,
       scratch,
     );
+    score += s;
     // Relevance: shares at least one label (a positive share of the score).
     scoreContributions(task, q, dense, contrib);
     let relevantTotal = 0;
@@ -126,9 +135,14 @@ export function evaluateRankings(task: RetrievalTask, lists: ArrayLike<number>[]
       }
     });
     const p = list.length ? hits / list.length : 0;
-    if (perQueryPrecision) perQueryPrecision[q] = p;
+    const a = relevantTotal ? ap / Math.min(k, relevantTotal) : 0;
+    if (perQuery) {
+      perQuery.score[q] = s;
+      perQuery.precision[q] = p;
+      perQuery.ap[q] = a;
+    }
     precision += p;
-    map += relevantTotal ? ap / Math.min(k, relevantTotal) : 0;
+    map += a;
   }
   const n = queryRows.length;
   return { score: score / n, precisionAtK: precision / n, map: map / n };

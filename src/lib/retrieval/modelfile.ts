@@ -23,6 +23,7 @@ import { readVersion2, type CollectionRecord, type ExtractorRecord, type Preproc
 
 export { ModelFileError };
 export type { CollectionRecord, ExtractorRecord, PreprocessRecord };
+import type { Calibration } from './hubness';
 import type { TagMethod } from './tagging';
 import { FEATURE_LAYERS, HEADS, TARGET_SPACES, type FeatureLayer, type HeadKind, type TargetSpace } from './train-settings';
 
@@ -61,6 +62,8 @@ export interface ModelManifest {
   tagger?: { method: TagMethod; k: number; alpha?: number; weighting?: 'cosine' | 'softmax' };
   /** What the epoch was chosen on. */
   selection?: { kind: 'holdout' | 'validation'; size: number };
+  /** How images placed by prediction are calibrated against references (hubness.ts; absent: not at all). */
+  calibration?: Calibration;
   /** Version 2: the base network the features come from. */
   extractor?: ExtractorRecord;
   /** Version 2: how an image becomes the base network's input. */
@@ -161,6 +164,12 @@ export function validateManifest(raw: unknown): ModelManifest {
   if (m.head === 'embedding' && !isString(files!['references.bin'], 64)) fail('the embedding head has no reference vectors');
   if (!m.embedding || typeof m.embedding !== 'object' || !m.training || typeof m.training !== 'object')
     fail('the embedding or training record is missing');
+  const cal = m.calibration as Record<string, unknown> | undefined;
+  if (
+    cal !== undefined &&
+    !(cal && cal.method === 'csls' && typeof cal.beta === 'number' && cal.beta >= 0 && cal.beta <= 4 && isCount(cal.k, 1000))
+  )
+    fail('its calibration is of a kind this simage does not read');
   if ((m.version as number) >= 2) {
     const x = m.extractor as Record<string, unknown> | undefined;
     if (

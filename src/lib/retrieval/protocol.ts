@@ -7,6 +7,8 @@ import type { EpochReport, FeatureLayer, TrainSettings } from './train-settings'
 import type { BackendFallback, WorkerFault } from '../faults';
 import type { Suggestion, TagMetrics, Tagger } from './tagging';
 import type { Found, PredictedTag } from './label-index';
+import type { Difference, Interval } from './bootstrap';
+import type { MixedEvaluation } from './hubness';
 
 /** Tagging measured on the reported queries treated as unlabelled (report key evaluation.tagging). */
 export interface TaggingEvaluation extends TagMetrics {
@@ -30,6 +32,15 @@ export interface LabelQueryEvaluation {
   precision_at_k: number;
   /** Raw-feature cosine to the mean feature of the training images carrying the label. */
   baseline_precision_at_k: number;
+  /** "A - B" queries (B: the label that most often comes with A; relevant: carries A, not B). */
+  minus?: {
+    queries: number;
+    precision_at_k: number;
+    baseline_precision_at_k: number;
+    /** The same queries answered the old way (B's direction subtracted from A's), for the record. */
+    subtracted_precision_at_k: number;
+    examples: [string, string][];
+  };
 }
 
 /** One row of the per-label quality table: queries carrying the label, their mean precision@k. */
@@ -58,6 +69,48 @@ export interface RetrievalEvaluation {
   map: Record<RankingMethod, number>;
   tagging?: TaggingEvaluation;
   label_query?: LabelQueryEvaluation | null;
+  /** The page's mixed index (references by labels, other images by prediction) on the reported queries placed by
+   *  prediction: plain cosine against the calibration chosen on the hold-out (calibration.ts). */
+  hubness?: HubnessEvaluation | null;
+  /** 95% bootstrap intervals of every figure above (report key evaluation.ci); absent in models trained before. */
+  ci?: EvaluationIntervals;
+}
+
+export interface HubnessEvaluation {
+  k: number;
+  queries: number;
+  /** The CSLS strength chosen on the hold-out. */
+  beta: number;
+  plain: MixedEvaluation;
+  calibrated: MixedEvaluation;
+  /** Every strength tried on the hold-out. */
+  holdout: MixedEvaluation[];
+}
+
+/** The evaluation's uncertainty: percentile bootstrap intervals over the reported queries (over the asked labels for
+ *  label queries), and paired intervals of the trained net minus its baseline (bootstrap.ts). */
+export interface EvaluationIntervals {
+  level: number;
+  resamples: number;
+  score: Record<RankingMethod, Interval>;
+  precision_at_k: Record<RankingMethod, Interval>;
+  map: Record<RankingMethod, Interval>;
+  /** Trained minus raw-feature kNN, paired over the same queries. */
+  difference: Record<'score' | 'precision_at_k' | 'map', Difference>;
+  tagging?: {
+    map: Interval;
+    precision_at_1: Interval;
+    precision_at_5: Interval;
+    baseline: { map: Interval; precision_at_1: Interval; precision_at_5: Interval };
+    /** Trained tagger's MAP minus the raw-feature vote's. */
+    difference: Difference;
+  };
+  label_query?: {
+    precision_at_k: Interval;
+    baseline_precision_at_k: Interval;
+    difference: Difference;
+    minus?: { precision_at_k: Interval; baseline_precision_at_k: Interval; difference: Difference };
+  };
 }
 
 export interface TrainRequest {

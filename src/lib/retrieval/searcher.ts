@@ -96,6 +96,9 @@ export async function answerImage(e: Engine, x: Float32Array, ask: Ask): Promise
   const tags = e.index.tags(near[0], imageId);
   let results: Found[];
   if (withWords) results = e.index.search(composeQuery(e.index.space!, vector, plus, minus), ask.k, includeHeldOut, imageId ?? undefined);
+  else if (vector && e.index.refVectors && e.manifest.target === 'svd')
+    // The references by their label vectors (the net's own cosine ranking), calibrated with the predicted images.
+    results = e.index.search(vector, ask.k, includeHeldOut, imageId ?? undefined);
   else {
     const refs = Array.from(top, (j, i) => ({ imageId: e.manifest.references[j], score: scores[0][i] }));
     results = e.index.withPredicted(refs, vector, ask.k, includeHeldOut, imageId ?? undefined);
@@ -125,13 +128,14 @@ function copyFirst(e: Engine, results: Found[], ask: Ask, includeHeldOut: boolea
 
 /** The collection in label space for a model: its references (their vectors as the model ranks them) among `images`. */
 export function modelIndex(
-  m: Pick<ModelManifest, 'references' | 'vocabulary' | 'head' | 'target' | 'targetDim'>,
+  m: Pick<ModelManifest, 'references' | 'vocabulary' | 'head' | 'target' | 'targetDim' | 'calibration'>,
   images: IndexImage[],
   refVectors: Float32Array | null,
   space: LabelSpace | null,
   tagger: Tagger,
 ): LabelIndex {
-  return new LabelIndex(m.references, m.vocabulary, images, m.head === 'sets' ? 'sets' : m.target, refVectors, m.targetDim, space, tagger);
+  const target = m.head === 'sets' ? 'sets' : m.target;
+  return new LabelIndex(m.references, m.vocabulary, images, target, refVectors, m.targetDim, space, tagger, m.calibration ?? null);
 }
 
 /** What a model file's collection record makes of the index: the references with their labels, the other images

@@ -2,6 +2,7 @@
 // from an imported model file (modelfile.ts), and back into a net that answers queries. Beside the model file code,
 // so the training worker only wires these to messages.
 import * as tf from '@tensorflow/tfjs';
+import type { Calibration } from './hubness';
 import type { EmbeddingSettings } from '../embedding/run';
 import type { AssembledTask } from './data';
 import { referenceTensor, type Retriever, type TrainOutcome } from './heads';
@@ -74,6 +75,7 @@ export interface TrainedModelParts {
   labelSpace: LabelSpace | null;
   tagger: Tagger;
   quality: QualityRow[];
+  calibration: Calibration | null;
 }
 
 /** The net's topology and weights, as tf.io saves them (in memory). */
@@ -139,6 +141,7 @@ export async function trainedRecord(p: TrainedModelParts): Promise<StoredModel> 
       ...(p.labelSpace ? { labelSpace: { components: p.labelSpace.components } } : {}),
       tagger: p.tagger,
       selection: { kind: task.selection.kind, size: task.selection.size },
+      ...(p.calibration ? { calibration: p.calibration } : {}),
     },
     ...(await saveArtifacts(outcome.retriever.model)),
     references: settings.head === 'embedding' ? task.refTargets.slice().buffer : null,

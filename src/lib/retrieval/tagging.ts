@@ -112,27 +112,46 @@ export function unit(v: Float32Array): Float32Array {
   return v;
 }
 
+/** A query in label space: the direction to go ("like this image, plus these labels") and the directions to keep
+ *  away from (minus words). */
+export interface WordQuery {
+  toward: Float32Array;
+  away: Float32Array[];
+}
+
 /**
- * "Like this one, plus these labels, minus those": the unit image direction plus the unit direction of each added
- * label, minus that of each removed label, made unit again. With no image, the labels alone.
+ * "Like this one, plus these labels, minus those": toward the unit image direction plus the unit direction of each
+ * added label, made unit; away from each removed label's unit direction. A minus word is not subtracted from the
+ * query (that flips the shared part of label space, so pizza + fruit - cheese landed among people); it lowers each
+ * image's score by its similarity to the word (wordScore), so the results stay in the query's region and those
+ * that carry the word drop out.
  */
-export function composeQuery(space: LabelSpace, image: Float32Array | null, plus: number[], minus: number[]): Float32Array {
+export function composeQuery(space: LabelSpace, image: Float32Array | null, plus: number[], minus: number[]): WordQuery {
   const c = space.components;
   const y = new Float32Array(c);
   if (image) {
     const u = unit(Float32Array.from(image));
     for (let d = 0; d < c; d++) y[d] += u[d];
   }
-  for (const [cols, sign] of [
-    [plus, 1],
-    [minus, -1],
-  ] as const) {
-    for (const col of cols) {
-      const u = projectLabels(space, [{ col, weight: 1 }]);
-      for (let d = 0; d < c; d++) y[d] += sign * u[d];
-    }
+  for (const col of plus) {
+    const u = projectLabels(space, [{ col, weight: 1 }]);
+    for (let d = 0; d < c; d++) y[d] += u[d];
   }
-  return unit(y);
+  return { toward: unit(y), away: minus.map((col) => projectLabels(space, [{ col, weight: 1 }])) };
+}
+
+/** A word query's score of a unit row: its cosine to the query's direction, less its positive cosine to each
+ *  minus word. */
+export function wordScore(q: WordQuery, rows: Float32Array, row: number, dim: number): number {
+  const o = row * dim;
+  let s = 0;
+  for (let d = 0; d < dim; d++) s += q.toward[d] * rows[o + d];
+  for (const a of q.away) {
+    let t = 0;
+    for (let d = 0; d < dim; d++) t += a[d] * rows[o + d];
+    if (t > 0) s -= t;
+  }
+  return s;
 }
 
 /** Combines vote and decode scores by the tagger's method into `out`. */
@@ -231,12 +250,21 @@ export function evaluateTagger(
   inputs: TagInput[],
   truths: { cols: Set<number>; count: number }[],
 ): TagMetrics {
-  return meanMetrics(
-    inputs.map((input, q) => {
-      const ranked = rankTags(tagScores(labels, space, tagger, input)).map((t) => t.col);
-      return tagQueryMetrics(ranked, truths[q].cols, truths[q].count);
-    }),
-  );
+  return meanMetrics(tagEachQuery(labels, space, tagger, inputs, truths));
+}
+
+/** Each query's tag metrics (evaluateTagger's means are theirs; the bootstrap intervals resample them). */
+export function tagEachQuery(
+  labels: CsrMatrix,
+  space: LabelSpace | null,
+  tagger: Tagger,
+  inputs: TagInput[],
+  truths: { cols: Set<number>; count: number }[],
+): TagMetrics[] {
+  return inputs.map((input, q) => {
+    const ranked = rankTags(tagScores(labels, space, tagger, input)).map((t) => t.col);
+    return tagQueryMetrics(ranked, truths[q].cols, truths[q].count);
+  });
 }
 
 /** The tagger that tags the given (hold-out) queries best by MAP: every method (decode only with a label space)

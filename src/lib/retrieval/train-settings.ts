@@ -5,6 +5,7 @@ import type { Metrics } from './metrics';
 export type HeadKind = 'sets' | 'embedding';
 export type FeatureLayer = 'flatten' | 'mixed7';
 export type TargetSpace = 'svd' | 'layout';
+export type TrainLoss = 'cosine' | 'listwise';
 export const HEADS: readonly HeadKind[] = ['sets', 'embedding'];
 export const FEATURE_LAYERS: readonly FeatureLayer[] = ['flatten', 'mixed7'];
 export const TARGET_SPACES: readonly TargetSpace[] = ['svd', 'layout'];
@@ -20,6 +21,14 @@ export interface TrainSettings {
   learningRate: number | 'auto';
   dropout: number;
   hidden: number;
+  /** Hidden layers of the 'embedding' head (absent: 1). */
+  depth?: number;
+  /** The 'embedding' head's loss on the 'svd' target (absent: 'cosine', regression to the label vector); 'listwise'
+   *  adds a softmax cross-entropy that ranks the batch's references as their label vectors do. */
+  loss?: TrainLoss;
+  /** Standardise each feature dimension (z-scores over the trained images) while training; the finished net has the
+   *  standardisation folded into its first layer, so it takes raw features like any other (absent: false). */
+  standardise?: boolean;
   /** Retrieved references per query (the k of the score). */
   k: number;
   seed: number;

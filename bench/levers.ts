@@ -1,0 +1,353 @@
+// Which features and head retrieve best, chosen honestly (issue "Results you can trust"): every lever is trained
+// exactly as the training worker trains (assembleTask, trainHead, evaluateRetrieval, on TensorFlow.js WASM in Node)
+// on a project file's stored features and label embedding, and scored on the hold-out (where a choice may be made)
+// and on the reported validation queries (which choose nothing), at k = 100 and k = 10, with 95% bootstrap
+// intervals. Node, one thread.
+//   npm run pipeline -- COLLECTION --export-project P.simage      (features of one or both models, the embedding)
+//   npx tsx bench/levers.ts P.simage [--only name,name] [--json out.json]
+// Levers: layers joined, the other model and both models joined, per-dimension standardisation and PCA whitening
+// (fitted on the trained images only), the head's width and depth, the listwise loss, and the net's score mixed
+// with raw-feature cosine (the mix chosen on the hold-out).
+import 'fake-indexeddb/auto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { importProject } from '../src/lib/project/project';
+import { featureModelsFor, listEmbeddings, listShardImages, listShards, openSimageDb, getFeatures } from '../src/lib/store/db';
+import { assembleTask, type AssembledTask } from '../src/lib/retrieval/data';
+import { evaluateRetrieval } from '../src/lib/retrieval/evaluate';
+import { DEFAULT_TRAIN, featureKnn, featureReferences, rank, setReferences, trainHead, type Retriever } from '../src/lib/retrieval/heads';
+import { evaluateRankings, topK, type RetrievalTask } from '../src/lib/retrieval/metrics';
+import { speedUpWasmMatMul } from '../src/lib/retrieval/wasm-matmul';
+import { seededRandom } from '../src/lib/random';
+import type { TrainSettings } from '../src/lib/retrieval/train-settings';
+import { fitTransform, type FeatureTransform } from '../src/lib/retrieval/transform';
+import { CSLS_BETAS, hubness, mixedLists, mixedPenalty } from '../src/lib/retrieval/hubness';
+import { predictVectors } from '../src/lib/retrieval/heads';
+import type { CsrMatrix } from '../src/lib/embedding/sparse';
+
+const { values: opts, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { only: { type: 'string' }, json: { type: 'string' }, seed: { type: 'string', default: '1' } },
+});
+const log = (s: string) => process.stderr.write(`[levers] ${s}\n`);
+if (positionals.length !== 1) {
+  log('usage: npx tsx bench/levers.ts PROJECT.simage [--only a,b] [--json out.json]');
+  process.exit(2);
+}
+
+await tf.setBackend('wasm');
+speedUpWasmMatMul();
+const db = await openSimageDb('levers');
+await importProject(db, new Blob([await readFile(positionals[0])]));
+const [shard] = await listShards(db);
+const images = await listShardImages(db, shard.shardId);
+const [emb] = await listEmbeddings(db, shard.shardId);
+const models = [...(await featureModelsFor(db, new Set(images.map((im) => im.hash)))).keys()];
+const inception = models.find((m) => m.startsWith('inception'));
+const mobilenet = models.find((m) => m.startsWith('mobilenet'));
+log(`${shard.name}: ${images.length} images, feature models ${models.join(', ')}`);
+
+type Part = { model: string; layer: 'flatten' | 'mixed7' };
+const cache = new Map<string, Map<string, Float32Array>>();
+async function featuresOf(parts: Part[]): Promise<{ features: Map<string, Float32Array>; dim: number }> {
+  const maps: Map<string, Float32Array>[] = [];
+  for (const p of parts) {
+    const key = `${p.model}/${p.layer}`;
+    if (!cache.has(key)) {
+      const recs = await getFeatures(
+        db,
+        p.model,
+        images.map((im) => im.hash),
+      );
+      const m = new Map<string, Float32Array>();
+      recs.forEach((r, i) => r && m.set(images[i].hash, new Float32Array(p.layer === 'flatten' ? r.flatten : r.mixed7)));
+      cache.set(key, m);
+    }
+    maps.push(cache.get(key)!);
+  }
+  const dim = maps.reduce((s, m) => s + m.values().next().value!.length, 0);
+  const features = new Map<string, Float32Array>();
+  for (const [hash, first] of maps[0]) {
+    if (!maps.every((m) => m.has(hash))) continue;
+    const row = new Float32Array(dim);
+    let o = 0;
+    for (const m of maps) {
+      // Each part is made unit length first, so a wide layer does not drown a narrow one.
+      const v = m.get(hash)!;
+      const norm = Math.hypot(...v) || 1;
+      for (let d = 0; d < v.length; d++) row[o + d] = v[d] / norm;
+      o += v.length;
+    }
+    features.set(hash, maps.length === 1 ? first : row);
+  }
+  return { features, dim };
+}
+
+interface Lever {
+  name: string;
+  parts: Part[];
+  transform?: FeatureTransform['kind'];
+  train?: Partial<TrainSettings>;
+  /** Mix the net's score with raw-feature cosine, the share chosen on the hold-out. */
+  mix?: boolean;
+}
+const I = (layer: Part['layer']): Part => ({ model: inception!, layer });
+const M = (layer: Part['layer']): Part => ({ model: mobilenet!, layer });
+const all: Lever[] = [
+  { name: 'today: inception mixed7', parts: [I('mixed7')] },
+  { name: 'inception flatten', parts: [I('flatten')] },
+  { name: 'inception mixed7 + flatten', parts: [I('mixed7'), I('flatten')] },
+  ...(mobilenet
+    ? ([
+        { name: 'mobilenet flatten', parts: [M('flatten')] },
+        { name: 'mobilenet middle (block_13)', parts: [M('mixed7')] },
+        { name: 'inception mixed7 + mobilenet middle', parts: [I('mixed7'), M('mixed7')] },
+        { name: 'inception mixed7 + mobilenet flatten', parts: [I('mixed7'), M('flatten')] },
+      ] satisfies Lever[])
+    : []),
+  { name: 'mixed7, standardised', parts: [I('mixed7')], transform: 'standardise' },
+  { name: 'mixed7, PCA-whitened', parts: [I('mixed7')], transform: 'whiten' },
+  { name: 'head 1024 wide', parts: [I('mixed7')], train: { hidden: 1024 } },
+  { name: 'head 256 wide', parts: [I('mixed7')], train: { hidden: 256 } },
+  { name: 'head 2 hidden layers', parts: [I('mixed7')], train: { depth: 2 } },
+  { name: 'dropout 0.3', parts: [I('mixed7')], train: { dropout: 0.3 } },
+  { name: 'listwise loss', parts: [I('mixed7')], train: { loss: 'listwise' } },
+  { name: 'net + raw-feature cosine', parts: [I('mixed7')], mix: true },
+  // Combinations of what won alone, with the standardisation as the product does it (folded into the net).
+  { name: 'standardised in the net', parts: [I('mixed7')], train: { standardise: true } },
+  { name: 'standardised, 1024 wide', parts: [I('mixed7')], train: { standardise: true, hidden: 1024 } },
+  { name: 'standardised, dropout 0.3', parts: [I('mixed7')], train: { standardise: true, dropout: 0.3 } },
+  { name: 'standardised, listwise', parts: [I('mixed7')], train: { standardise: true, loss: 'listwise' } },
+  ...(mobilenet
+    ? ([
+        { name: 'inception mixed7 + mobilenet middle, standardised', parts: [I('mixed7'), M('mixed7')], train: { standardise: true } },
+      ] satisfies Lever[])
+    : []),
+];
+const levers = all.filter((l) => l.parts.every((p) => p.model) && (!opts.only || opts.only.split(',').some((o) => l.name.includes(o))));
+
+const MIXES = [0, 0.25, 0.5, 0.75];
+/** Rankings of the net's cosine mixed with raw-feature cosine: (1 - w) net + w feature. */
+async function mixedRank(r: Retriever, refF: tf.Tensor2D, x: Float32Array, n: number, k: number, w: number): Promise<Int32Array[]> {
+  const dim = x.length / n;
+  const lists: Int32Array[] = [];
+  for (let s = 0; s < n; s += 256) {
+    const m = Math.min(256, n - s);
+    const scores = tf.tidy(() => {
+      const xs = tf.tensor2d(x.subarray(s * dim, (s + m) * dim), [m, dim]);
+      const pred = r.model.predict(xs) as tf.Tensor2D;
+      const net = tf.matMul(pred.div(pred.norm('euclidean', 1, true).add(1e-8)), r.refs!);
+      const feat = tf.matMul(xs.div(xs.norm('euclidean', 1, true).add(1e-8)), refF, false, true);
+      return net.mul(1 - w).add(feat.mul(w));
+    });
+    const data = (await scores.data()) as Float32Array;
+    const cols = scores.shape[1]!;
+    scores.dispose();
+    for (let i = 0; i < m; i++) lists.push(topK(data.subarray(i * cols, (i + 1) * cols), k));
+  }
+  return lists;
+}
+
+const evalAt = (task: RetrievalTask, lists: Int32Array[], k: number) => evaluateRankings(task, lists, k);
+
+/** The page's mixed index on labelled queries: references by their labels, the queries themselves placed by
+ *  prediction (each left out of its own list), at CSLS strength beta; P@10, the predicted images' share of the
+ *  places, and the hubness of the lists. */
+function mixedEval(
+  labels: CsrMatrix,
+  refVecs: Float32Array,
+  refRows: Int32Array,
+  pred: Float32Array,
+  predRows: Int32Array,
+  beta: number,
+  mode: 'both' | 'predicted' = 'predicted',
+) {
+  const dim = components;
+  const r = refRows.length;
+  const index = { dim, refs: refVecs, predicted: pred, penalty: beta ? mixedPenalty(refVecs, pred, pred, dim, mode) : null, beta };
+  const lists = mixedLists(index, pred, (q) => r + q, 10);
+  const rowOf = (item: number) => (item < r ? refRows[item] : predRows[item - r]);
+  const has = (row: number) => new Set(Array.from(labels.colIdx.subarray(labels.rowPtr[row], labels.rowPtr[row + 1])));
+  const sets = new Map<number, Set<number>>();
+  const labelsOf = (row: number) => sets.get(row) ?? (sets.set(row, has(row)), sets.get(row)!);
+  const relevant = (q: number, item: number) => {
+    const a = labelsOf(predRows[q]);
+    for (const c of labelsOf(rowOf(item))) if (a.has(c)) return true;
+    return false;
+  };
+  let p10 = 0;
+  lists.forEach((l, q) => (p10 += Array.from(l).filter((i) => relevant(q, i)).length / 10));
+  const hub = hubness(lists, r + predRows.length, 10, relevant, (i) => (i < r ? 'labels' : 'prediction'));
+  return {
+    p10: p10 / lists.length,
+    predictedShare: hub.places?.prediction ?? 0,
+    predictedItems: predRows.length / (r + predRows.length),
+    hub,
+  };
+}
+
+const components = emb.components;
+const seed = Number(opts.seed);
+const rows: Record<string, unknown>[] = [];
+for (const lever of levers) {
+  const t0 = performance.now();
+  const raw = await featuresOf(lever.parts);
+  let { features, dim } = raw;
+  if (lever.transform) {
+    // Fitted on the training images only (no labels are read), then applied to every image.
+    const fit = images.filter((im) => im.split === 'train' && features.has(im.hash));
+    const x = new Float32Array(fit.length * dim);
+    fit.forEach((im, i) => x.set(features.get(im.hash)!, i * dim));
+    const t = fitTransform(lever.transform, x, dim);
+    features = new Map([...features].map(([h, v]) => [h, t.apply(v)]));
+    dim = t.outputDim;
+  }
+  const task: AssembledTask = assembleTask(images, emb, features, dim, 'svd', { seed });
+  const settings: TrainSettings = { ...DEFAULT_TRAIN, seed, ...lever.train };
+  const outcome = await trainHead(task.data, settings, { random: seededRandom(seed) });
+  const r = outcome.retriever;
+  const sel = task.data;
+  const nSel = sel.task.queryRows.length;
+  const fitRefs = featureReferences(sel.trainX, dim);
+  // The hold-out (selection) figures, against the trained images only, before the hold-out joins the references.
+  let w = 0;
+  if (lever.mix) {
+    let best = -1;
+    for (const m of MIXES) {
+      const s = evalAt(sel.task, await mixedRank(r, fitRefs, sel.valX, nSel, 100, m), 100).map;
+      if (s > best) [best, w] = [s, m];
+    }
+  }
+  const holdout: Record<string, number> = {};
+  for (const k of [100, 10]) {
+    const lists = lever.mix ? await mixedRank(r, fitRefs, sel.valX, nSel, k, w) : await rank(r, sel.valX, nSel, k);
+    const m = evalAt(sel.task, lists, k);
+    holdout[`map@${k}`] = m.map;
+    holdout[`score@${k}`] = m.score;
+  }
+  fitRefs.dispose();
+  // Hubs: the hold-out chooses the CSLS strength, the validation queries report.
+  const c = task.data.targetDim;
+  const f = sel.trainX.length / dim;
+  const selPred = await predictVectors(r, sel.valX, nSel);
+  const holdMixed = CSLS_BETAS.map((beta) => ({
+    beta,
+    ...mixedEval(task.labels, task.refTargets.subarray(0, f * c), sel.task.refRows, selPred, sel.task.queryRows, beta),
+  }));
+  const chosen = holdMixed.reduce((a, b) => (b.p10 > a.p10 + 1e-9 ? b : a));
+  setReferences(r, task.refTargets, task.data.targetDim);
+  const valPred = await predictVectors(r, task.evaluation.queryX, task.evaluation.task.queryRows.length);
+  const valMixed = [0, chosen.beta].map((beta) => ({
+    beta,
+    ...mixedEval(task.labels, task.refTargets, task.evaluation.task.refRows, valPred, task.evaluation.task.queryRows, beta),
+  }));
+  const both = mixedEval(task.labels, task.refTargets, task.evaluation.task.refRows, valPred, task.evaluation.task.queryRows, 1, 'both');
+  log(
+    `  CSLS on both, beta 1: P@10 ${both.p10.toFixed(4)}, predicted share ${both.predictedShare.toFixed(3)}, max irrelevant ${both.hub.max_irrelevant_share.toFixed(3)}`,
+  );
+  log(`  hold-out: ${holdMixed.map((m) => `beta ${m.beta} P@10 ${m.p10.toFixed(4)} share ${m.predictedShare.toFixed(3)}`).join(' · ')}`);
+  // CSLS on the references alone (the evaluation's ranking), at the chosen strength, MAP@100 and @10.
+  const refsOnly = {} as Record<string, number>;
+  for (const beta of [0, chosen.beta]) {
+    const refs = task.refTargets;
+    const index = {
+      dim: c,
+      refs,
+      predicted: new Float32Array(0),
+      penalty: beta ? mixedPenalty(refs, new Float32Array(0), valPred, c, 'both') : null,
+      beta,
+    };
+    for (const k of [100, 10])
+      refsOnly[`beta${beta} map@${k}`] = evalAt(
+        task.evaluation.task,
+        mixedLists(index, valPred, () => -1, k),
+        k,
+      ).map;
+  }
+  log(`  references only: ${JSON.stringify(refsOnly)}`);
+  {
+    // Centring (Suzuki et al. 2013): each kind of vector less its own mean, made unit again.
+    const centre = (v: Float32Array) => {
+      const n = v.length / c;
+      const mu = new Float64Array(c);
+      for (let i = 0; i < v.length; i++) mu[i % c] += v[i] / n;
+      const out = Float32Array.from(v, (x, i) => x - mu[i % c]);
+      for (let i = 0; i < n; i++) {
+        const row = out.subarray(i * c, (i + 1) * c);
+        const norm = Math.hypot(...row) || 1;
+        for (let d = 0; d < c; d++) row[d] /= norm;
+      }
+      return out;
+    };
+    const cr = centre(task.refTargets);
+    const cp = centre(valPred);
+    const idx = { dim: c, refs: cr, predicted: new Float32Array(0), penalty: null, beta: 0 };
+    const m100 = evalAt(
+      task.evaluation.task,
+      mixedLists(idx, cp, () => -1, 100),
+      100,
+    ).map;
+    const m10 = evalAt(
+      task.evaluation.task,
+      mixedLists(idx, cp, () => -1, 10),
+      10,
+    ).map;
+    const mixed = mixedEval(task.labels, cr, task.evaluation.task.refRows, cp, task.evaluation.task.queryRows, 0);
+    log(
+      `  centred: refs only map@100 ${m100.toFixed(4)} map@10 ${m10.toFixed(4)}; mixed P@10 ${mixed.p10.toFixed(4)} share ${mixed.predictedShare.toFixed(3)} max irrelevant ${mixed.hub.max_irrelevant_share.toFixed(3)} over5 ${mixed.hub.over_five_percent}`,
+    );
+    const plainRefsHub = mixedEval(task.labels, task.refTargets, task.evaluation.task.refRows, new Float32Array(0), new Int32Array(0), 0);
+    void plainRefsHub;
+  }
+  const hubs = {
+    refsOnly,
+    holdout: holdMixed.map((m) => ({ beta: m.beta, p10: m.p10, predictedShare: m.predictedShare, maxIrr: m.hub.max_irrelevant_share })),
+    validation: valMixed,
+  };
+  for (const m of valMixed)
+    log(
+      `  mixed index beta ${m.beta}: P@10 ${m.p10.toFixed(4)}, predicted share of places ${m.predictedShare.toFixed(3)} (of items ${m.predictedItems.toFixed(3)}), max share ${m.hub.max_share.toFixed(3)}, max irrelevant share ${m.hub.max_irrelevant_share.toFixed(3)}, over 5%: ${m.hub.over_five_percent}`,
+    );
+  const ev = task.evaluation;
+  const nQ = ev.task.queryRows.length;
+  const validation: Record<string, unknown> = {};
+  for (const k of [100, 10]) {
+    const { evaluation } = await evaluateRetrieval(ev, r, k, seed);
+    let trained = { score: evaluation.score.trained, map: evaluation.map.trained };
+    if (lever.mix) {
+      const refF = featureReferences(ev.refX, dim);
+      const m = evalAt(ev.task, await mixedRank(r, refF, ev.queryX, nQ, k, w), k);
+      refF.dispose();
+      trained = { score: m.score, map: m.map };
+    }
+    validation[`k${k}`] = {
+      score: trained.score,
+      map: trained.map,
+      knn_score: evaluation.score.feature_knn,
+      knn_map: evaluation.map.feature_knn,
+      oracle_score: evaluation.score.oracle,
+      ci_score: evaluation.ci!.score.trained,
+    };
+  }
+  r.model.dispose();
+  r.refs?.dispose();
+  const row = {
+    lever: lever.name,
+    dim,
+    ...(lever.mix ? { mix: w } : {}),
+    epoch: outcome.best?.epoch,
+    holdout,
+    validation,
+    hubs,
+    seconds: Math.round((performance.now() - t0) / 100) / 10,
+  };
+  rows.push(row);
+  const v = validation as Record<string, { score: number; map: number; knn_score: number; oracle_score: number }>;
+  log(
+    `${lever.name.padEnd(40)} holdout map@100 ${holdout['map@100'].toFixed(4)} map@10 ${holdout['map@10'].toFixed(4)} | validation score@100 ${v.k100.score.toFixed(4)} (knn ${v.k100.knn_score.toFixed(4)}, oracle ${v.k100.oracle_score.toFixed(4)}) map@100 ${v.k100.map.toFixed(4)} score@10 ${v.k10.score.toFixed(4)} map@10 ${v.k10.map.toFixed(4)} · epoch ${row.epoch}${lever.mix ? ` mix ${w}` : ''} · ${row.seconds} s`,
+  );
+}
+void featureKnn;
+if (opts.json) await writeFile(opts.json, JSON.stringify({ shard: shard.name, images: images.length, rows }, null, 2));

@@ -1,0 +1,272 @@
+// Results you can trust: bootstrap intervals, hubness and its CSLS calibration, minus words that stay in the
+// query's region, minus-word queries for the evaluation, and the feature transforms.
+import { describe, expect, it } from 'vitest';
+import { Bootstrap } from '../../src/lib/retrieval/bootstrap';
+import { hubness, meanNearestSimilarity, mixedEvaluation, mixedLists, probesOf, CSLS_PROBES } from '../../src/lib/retrieval/hubness';
+import { LabelIndex } from '../../src/lib/retrieval/label-index';
+import { composeQuery, unit, type LabelSpace } from '../../src/lib/retrieval/tagging';
+import { minusQueries } from '../../src/lib/retrieval/label-eval';
+import { csrFromRows } from '../../src/lib/embedding/sparse';
+import { fitTransform } from '../../src/lib/retrieval/transform';
+import { seededRandom } from '../../src/lib/random';
+
+const unitRows = (rows: number[][]) => Float32Array.from(rows.flatMap((r) => Array.from(unit(Float32Array.from(r)))));
+
+describe('bootstrap intervals', () => {
+  it('cover the mean, narrow with more queries, and are the same for the same seed', () => {
+    const random = seededRandom(3);
+    const values = (n: number) => Float64Array.from({ length: n }, () => (random() < 0.3 ? 1 : 0));
+    const small = values(50);
+    const large = values(2000);
+    const [lo, hi] = new Bootstrap(50, 1).interval(small);
+    const mean = small.reduce((a, b) => a + b) / 50;
+    expect(lo).toBeLessThanOrEqual(mean);
+    expect(hi).toBeGreaterThanOrEqual(mean);
+    const [lo2, hi2] = new Bootstrap(2000, 1).interval(large);
+    expect(hi2 - lo2).toBeLessThan((hi - lo) / 3);
+    // About the normal approximation's width, 2 * 1.96 * sqrt(p (1 - p) / n).
+    expect(hi2 - lo2).toBeCloseTo(2 * 1.96 * Math.sqrt(0.21 / 2000), 2);
+    expect(new Bootstrap(50, 1).interval(small)).toEqual([lo, hi]);
+  });
+
+  it('a paired difference: a constant gain is significant, a coin flip is not', () => {
+    const random = seededRandom(9);
+    const a = Float64Array.from({ length: 188 }, () => random());
+    const better = a.map((v) => v + 0.05);
+    const b = new Bootstrap(188, 2);
+    const d = b.difference(better, a);
+    expect(d.mean).toBeCloseTo(0.05, 10);
+    expect(d.ci[0]).toBeCloseTo(0.05, 10);
+    expect(d.significant).toBe(true);
+    // Two methods that differ by noise of mean 0.005: the interval holds 0.
+    const noisy = a.map((v) => v + 0.005 + (random() - 0.5) * 0.4);
+    const n = b.difference(noisy, a);
+    expect(n.ci[0]).toBeLessThan(0);
+    expect(n.ci[1]).toBeGreaterThan(0);
+    expect(n.significant).toBe(false);
+  });
+});
+
+describe('hubness', () => {
+  it('counts how often an item is in the top k, and how often without sharing a label', () => {
+    const lists = [
+      [0, 1],
+      [0, 2],
+      [0, 3],
+      [1, 2],
+    ];
+    const h = hubness(
+      lists,
+      4,
+      2,
+      (q, item) => item !== 0 || q === 0,
+      (item) => (item === 0 ? 'prediction' : 'labels'),
+    );
+    expect(h.max_share).toBe(0.75);
+    expect(h.max_irrelevant_share).toBe(0.5);
+    expect(h.over_five_percent).toBe(1);
+    expect(h.places).toEqual({ prediction: 3 / 8, labels: 5 / 8 });
+  });
+
+  it('CSLS keeps a central predicted point from topping every query, and lifts precision', () => {
+    // Three label directions; references sit on them; one predicted point sits in the middle of all three (a hub),
+    // the others are near their own label's references.
+    const refs = unitRows([
+      [1, 0, 0],
+      [1, 0.05, 0],
+      [0, 1, 0],
+      [0, 1, 0.05],
+      [0, 0, 1],
+      [0.05, 0, 1],
+    ]);
+    const refRows = Int32Array.from([0, 1, 2, 3, 4, 5]);
+    const predicted = unitRows([
+      [0.9, 0.4, 0.4],
+      [0.4, 0.9, 0.4],
+      [0.4, 0.4, 0.9],
+      [1, 1, 1],
+    ]);
+    const predictedRows = Int32Array.from([6, 7, 8, 9]);
+    // Labels: rows 0-1 and predicted 0 carry label 0, and so on; the hub (row 9) carries a label of its own.
+    const labels = csrFromRows(
+      [[0], [0], [1], [1], [2], [2], [0], [1], [2], [3]].map((ls) => ls.map((col) => ({ col, value: 1 }))),
+      4,
+    );
+    const plain = mixedEvaluation(labels, refs, refRows, predicted, predictedRows, 3, 0, 2);
+    const calibrated = mixedEvaluation(labels, refs, refRows, predicted, predictedRows, 3, 1, 2);
+    expect(plain.max_irrelevant_share).toBeGreaterThanOrEqual(0.75);
+    expect(calibrated.max_irrelevant_share).toBeLessThan(plain.max_irrelevant_share);
+    expect(calibrated.precision_at_k).toBeGreaterThan(plain.precision_at_k);
+    // The mixed lists leave the query's own item out.
+    const lists = mixedLists({ dim: 3, refs, predicted, penalty: null, beta: 0 }, predicted, (q) => 6 + q, 3);
+    lists.forEach((l, q) => expect(Array.from(l)).not.toContain(6 + q));
+  });
+
+  it('r(x) is the mean of the k best cosines to the probes; probes are a seeded sample', () => {
+    const rows = unitRows([[1, 0]]);
+    const probes = unitRows([
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ]);
+    expect(meanNearestSimilarity(rows, probes, 2, 2)[0]).toBeCloseTo((1 + Math.SQRT1_2) / 2, 6);
+    const many = new Float32Array((CSLS_PROBES + 10) * 2).fill(1);
+    expect(probesOf(many, 2).length).toBe(CSLS_PROBES * 2);
+    expect(probesOf(rows, 2)).toBe(rows);
+  });
+
+  it("the index calibrates predicted images with the model's strength, and not at all without one", () => {
+    const images = ['r0', 'r1', 'u0', 'u1'].map((imageId, i) => ({
+      imageId,
+      hash: `h${i}`,
+      split: 'train',
+      labels: i < 2 ? [{ labelName: i === 0 ? 'a' : 'b', confidence: 1 }] : [],
+    }));
+    const space: LabelSpace = { vocabulary: ['a', 'b'], basis: Float32Array.from([1, 0, 0, 1]), components: 2 };
+    const make = (beta: number | null) => {
+      const index = new LabelIndex(
+        ['r0', 'r1'],
+        ['a', 'b'],
+        images,
+        'svd',
+        unitRows([
+          [1, 0],
+          [0, 1],
+        ]),
+        2,
+        space,
+        { method: 'vote', k: 1 },
+        beta === null ? null : { method: 'csls', beta, k: 10 },
+      );
+      // u1 sits between both labels (near every query): a hub.
+      index.setPredicted(
+        ['u0', 'u1'],
+        unitRows([
+          [0.9, 0.1],
+          [1, 1],
+        ]),
+      );
+      return index;
+    };
+    const q = unit(Float32Array.from([0.6, 0.8]));
+    const plain = make(null).search(q, 4, false);
+    expect(plain[0].imageId).toBe('u1');
+    const calibrated = make(1).search(q, 4, false);
+    expect(calibrated[0].imageId).toBe('r1');
+    expect(make(0).search(q, 4, false)).toEqual(plain);
+  });
+});
+
+describe('minus words', () => {
+  // Label space: food labels (pizza, cheese, fruit) share a direction; people is far from them.
+  const vocabulary = ['pizza', 'cheese', 'fruit', 'people'];
+  const basis = Float32Array.from([0.8, 0.6, 0, 0.8, 0.4, 0.2, 0.8, 0, 0.6, -0.6, 0.1, 0.1].map((v) => v));
+  const space: LabelSpace = { vocabulary, basis, components: 3 };
+  const row = (cols: number[]) => {
+    const v = new Float32Array(3);
+    for (const c of cols) for (let d = 0; d < 3; d++) v[d] += basis[c * 3 + d];
+    return Array.from(unit(v));
+  };
+  const imgs = [
+    { id: 'pizza+cheese', labels: [0, 1] },
+    { id: 'pizza+fruit', labels: [0, 2] },
+    { id: 'fruit', labels: [2] },
+    { id: 'people', labels: [3] },
+    { id: 'people+cheese', labels: [3, 1] },
+  ];
+  const images = imgs.map((im, i) => ({
+    imageId: im.id,
+    hash: `h${i}`,
+    split: 'train',
+    labels: im.labels.map((c) => ({ labelName: vocabulary[c], confidence: 1 })),
+  }));
+  const index = new LabelIndex(
+    imgs.map((im) => im.id),
+    vocabulary,
+    images,
+    'svd',
+    Float32Array.from(imgs.flatMap((im) => row(im.labels))),
+    3,
+    space,
+    { method: 'vote', k: 1 },
+  );
+
+  it('pizza + fruit - cheese stays among food and drops what carries cheese', () => {
+    const found = index.search(composeQuery(space, null, [0, 2], [1]), 3, false).map((f) => f.imageId);
+    expect(found.slice(0, 2).sort()).toEqual(['fruit', 'pizza+fruit']);
+  });
+
+  it('the evaluation asks "A - B" with the label most often with A, when some queries carry A alone', () => {
+    const refLabels = csrFromRows(
+      imgs.map((im) => im.labels.map((col) => ({ col, value: 1 }))),
+      4,
+    );
+    const truths = [{ cols: new Set([0, 1]) }, { cols: new Set([0]) }, { cols: new Set([3]) }];
+    const labels: [number, number[]][] = [
+      [0, [0, 1]],
+      [3, [3, 4]],
+    ];
+    // pizza: cheese and fruit come with it once each; cheese (lower column) first; queries carry pizza with and
+    // without cheese. people: cheese comes with it, but no query carries people and cheese: no pair.
+    expect(minusQueries(labels, refLabels, truths, 3)).toEqual([{ a: 0, b: 1 }]);
+  });
+});
+
+describe('feature transforms, fitted on the training rows', () => {
+  const random = seededRandom(5);
+  const n = 200;
+  const dim = 6;
+  const x = Float32Array.from({ length: n * dim }, (_, i) => (i % dim === 0 ? 100 + random() * 10 : random() * (i % dim)));
+
+  it('standardise: zero mean and unit variance per dimension on the fitted rows', () => {
+    const t = fitTransform('standardise', x, dim);
+    const rows = Array.from({ length: n }, (_, r) => t.apply(x.subarray(r * dim, (r + 1) * dim)));
+    for (let d = 0; d < dim; d++) {
+      const mean = rows.reduce((s, v) => s + v[d], 0) / n;
+      const variance = rows.reduce((s, v) => s + (v[d] - mean) ** 2, 0) / n;
+      expect(mean).toBeCloseTo(0, 4);
+      expect(variance).toBeCloseTo(1, 3);
+    }
+  });
+
+  it('whiten: decorrelated axes of nearly equal variance', () => {
+    const t = fitTransform('whiten', x, dim);
+    expect(t.outputDim).toBeLessThanOrEqual(dim);
+    const rows = Array.from({ length: n }, (_, r) => t.apply(x.subarray(r * dim, (r + 1) * dim)));
+    const cov = (a: number, b: number) => rows.reduce((s, v) => s + v[a] * v[b], 0) / n;
+    expect(Math.abs(cov(0, 1))).toBeLessThan(0.05);
+    expect(cov(0, 0)).toBeGreaterThan(0.9);
+    expect(cov(0, 0)).toBeLessThan(1.01);
+  });
+});
+
+describe('the sentences on differences', () => {
+  it('say the gain, its interval, and whether it is noise', async () => {
+    const { differenceSentence, intervalText } = await import('../../src/lib/retrieval/bootstrap');
+    expect(differenceSentence('Trained minus kNN, MAP', { mean: 0.078, ci: [0.062, 0.094], significant: true }, 188)).toBe(
+      'Trained minus kNN, MAP: +0.078 (95% interval +0.062 to +0.094); more than noise at 188 queries.',
+    );
+    expect(differenceSentence('x', { mean: 0.005, ci: [-0.004, 0.014], significant: false }, 188)).toContain('this difference is noise');
+    expect(intervalText([0.18112, 0.2124])).toBe('0.181–0.212');
+  });
+});
+
+describe('a standardised net, folded', () => {
+  it('answers raw features exactly as it answered standardised ones', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const { buildModel, DEFAULT_TRAIN, foldStandardiser } = await import('../../src/lib/retrieval/heads');
+    const { fitStandardiser, standardiseRows } = await import('../../src/lib/retrieval/transform');
+    await tf.setBackend('cpu');
+    const random = seededRandom(4);
+    const dim = 8;
+    const x = Float32Array.from({ length: 40 * dim }, (_, i) => random() * (1 + (i % dim)) + (i % 3));
+    const model = buildModel({ ...DEFAULT_TRAIN, hidden: 16 }, dim, 5);
+    const s = fitStandardiser(x, dim);
+    const before = (
+      model.predict(tf.tensor2d(standardiseRows(Float32Array.from(x), s), [40, dim])) as import('@tensorflow/tfjs').Tensor
+    ).dataSync();
+    foldStandardiser(model, s);
+    const after = (model.predict(tf.tensor2d(x, [40, dim])) as import('@tensorflow/tfjs').Tensor).dataSync();
+    for (let i = 0; i < before.length; i++) expect(after[i]).toBeCloseTo(before[i], 4);
+  });
+});
