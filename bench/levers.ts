@@ -26,6 +26,8 @@ import { fitTransform, type FeatureTransform } from '../src/lib/retrieval/transf
 import { CSLS_BETAS, hubness, mixedLists, mixedPenalty } from '../src/lib/retrieval/hubness';
 import { predictVectors } from '../src/lib/retrieval/heads';
 import type { CsrMatrix } from '../src/lib/embedding/sparse';
+import { minusQueries, remapSpace, subRows } from '../src/lib/retrieval/label-eval';
+import { meanRow, projectLabels, unit } from '../src/lib/retrieval/tagging';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -139,7 +141,7 @@ async function mixedRank(r: Retriever, refF: tf.Tensor2D, x: Float32Array, n: nu
       const xs = tf.tensor2d(x.subarray(s * dim, (s + m) * dim), [m, dim]);
       const pred = r.model.predict(xs) as tf.Tensor2D;
       const net = tf.matMul(pred.div(pred.norm('euclidean', 1, true).add(1e-8)), r.refs!);
-      const feat = tf.matMul(xs.div(xs.norm('euclidean', 1, true).add(1e-8)), refF, false, true);
+      const feat = tf.matMul(xs.div(xs.norm('euclidean', 1, true).add(1e-8)), refF);
       return net.mul(1 - w).add(feat.mul(w));
     });
     const data = (await scores.data()) as Float32Array;
@@ -189,6 +191,86 @@ function mixedEval(
 }
 
 const components = emb.components;
+/** Minus words, measured as label_query.minus is (label-eval.ts): several scorings of "A - B" over the reported
+ *  queries placed by prediction, and the raw-feature baseline. */
+function minusExperiment(task: AssembledTask, vectors: Float32Array, c: number) {
+  const space = remapSpace(task.vocabulary, emb);
+  const ev = task.evaluation;
+  const n = ev.task.queryRows.length;
+  const refLabels = subRows(task.labels, task.refRows);
+  const truths = Array.from(ev.task.queryRows, (row) => {
+    const cols = new Set<number>();
+    for (let p = task.labels.rowPtr[row]; p < task.labels.rowPtr[row + 1]; p++)
+      if (task.labels.values[p] > 0) cols.add(task.labels.colIdx[p]);
+    return { cols };
+  });
+  const carriers = new Map<number, number[]>();
+  for (let r = 0; r < refLabels.rows; r++)
+    for (let p = refLabels.rowPtr[r]; p < refLabels.rowPtr[r + 1]; p++)
+      carriers.set(refLabels.colIdx[p], [...(carriers.get(refLabels.colIdx[p]) ?? []), r]);
+  const inQueries = new Set(truths.flatMap((t) => [...t.cols]));
+  const labels = [...carriers.entries()]
+    .filter(([col]) => inQueries.has(col))
+    .sort((a, b) => b[1].length - a[1].length || a[0] - b[0])
+    .slice(0, 100);
+  const pairs = minusQueries(labels, refLabels, truths, n);
+  const k = Math.min(10, n);
+  const dot = (rows: Float32Array, i: number, q: Float32Array, dim: number) => {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += rows[i * dim + d] * q[d];
+    return s;
+  };
+  const all = Array.from({ length: n }, (_, i) => i);
+  const top = (score: (i: number) => number, pool: number[] = all) =>
+    pool
+      .map((i) => [i, score(i)] as const)
+      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+      .slice(0, k)
+      .map(([i]) => i);
+  const variants: Record<string, number[]> = {};
+  const add = (name: string, v: number) => (variants[name] ??= []).push(v);
+  const unitX = Float32Array.from(ev.queryX);
+  for (let i = 0; i < n; i++) unit(unitX.subarray(i * ev.dim, (i + 1) * ev.dim));
+  for (const { a, b } of pairs) {
+    const relevant = (q: number) => truths[q].cols.has(a) && !truths[q].cols.has(b);
+    const p = (list: number[]) => list.filter(relevant).length / k;
+    const A = projectLabels(space, [{ col: a, weight: 1 }]);
+    const B = projectLabels(space, [{ col: b, weight: 1 }]);
+    const cosA = (i: number) => dot(vectors, i, A, c);
+    const cosB = (i: number) => dot(vectors, i, B, c);
+    add('plus A only', p(top(cosA)));
+    add('subtract (old)', p(top((i) => cosA(i) - cosB(i))));
+    add('clipped, lambda 1 (new)', p(top((i) => cosA(i) - Math.max(0, cosB(i)))));
+    // B's part that A does not explain: B - (B.A) A, made unit.
+    const ab = A.reduce((t, v, d) => t + v * B[d], 0);
+    const orth = unit(Float32Array.from(B, (v, d) => v - ab * A[d]));
+    const cosO = (i: number) => dot(vectors, i, orth, c);
+    for (const lambda of [0.25, 0.5, 1]) {
+      add(`orthogonal, lambda ${lambda}`, p(top((i) => cosA(i) - lambda * cosO(i))));
+      add(`orthogonal clipped, lambda ${lambda}`, p(top((i) => cosA(i) - lambda * Math.max(0, cosO(i)))));
+    }
+    const byA = [...all].sort((x, y) => cosA(y) - cosA(x));
+    for (const share of [0.1, 0.25]) {
+      const pool = byA.slice(0, Math.max(k * 2, Math.round(n * share)));
+      for (const lambda of [1, 2, 4]) add(`region ${share}, lambda ${lambda}`, p(top((i) => cosA(i) - lambda * cosB(i), pool)));
+    }
+    const fa = unit(meanRow(ev.refX, ev.dim, carriers.get(a)!));
+    const fb = unit(meanRow(ev.refX, ev.dim, carriers.get(b)!));
+    const fA = (i: number) => dot(unitX, i, fa, ev.dim);
+    const fB = (i: number) => dot(unitX, i, fb, ev.dim);
+    add('baseline raw, clipped', p(top((i) => fA(i) - Math.max(0, fB(i)))));
+    add('baseline raw, plus A only', p(top(fA)));
+    const byFA = [...all].sort((x, y) => fA(y) - fA(x)).slice(0, Math.max(k * 2, Math.round(n * 0.1)));
+    add('baseline raw, region 0.1, lambda 2', p(top((i) => fA(i) - 2 * fB(i), byFA)));
+  }
+  const mean = (v: number[]) => v.reduce((x, y) => x + y, 0) / Math.max(v.length, 1);
+  log(
+    `  minus words over ${pairs.length} pairs: ${Object.entries(variants)
+      .map(([name, v]) => `${name} ${mean(v).toFixed(3)}`)
+      .join(' · ')}`,
+  );
+}
+
 const seed = Number(opts.seed);
 const rows: Record<string, unknown>[] = [];
 for (const lever of levers) {
@@ -301,6 +383,7 @@ for (const lever of levers) {
     const plainRefsHub = mixedEval(task.labels, task.refTargets, task.evaluation.task.refRows, new Float32Array(0), new Int32Array(0), 0);
     void plainRefsHub;
   }
+  if (lever.name.startsWith('today')) minusExperiment(task, valPred, c);
   const hubs = {
     refsOnly,
     holdout: holdMixed.map((m) => ({ beta: m.beta, p10: m.p10, predictedShare: m.predictedShare, maxIrr: m.hub.max_irrelevant_share })),

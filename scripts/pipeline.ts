@@ -11,6 +11,7 @@
 // driver then reloads without the fault, as a person would after freeing space), device-lost and oom (the WebGPU
 // device is destroyed or reports out of memory; needs --backend webgpu), reload-during=features|embedding|train
 // (the driver reloads the page while that stage runs).
+import { MAX_PLANT_RATE } from '../src/lib/ingest/plant';
 import { writeFileSync, existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -42,7 +43,7 @@ const CHOICES = {
   format: FORMATS,
 } as const;
 const NUMBERS = ['batch', 'threads', 'k', 'perplexity', 'iterations', 'epochs', 'port', 'timeout-s', 'retries'] as const;
-const USAGE = `usage: npm run pipeline -- <collection path or URL> [--format ${FORMATS.join('|')}] [--model ${FEATURE_MODELS.join('|')}] [--backend ${CHOICES.backend.join('|')}] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout ${LAYOUTS.join('|')}] [--k N] [--perplexity N] [--iterations N] [--head ${HEADS.join('|')}] [--layer ${FEATURE_LAYERS.join('|')}] [--target ${TARGET_SPACES.join('|')}] [--epochs N] [--port N] [--timeout-s S] [--retries N] [--predicted-labels FILE] [--suggestions FILE] [--import-project FILE]... [--export-project FILE] [--features-only] [--export-labels FILE] [--export-model FILE] [--with-extractor] [--query IMAGE]... [--held-out] [--duplicates FILE] [--inject ${[...WORKER_FAULTS, ...RELOAD_STAGES.map((s) => `reload-during=${s}`)].join('|')}]`;
+const USAGE = `usage: npm run pipeline -- <collection path or URL> [--format ${FORMATS.join('|')}] [--model ${FEATURE_MODELS.join('|')}] [--backend ${CHOICES.backend.join('|')}] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout ${LAYOUTS.join('|')}] [--k N] [--perplexity N] [--iterations N] [--head ${HEADS.join('|')}] [--layer ${FEATURE_LAYERS.join('|')}] [--target ${TARGET_SPACES.join('|')}] [--epochs N] [--port N] [--timeout-s S] [--retries N] [--predicted-labels FILE] [--suggestions FILE] [--import-project FILE]... [--export-project FILE] [--features-only] [--export-labels FILE] [--export-model FILE] [--with-extractor] [--query IMAGE]... [--held-out] [--duplicates FILE] [--plant-errors RATE] [--inject ${[...WORKER_FAULTS, ...RELOAD_STAGES.map((s) => `reload-during=${s}`)].join('|')}]`;
 // IndexedDB belongs to an origin (scheme, host and port): a fixed port keeps a --profile's cache reachable.
 export const DEFAULT_PORT = 47170;
 
@@ -79,6 +80,8 @@ export interface PipelineOptions {
   importProject: string[];
   /** Where to write the project file after the run. */
   exportProject: string | null;
+  /** Plant this share of label errors at load time and measure the review on them (evaluation.review). */
+  plantErrors: number | null;
   /** Stop after the features (with --export-project: one part of a collection computed on its own machine). */
   featuresOnly: boolean;
   /** Where to write the collection's labels (after the accepted review decisions) in its own format; a folder when
@@ -115,6 +118,7 @@ export function parseArgs(argv: string[]): PipelineOptions {
             'export-labels',
             'export-model',
             'duplicates',
+            'plant-errors',
             ...NUMBERS,
           ].map((name) => [name, string]),
         ),
@@ -160,7 +164,11 @@ export function parseArgs(argv: string[]): PipelineOptions {
     throw new Error((err as Error).message, { cause: err });
   }
   const str = (name: string) => (values[name] as string | undefined) ?? null;
+  const plant = str('plant-errors');
+  if (plant !== null && !(Number(plant) > 0 && Number(plant) <= MAX_PLANT_RATE))
+    throw new Error(`--plant-errors needs a share above 0 and at most ${MAX_PLANT_RATE} (0.05 plants 5% removed and 5% wrong labels)`);
   return {
+    plantErrors: plant === null ? null : Number(plant),
     shard: positionals[0],
     format: str('format'),
     model: str('model'),
@@ -324,6 +332,7 @@ async function drive(
   const params = new URLSearchParams({ shard: server.shardUrl ?? opts.shard, backend: opts.backend, settings: 'defaults' });
   if (opts.batch) params.set('batch', String(opts.batch));
   if (opts.featuresOnly) params.set('until', 'features');
+  if (opts.plantErrors) params.set('plant', String(opts.plantErrors));
   for (const name of [
     'format',
     'model',

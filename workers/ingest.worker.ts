@@ -5,6 +5,7 @@
 // Invariant: an image already in the cache (same bytes) is hashed but not decoded again. Entries are read one by one
 // (archives are streams); up to IN_FLIGHT images are hashed, decoded and thumbnailed at once, and the shard keeps
 // the entries' order.
+import { plantLabelErrors } from '../src/lib/ingest/plant';
 import { assembleShard, type DecodedImage } from '../src/lib/ingest/assemble';
 import { interpretCollection, labelsCannotDefineSimilarity, tableTooLarge } from '../src/lib/ingest/collection';
 import type { Skipped } from '../src/lib/ingest/labels';
@@ -181,18 +182,20 @@ async function load(req: LoadRequest, job: Job<IngestMethods['load']['event']>):
     const kind = labelFileKind(collection.choice.format, path);
     return kind ? [{ path, kind, text: texts.get(path) ?? '' }] : [];
   });
+  const planted = req.plantErrors ? plantLabelErrors(images, req.plantErrors) : null;
   const used = new Set(images.flatMap((im) => im.labels.map((l) => l.labelName)));
   const shardId = sourceKey(req.source);
   const labelsHash = await contentHash(new TextEncoder().encode(JSON.stringify(images.map((im) => [im.imageId, im.split, im.labels]))));
   await putLabelFiles(db, { shardId, files: labelFiles });
   const record: ShardRecord = {
     shardId,
-    name: shard.name,
+    name: planted ? `${shard.name} (${Math.round(planted.rate * 100)}% label errors planted)` : shard.name,
     source: req.source.kind === 'url' ? { kind: 'url', url: req.source.url } : { kind: req.source.kind },
     loadedAt: Date.now(),
     summary,
     classes: [...used].map((l) => [l, classes.get(l) ?? l]),
     labelsHash,
+    ...(planted ? { planted } : {}),
   };
   await putShard(db, record, images);
   // The same collection stored under another id (another origin, after a project file): its embeddings and model.

@@ -24,7 +24,9 @@ import { LabelIndex } from '../src/lib/retrieval/label-index';
 import { CopyHashes } from '../src/lib/retrieval/copies';
 import { PHASH_WORDS } from '../src/lib/duplicates/phash';
 import { perceptualHashOfThumb } from './pixels';
-import { VOTE_KS, type Suggestion } from '../src/lib/retrieval/tagging';
+import { SUGGEST, VOTE_KS, type Suggestion, type Tagger } from '../src/lib/retrieval/tagging';
+import { scoreSuggestions, type ReviewEvaluation } from '../src/lib/retrieval/review-eval';
+import type { Planted } from '../src/lib/ingest/plant';
 import { answerImage, answerWords, collectionOf, modelIndex, neighbourhoods, type Engine } from '../src/lib/retrieval/searcher';
 import { incompatibility, unpackModelFile, ModelFileError } from '../src/lib/retrieval/modelfile';
 import {
@@ -233,9 +235,12 @@ async function train(req: TrainRequest, job: Job<TrainMethods['train']['event']>
     tagger: labels.tagger,
     quality: labels.quality,
     calibration: calibration.calibration,
+    minusStrength: labels.minusStrength,
   });
-  await putModel(db, record);
   setCurrent(record, outcome.retriever);
+  // A collection loaded with planted label errors: the review is measured on them (evaluation.review).
+  if (shard.planted && current) record.evaluation!.review = await reviewEvaluation(current, shard.planted, job);
+  await putModel(db, record);
   return { ...summaryOf(record, true, backends.backend), fallbacks, faultsMet: faults.met };
 }
 
@@ -429,7 +434,8 @@ async function queryByLook(engine: NonNullable<typeof lookAlike>, req: QueryRequ
   return { results: engine.index.search(x, req.k, imageId), tags: [], ms: performance.now() - t0 };
 }
 
-/** Dense predicted scores of images (features in batches), each reference left out of its own vote. */
+/** Dense predicted scores of images (features in batches), each reference left out of its own vote; `baseline`,
+ *  when given, also hears each image's raw-feature kNN vote (its 25 nearest references by cosine). */
 async function scoreAll(
   model: Current,
   index: LabelIndex,
@@ -438,11 +444,13 @@ async function scoreAll(
   what: string,
   fn: (imageId: string, scores: Float64Array) => void,
   tagger = index.tagger,
+  baseline?: (imageId: string, scores: Float64Array) => void,
 ) {
   const db = await openForJob(job);
   const started = Date.now();
   let done = 0;
   const k = Math.max(...VOTE_KS) + 1;
+  const vote: Tagger = { method: 'vote', k: 25, weighting: 'cosine' };
   await inBatches(db, model.record, images, async (batch, x) => {
     job.throwIfCancelled();
     const scores: Float32Array[] = [];
@@ -451,40 +459,71 @@ async function scoreAll(
     const w = vectors ? vectors.length / batch.length : 0;
     const rows = batch.map((_, i) => (vectors ? vectors.subarray(i * w, (i + 1) * w) : null));
     const near = await neighbourhoods(engineOf(model, index), x, batch.length, rows, lists, scores);
-    batch.forEach((im, i) => fn(im.imageId, index.denseTags(near[i], im.imageId, tagger)));
+    batch.forEach((im, i) => {
+      fn(im.imageId, index.denseTags(near[i], im.imageId, tagger));
+      const n = near[i];
+      if (baseline && n.featureNeighbours && n.featureScores)
+        baseline(im.imageId, index.denseTags({ neighbours: n.featureNeighbours, scores: n.featureScores, vector: null }, im.imageId, vote));
+    });
     done += batch.length;
     job.emit({ type: 'progress', progress: measureProgress(what, done, images.length, started, Date.now()) });
     await new Promise((res) => setTimeout(res, 0)); // let a cancel in
   });
 }
 
+/** The review's suggestions over every labelled image (and, when asked, the raw-feature kNN vote's). */
+async function reviewOf(model: Current, job: Job<TrainMethods['review']['event']>, withBaseline: boolean) {
+  const index = await indexOf(model, job);
+  const db = await openForJob(job);
+  const labelled = (await listShardImages(db, model.shardId)).filter((im) => im.labels.some((l) => l.confidence > 0));
+  const scored: { imageId: string; scores: Float64Array }[] = [];
+  const baseline: { imageId: string; scores: Float64Array }[] = [];
+  // Keep only what a suggestion can come from: the image's own labels and strong predictions.
+  const sparse = (into: typeof scored) => (imageId: string, scores: Float64Array) => {
+    const keep = new Float64Array(scores.length);
+    const im = index.byId.get(imageId)!;
+    for (const l of im.labels) {
+      const col = index.colOf.get(l.labelName);
+      if (col !== undefined) keep[col] = scores[col];
+    }
+    for (let c = 0; c < scores.length; c++) if (scores[c] >= 0.5) keep[c] = scores[c];
+    into.push({ imageId, scores: keep });
+  };
+  await scoreAll(model, index, labelled, job, 'review', sparse(scored), index.reviewTagger, withBaseline ? sparse(baseline) : undefined);
+  return {
+    suggestions: index.suggestions(scored),
+    images: scored.length,
+    baseline: withBaseline ? index.suggestions(baseline) : [],
+    index,
+  };
+}
+
 async function review(req: { shardId: string }, job: Job<TrainMethods['review']['event']>): Promise<TrainMethods['review']['result']> {
   const model = currentFor(req.shardId);
-  model.review ??= (async () => {
-    const index = await indexOf(model, job);
-    const db = await openForJob(job);
-    const labelled = (await listShardImages(db, req.shardId)).filter((im) => im.labels.some((l) => l.confidence > 0));
-    const scored: { imageId: string; scores: Float64Array }[] = [];
-    const sparse = (imageId: string, scores: Float64Array) => {
-      // Keep only what a suggestion can come from: the image's own labels and strong predictions.
-      const keep = new Float64Array(scores.length);
-      const im = index.byId.get(imageId)!;
-      for (const l of im.labels) {
-        const col = index.colOf.get(l.labelName);
-        if (col !== undefined) keep[col] = scores[col];
-      }
-      for (let c = 0; c < scores.length; c++) if (scores[c] >= 0.5) keep[c] = scores[c];
-      scored.push({ imageId, scores: keep });
-    };
-    await scoreAll(model, index, labelled, job, 'review', sparse, index.reviewTagger);
-    return { suggestions: index.suggestions(scored), images: scored.length };
-  })();
+  model.review ??= reviewOf(model, job, false).then(({ suggestions, images }) => ({ suggestions, images }));
   try {
     return await model.review;
   } catch (err) {
     model.review = null;
     throw err;
   }
+}
+
+/** The review on a collection with planted label errors: its suggestions and the raw-feature vote's, scored. */
+async function reviewEvaluation(model: Current, planted: Planted, job: Job<TrainMethods['review']['event']>): Promise<ReviewEvaluation> {
+  const { suggestions, baseline, index } = await reviewOf(model, job, true);
+  const findable = planted.errors.filter((e) => {
+    const col = index.colOf.get(e.labelName);
+    return col !== undefined && index.support[col] >= SUGGEST.minSupport && index.byId.has(e.imageId);
+  }).length;
+  return {
+    planted: planted.errors.length,
+    findable,
+    rate: planted.rate,
+    method: 'in-sample',
+    ...scoreSuggestions(suggestions, planted.errors),
+    baseline: scoreSuggestions(baseline, planted.errors),
+  };
 }
 
 async function predictedLabels(

@@ -57,6 +57,8 @@ export interface PipelineReport {
   net?: {
     head: string;
     layer: string;
+    /** The features, layers and loss of the net in one line (null for a model that does not say). */
+    design: string | null;
     target: string;
     references: number;
     epochs: number;
@@ -175,6 +177,7 @@ export function buildReport({ loaded, extracted, embedded, trained, backend, lay
     net: {
       head: trained.head,
       layer: trained.layer,
+      design: trained.design ?? null,
       target: trained.target,
       references: trained.references,
       epochs: trained.history.length,

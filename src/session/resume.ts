@@ -2,6 +2,7 @@
 // On page open, `restore` resumes an unfinished URL job (or opens ?shard=URL), else shows the last shard from the
 // cache with its embedding and stored model, and says what to pick again when a local shard's features were not
 // finished.
+import { MAX_PLANT_RATE } from '../lib/ingest/plant';
 import { FORMATS, type FormatName } from '../lib/ingest/formats/types';
 import { get } from 'svelte/store';
 import { sourceKey } from '../lib/ingest/source-key';
@@ -33,6 +34,8 @@ export class Resume {
       query.settings === 'defaults' ? DEFAULT_SETTINGS : validateSettings(readJson(storage, KEYS.settings, {}), DEFAULT_SETTINGS);
     this.s.stopAfter = query.until === 'features' || query.until === 'load' ? query.until : null;
     this.s.ingestBaseline = query.ingest === 'one-at-a-time';
+    const plant = Number(query.plant);
+    this.s.plantErrors = plant > 0 && plant <= MAX_PLANT_RATE ? plant : null;
     this.s.format = (FORMATS as readonly string[]).includes(query.format) ? (query.format as FormatName) : null;
     this.s.settings.set(validateSettings(query, base));
     try {

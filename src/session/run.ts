@@ -161,6 +161,7 @@ async function runStages(
         thumbnailPx: settings.thumbnailPx,
         format: s.format,
         ...(s.ingestBaseline ? { inFlight: 1, scaledDecode: false } : {}),
+        ...(s.plantErrors ? { plantErrors: s.plantErrors } : {}),
       },
       { signal, onEvent: live((e) => s.setStage('load', { progress: e.progress })) },
     );

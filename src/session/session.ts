@@ -62,6 +62,8 @@ export class Session extends SessionState {
   /** `?ingest=one-at-a-time`: the ingest as it was before it used both cores (one image at a time, each decoded
    *  whole), the baseline `npm run bench -- ingest` measures against. */
   ingestBaseline = false;
+  /** `?plant=RATE`: label errors planted at load time, to measure the review (src/lib/ingest/plant.ts). */
+  plantErrors: number | null = null;
   /** The collection format the person chose (`?format=`, the CLI's --format, the load view's choice); null:
    *  detected from the files. */
   format: FormatName | null = null;

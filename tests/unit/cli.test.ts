@@ -35,6 +35,9 @@ describe('pipeline CLI arguments', () => {
     expect(() => parseArgs(['s', '--layer', 'mixed6'])).toThrow(/unknown layer/);
     expect(() => parseArgs(['s', '--model', 'resnet50'])).toThrow(/unknown model resnet50 \(inception-v3, mobilenet-v2\)/);
     expect(() => parseArgs(['s', '--epochs', '1.5'])).toThrow(/--epochs needs a whole number/);
+    expect(parseArgs(['s', '--plant-errors', '0.05']).plantErrors).toBe(0.05);
+    expect(parseArgs(['s']).plantErrors).toBeNull();
+    expect(() => parseArgs(['s', '--plant-errors', '0.8'])).toThrow(/--plant-errors needs a share above 0 and at most 0.5/);
     expect(() => parseArgs(['s', '--backend', 'tpu'])).toThrow(/unknown backend/);
     expect(() => parseArgs(['s', '--nope'])).toThrow(/unknown option/);
     expect(() => parseArgs(['s', '--out'])).toThrow(/needs a value/);

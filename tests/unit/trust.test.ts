@@ -270,3 +270,62 @@ describe('a standardised net, folded', () => {
     for (let i = 0; i < before.length; i++) expect(after[i]).toBeCloseTo(before[i], 4);
   });
 });
+
+describe('planted label errors and the review measured on them', () => {
+  const images = () =>
+    Array.from({ length: 40 }, (_, i) => ({
+      imageId: `im${i}`,
+      path: `im${i}.jpg`,
+      hash: `h${i}`,
+      width: 1,
+      height: 1,
+      split: 'train' as const,
+      labels: [{ labelName: `a${i % 4}`, confidence: 1 }, ...(i % 2 ? [{ labelName: `b${i % 3}`, confidence: 1 }] : [])],
+      negatives: i === 1 ? ['a3'] : [],
+    }));
+
+  it("removes and adds the same seeded share, never an image's last label, never a marked-absent one", async () => {
+    const { plantLabelErrors } = await import('../../src/lib/ingest/plant');
+    const ims = images();
+    const given = ims.reduce((s, im) => s + im.labels.length, 0);
+    const planted = plantLabelErrors(ims, 0.1);
+    const removed = planted.errors.filter((e) => e.kind === 'removed');
+    const added = planted.errors.filter((e) => e.kind === 'added');
+    expect(removed.length).toBe(Math.round(0.1 * given));
+    expect(added.length).toBe(removed.length);
+    for (const im of ims) expect(im.labels.length).toBeGreaterThan(0);
+    for (const e of removed) expect(ims.find((im) => im.imageId === e.imageId)!.labels.map((l) => l.labelName)).not.toContain(e.labelName);
+    for (const e of added) {
+      const im = ims.find((x) => x.imageId === e.imageId)!;
+      expect(im.labels.map((l) => l.labelName)).toContain(e.labelName);
+      expect(im.negatives).not.toContain(e.labelName);
+    }
+    const again = images();
+    expect(plantLabelErrors(again, 0.1)).toEqual(planted);
+    expect(() => plantLabelErrors(images(), 0.9)).toThrow();
+  });
+
+  it('scores suggestions: precision of the first 50 and 200, recall of the planted errors', async () => {
+    const { scoreSuggestions } = await import('../../src/lib/retrieval/review-eval');
+    const s = (imageId: string, labelName: string, kind: 'remove' | 'add') => ({
+      imageId,
+      labelName,
+      kind,
+      given: 1,
+      predicted: 0,
+      disagreement: 1,
+      support: 9,
+    });
+    const planted = [
+      { imageId: 'x', labelName: 'cat', kind: 'added' as const },
+      { imageId: 'y', labelName: 'dog', kind: 'removed' as const },
+      { imageId: 'z', labelName: 'car', kind: 'added' as const },
+    ];
+    // Right: remove the planted cat, add back the dog. Wrong kind: add the planted car. Wrong image.
+    const scores = scoreSuggestions(
+      [s('x', 'cat', 'remove'), s('z', 'car', 'add'), s('y', 'dog', 'add'), s('w', 'cat', 'remove')],
+      planted,
+    );
+    expect(scores).toEqual({ precision_at_50: 2 / 50, precision_at_200: 2 / 200, recall: 2 / 3, suggestions: 4 });
+  });
+});

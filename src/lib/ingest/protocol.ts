@@ -16,6 +16,8 @@ export interface LoadRequest {
   scaledDecode?: boolean;
   /** The collection format, chosen by the person (`--format`, the load view); null or absent: detected. */
   format?: FormatName | null;
+  /** Plant this share of label errors in the stored copy of the labels (plant.ts; `--plant-errors`, `?plant=`). */
+  plantErrors?: number | null;
 }
 
 export interface LoadResult {

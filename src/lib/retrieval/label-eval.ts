@@ -19,6 +19,9 @@ import {
   tagEachQuery,
   unit,
   wordScore,
+  DEFAULT_MINUS_STRENGTH,
+  MINUS_STRENGTHS,
+  composeQuery,
   type LabelSpace,
   type TagInput,
   type TagMetrics,
@@ -94,6 +97,8 @@ export interface LabelEvaluation {
   tagging: TaggingEvaluation;
   labelQuery: LabelQueryEvaluation | null;
   quality: QualityRow[];
+  /** How strongly a minus word pushes away (chosen on the selection queries). */
+  minusStrength: number;
   /** The intervals of the tagging and label-query figures (evaluation.ci.tagging, .label_query). */
   ci: Pick<EvaluationIntervals, 'tagging' | 'label_query'>;
 }
@@ -149,6 +154,10 @@ export async function evaluateLabels(
     const selInputs = await tagInputs(retriever, refFeatures, sel.valX, selN, (q) => refPos.get(task.selection.ids[q]) ?? -1, usesSpace);
     const selTruths = Array.from(sel.task.queryRows, (row) => truthOf(task.labels, row));
     const { tagger, tried } = chooseTagger(refLabels, usesSpace ? space : null, selInputs, selTruths);
+    // The strength of a minus word, chosen on the same queries: "A - B" over them, placed by their predictions.
+    const { strength: minusStrength, tried: minusTried } = usesSpace
+      ? chooseMinusStrength(space!, selInputs, refLabels, selTruths)
+      : { strength: DEFAULT_MINUS_STRENGTH, tried: [] };
 
     // 2. Tagging on the reported queries, against the raw-feature vote.
     const n = ev.task.queryRows.length;
@@ -205,18 +214,8 @@ export async function evaluateLabels(
     if (usesSpace && n > 0) {
       const vectors = await predictVectors(retriever, ev.queryX, n);
       const c = vectors.length / n;
-      const carriers = new Map<number, number[]>();
-      for (let r = 0; r < refLabels.rows; r++)
-        for (let p = refLabels.rowPtr[r]; p < refLabels.rowPtr[r + 1]; p++) {
-          const list = carriers.get(refLabels.colIdx[p]) ?? [];
-          list.push(r);
-          carriers.set(refLabels.colIdx[p], list);
-        }
-      const inQueries = new Set(truths.flatMap((t) => [...t.cols]));
-      const labels = [...carriers.entries()]
-        .filter(([col]) => inQueries.has(col))
-        .sort((a, b) => b[1].length - a[1].length || a[0] - b[0])
-        .slice(0, LABEL_QUERIES);
+      const labels = askedLabels(refLabels, truths);
+      const carriers = new Map(labels);
       const k = Math.min(LABEL_QUERY_K, n);
       const trainedP = labels.map(([col]) => {
         const carries = (q: number) => truths[q].cols.has(col);
@@ -228,29 +227,30 @@ export async function evaluateLabels(
       });
       const minus = minusQueries(labels, refLabels, truths, n);
       const unitX = minus.length ? unitRows(ev.queryX, dim) : ev.queryX;
-      const minusTrained: number[] = [];
+      const minusTrained = minusPrecisions(space!, vectors, c, minus, truths, minusStrength, k);
       const minusBaseline: number[] = [];
       const minusSubtracted: number[] = [];
       for (const { a, b } of minus) {
         const relevant = (q: number) => truths[q].cols.has(a) && !truths[q].cols.has(b);
         const dirA = projectLabels(space!, [{ col: a, weight: 1 }]);
         const dirB = projectLabels(space!, [{ col: b, weight: 1 }]);
-        minusTrained.push(precisionAt(wordTop(vectors, c, { toward: dirA, away: [dirB] }, k), k, relevant));
-        // Before: the minus word's direction subtracted from the query's (kept for the record).
-        minusSubtracted.push(
-          precisionAt(
-            cosineTop(
-              vectors,
-              c,
-              Float32Array.from(dirA, (v, d) => v - dirB[d]),
-              k,
-            ),
-            k,
-            relevant,
-          ),
-        );
-        const q = { toward: unit(meanRow(ev.refX, dim, carriers.get(a)!)), away: [unit(meanRow(ev.refX, dim, carriers.get(b)!))] };
-        minusBaseline.push(precisionAt(wordTop(unitX, dim, q, k), k, relevant));
+        // Before: the minus word's whole direction subtracted from the query's (kept for the record).
+        const subtracted = Float32Array.from(dirA, (v, d) => v - dirB[d]);
+        minusSubtracted.push(precisionAt(cosineTop(vectors, c, subtracted, k), k, relevant));
+        // The baseline: raw-feature cosine to A's mean feature, less the (positive) cosine to B's.
+        const toward = unit(meanRow(ev.refX, dim, carriers.get(a)!));
+        const away = unit(meanRow(ev.refX, dim, carriers.get(b)!));
+        const scores = new Float32Array(n);
+        for (let q = 0; q < n; q++) {
+          let s = 0;
+          let t = 0;
+          for (let d = 0; d < dim; d++) {
+            s += unitX[q * dim + d] * toward[d];
+            t += unitX[q * dim + d] * away[d];
+          }
+          scores[q] = s - Math.max(0, t);
+        }
+        minusBaseline.push(precisionAt(topK(scores, k), k, relevant));
       }
       const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / Math.max(a.length, 1);
       labelQuery = { queries: labels.length, k, precision_at_k: mean(trainedP), baseline_precision_at_k: mean(baselineP) };
@@ -263,6 +263,8 @@ export async function evaluateLabels(
       if (minus.length) {
         labelQuery.minus = {
           queries: minus.length,
+          strength: minusStrength,
+          holdout: minusTried,
           precision_at_k: mean(minusTrained),
           baseline_precision_at_k: mean(minusBaseline),
           subtracted_precision_at_k: mean(minusSubtracted),
@@ -286,7 +288,7 @@ export async function evaluateLabels(
       feature_knn: row.featureKnn,
       worst: row.worst.map((q) => ({ imageId: task.queryIds[q], precision: perQuery.trained[q] })),
     }));
-    return { tagger, tagging, labelQuery, quality, ci };
+    return { tagger, tagging, labelQuery, quality, ci, minusStrength };
   } finally {
     refFeatures.dispose();
   }
@@ -324,4 +326,61 @@ export function minusQueries(
     }
   }
   return out;
+}
+
+/** Precision@k of "A - B" queries over rows placed by prediction (unit vectors, c wide), at a minus strength. */
+export function minusPrecisions(
+  space: LabelSpace,
+  vectors: Float32Array,
+  c: number,
+  pairs: { a: number; b: number }[],
+  truths: { cols: Set<number> }[],
+  strength: number,
+  k: number,
+): number[] {
+  return pairs.map(({ a, b }) => {
+    const relevant = (q: number) => truths[q].cols.has(a) && !truths[q].cols.has(b);
+    return precisionAt(wordTop(vectors, c, composeQuery(space, null, [a], [b], strength), k), k, relevant);
+  });
+}
+
+/** The minus strength whose "A - B" queries do best on the selection queries (ties: the gentler); the default
+ *  when they hold no such pair. */
+export function chooseMinusStrength(
+  space: LabelSpace,
+  inputs: TagInput[],
+  refLabels: CsrMatrix,
+  truths: { cols: Set<number> }[],
+): { strength: number; tried: { strength: number; precision_at_k: number; queries: number }[] } {
+  const n = inputs.length;
+  const c = space.components;
+  if (n === 0 || inputs.some((i) => !i.vector)) return { strength: DEFAULT_MINUS_STRENGTH, tried: [] };
+  const vectors = new Float32Array(n * c);
+  inputs.forEach((i, q) => vectors.set(i.vector!, q * c));
+  const pairs = minusQueries(askedLabels(refLabels, truths), refLabels, truths, n);
+  if (pairs.length === 0) return { strength: DEFAULT_MINUS_STRENGTH, tried: [] };
+  const k = Math.min(LABEL_QUERY_K, n);
+  const tried = MINUS_STRENGTHS.map((strength) => {
+    const p = minusPrecisions(space, vectors, c, pairs, truths, strength, k);
+    return { strength, precision_at_k: p.reduce((x, y) => x + y, 0) / p.length, queries: p.length };
+  });
+  const best = tried.reduce((a, b) => (b.precision_at_k > a.precision_at_k + 1e-9 ? b : a));
+  return { strength: best.strength, tried };
+}
+
+/** The labels asked as queries: the most frequent among the references (at most LABEL_QUERIES) that some query
+ *  carries, each with its references. */
+export function askedLabels(refLabels: CsrMatrix, truths: { cols: Set<number> }[]): [number, number[]][] {
+  const carriers = new Map<number, number[]>();
+  for (let r = 0; r < refLabels.rows; r++)
+    for (let p = refLabels.rowPtr[r]; p < refLabels.rowPtr[r + 1]; p++) {
+      const list = carriers.get(refLabels.colIdx[p]) ?? [];
+      list.push(r);
+      carriers.set(refLabels.colIdx[p], list);
+    }
+  const inQueries = new Set(truths.flatMap((t) => [...t.cols]));
+  return [...carriers.entries()]
+    .filter(([col]) => inQueries.has(col))
+    .sort((a, b) => b[1].length - a[1].length || a[0] - b[0])
+    .slice(0, LABEL_QUERIES);
 }

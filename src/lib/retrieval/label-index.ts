@@ -6,6 +6,7 @@
 import { csrFromRows, type CsrMatrix } from '../embedding/sparse';
 import { topK } from './metrics';
 import {
+  DEFAULT_MINUS_STRENGTH,
   rankTags,
   sortSuggestions,
   suggestFor,
@@ -77,6 +78,8 @@ export class LabelIndex {
   readonly refPos: Map<string, number>;
   readonly byId: Map<string, IndexImage>;
   predicted: { ids: string[]; vectors: Float32Array; heldOut: Uint8Array } | null = null;
+  /** How strongly a minus word pushes a query away (chosen on the hold-out at training; composeQuery). */
+  minusStrength = DEFAULT_MINUS_STRENGTH;
   /** CSLS penalties (hubness.ts) times beta, per reference then per predicted image; null: plain similarity. */
   private penalty: Float32Array | null = null;
   /** References carrying each label (vocabulary order). */

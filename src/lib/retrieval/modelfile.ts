@@ -64,6 +64,8 @@ export interface ModelManifest {
   selection?: { kind: 'holdout' | 'validation'; size: number };
   /** How images placed by prediction are calibrated against references (hubness.ts; absent: not at all). */
   calibration?: Calibration;
+  /** How strongly a minus word pushes a query away (tagging.ts composeQuery; absent: the default). */
+  minusStrength?: number;
   /** Version 2: the base network the features come from. */
   extractor?: ExtractorRecord;
   /** Version 2: how an image becomes the base network's input. */
@@ -170,6 +172,8 @@ export function validateManifest(raw: unknown): ModelManifest {
     !(cal && cal.method === 'csls' && typeof cal.beta === 'number' && cal.beta >= 0 && cal.beta <= 4 && isCount(cal.k, 1000))
   )
     fail('its calibration is of a kind this simage does not read');
+  if (m.minusStrength !== undefined && !(typeof m.minusStrength === 'number' && m.minusStrength >= 0 && m.minusStrength <= 4))
+    fail('its minus-word strength is out of range');
   if ((m.version as number) >= 2) {
     const x = m.extractor as Record<string, unknown> | undefined;
     if (

@@ -9,6 +9,7 @@ import type { Suggestion, TagMetrics, Tagger } from './tagging';
 import type { Found, PredictedTag } from './label-index';
 import type { Difference, Interval } from './bootstrap';
 import type { MixedEvaluation } from './hubness';
+import type { ReviewEvaluation } from './review-eval';
 
 /** Tagging measured on the reported queries treated as unlabelled (report key evaluation.tagging). */
 export interface TaggingEvaluation extends TagMetrics {
@@ -35,6 +36,9 @@ export interface LabelQueryEvaluation {
   /** "A - B" queries (B: the label that most often comes with A; relevant: carries A, not B). */
   minus?: {
     queries: number;
+    /** The minus strength, chosen on the selection queries, and every strength tried there. */
+    strength: number;
+    holdout: { strength: number; precision_at_k: number; queries: number }[];
     precision_at_k: number;
     baseline_precision_at_k: number;
     /** The same queries answered the old way (B's direction subtracted from A's), for the record. */
@@ -72,6 +76,8 @@ export interface RetrievalEvaluation {
   /** The page's mixed index (references by labels, other images by prediction) on the reported queries placed by
    *  prediction: plain cosine against the calibration chosen on the hold-out (calibration.ts). */
   hubness?: HubnessEvaluation | null;
+  /** The label review measured on label errors planted at load time (review-eval.ts; only then). */
+  review?: ReviewEvaluation;
   /** 95% bootstrap intervals of every figure above (report key evaluation.ci); absent in models trained before. */
   ci?: EvaluationIntervals;
 }
@@ -179,6 +185,8 @@ export interface ModelSummary {
   target: TrainSettings['target'];
   /** The feature model whose features the net reads (a dropped image is computed with it). */
   featureModelId: string;
+  /** The features, layers and loss in one line (report key net.design). */
+  design?: string;
   references: number;
   k: number;
   backend: BackendName | null;

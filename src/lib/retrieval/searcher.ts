@@ -57,7 +57,7 @@ export function answerWords(e: Engine, ask: Ask): Found[] {
   const minus = columnsOf(e.index, ask.minus);
   wordsAllowed(e);
   if (plus.length + minus.length === 0) throw new ShardError('Name at least one label to search for.');
-  return e.index.search(composeQuery(e.index.space!, null, plus, minus), ask.k, ask.includeHeldOut ?? false);
+  return e.index.search(composeQuery(e.index.space!, null, plus, minus, e.index.minusStrength), ask.k, ask.includeHeldOut ?? false);
 }
 
 /** Neighbourhoods of n images: the net's rankings given, plus their raw-feature neighbours when the engine has them. */
@@ -95,7 +95,13 @@ export async function answerImage(e: Engine, x: Float32Array, ask: Ask): Promise
   const near = await neighbourhoods(e, x, 1, [vector], [top], scores);
   const tags = e.index.tags(near[0], imageId);
   let results: Found[];
-  if (withWords) results = e.index.search(composeQuery(e.index.space!, vector, plus, minus), ask.k, includeHeldOut, imageId ?? undefined);
+  if (withWords)
+    results = e.index.search(
+      composeQuery(e.index.space!, vector, plus, minus, e.index.minusStrength),
+      ask.k,
+      includeHeldOut,
+      imageId ?? undefined,
+    );
   else if (vector && e.index.refVectors && e.manifest.target === 'svd')
     // The references by their label vectors (the net's own cosine ranking), calibrated with the predicted images.
     results = e.index.search(vector, ask.k, includeHeldOut, imageId ?? undefined);
@@ -128,14 +134,16 @@ function copyFirst(e: Engine, results: Found[], ask: Ask, includeHeldOut: boolea
 
 /** The collection in label space for a model: its references (their vectors as the model ranks them) among `images`. */
 export function modelIndex(
-  m: Pick<ModelManifest, 'references' | 'vocabulary' | 'head' | 'target' | 'targetDim' | 'calibration'>,
+  m: Pick<ModelManifest, 'references' | 'vocabulary' | 'head' | 'target' | 'targetDim' | 'calibration' | 'minusStrength'>,
   images: IndexImage[],
   refVectors: Float32Array | null,
   space: LabelSpace | null,
   tagger: Tagger,
 ): LabelIndex {
   const target = m.head === 'sets' ? 'sets' : m.target;
-  return new LabelIndex(m.references, m.vocabulary, images, target, refVectors, m.targetDim, space, tagger, m.calibration ?? null);
+  const index = new LabelIndex(m.references, m.vocabulary, images, target, refVectors, m.targetDim, space, tagger, m.calibration ?? null);
+  if (m.minusStrength !== undefined) index.minusStrength = m.minusStrength;
+  return index;
 }
 
 /** What a model file's collection record makes of the index: the references with their labels, the other images

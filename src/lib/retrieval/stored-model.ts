@@ -76,6 +76,7 @@ export interface TrainedModelParts {
   tagger: Tagger;
   quality: QualityRow[];
   calibration: Calibration | null;
+  minusStrength: number;
 }
 
 /** The net's topology and weights, as tf.io saves them (in memory). */
@@ -142,6 +143,7 @@ export async function trainedRecord(p: TrainedModelParts): Promise<StoredModel> 
       tagger: p.tagger,
       selection: { kind: task.selection.kind, size: task.selection.size },
       ...(p.calibration ? { calibration: p.calibration } : {}),
+      minusStrength: p.minusStrength,
     },
     ...(await saveArtifacts(outcome.retriever.model)),
     references: settings.head === 'embedding' ? task.refTargets.slice().buffer : null,
@@ -276,5 +278,17 @@ export function summaryOf(record: StoredModel, trained: boolean, backend: Backen
     tagger: record.tagger ?? DEFAULT_TAGGER,
     labelQueries: m.head === 'embedding' && m.target === 'svd' && !!record.labelSpace,
     quality: record.quality ?? [],
+    design: describeNet(m),
   };
+}
+
+/** The net in one line, as the report's `net.design` names it: its features, layers and loss. */
+export function describeNet(
+  m: Pick<ModelManifest, 'head' | 'layer' | 'featureModelId' | 'featureDim' | 'targetDim' | 'training' | 'references'>,
+): string {
+  const t = m.training.settings as Partial<TrainSettings>;
+  const features = `${m.featureModelId.split('@')[0]} ${m.layer} (${m.featureDim}-d)${t.standardise ? ', standardised' : ''}`;
+  if (m.head === 'sets') return `${features} → dropout 0.5 → dense ${m.references.length} sigmoid (the 2017 'sets' head)`;
+  const hidden = Array.from({ length: t.depth ?? 1 }, () => `dense ${t.hidden ?? '?'} ReLU → dropout ${t.dropout ?? '?'}`).join(' → ');
+  return `${features} → dropout ${t.dropout ?? '?'} → ${hidden} → dense ${m.targetDim}, ${t.loss === 'listwise' ? 'cosine + listwise' : 'cosine'} loss`;
 }

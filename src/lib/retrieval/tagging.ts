@@ -113,20 +113,32 @@ export function unit(v: Float32Array): Float32Array {
 }
 
 /** A query in label space: the direction to go ("like this image, plus these labels") and the directions to keep
- *  away from (minus words). */
+ *  away from (minus words), each weighted by `strength`. */
 export interface WordQuery {
   toward: Float32Array;
   away: Float32Array[];
+  strength: number;
 }
+
+/** The strengths of a minus word tried on the hold-out (label-eval.ts); a model keeps the best. */
+export const MINUS_STRENGTHS = [0.25, 0.5, 1];
+/** A model that does not say (trained before the choice was made) uses this one. */
+export const DEFAULT_MINUS_STRENGTH = 0.5;
 
 /**
  * "Like this one, plus these labels, minus those": toward the unit image direction plus the unit direction of each
- * added label, made unit; away from each removed label's unit direction. A minus word is not subtracted from the
- * query (that flips the shared part of label space, so pizza + fruit - cheese landed among people); it lowers each
- * image's score by its similarity to the word (wordScore), so the results stay in the query's region and those
- * that carry the word drop out.
+ * added label, made unit; away from the part of each removed label's direction that the query does not share
+ * (B - (B.q) q, made unit). Subtracting the whole direction pushed the query out of its own region (labels that
+ * come together share most of their direction, so pizza + fruit - cheese landed among people); the part the query
+ * does not share moves it away from the word and nowhere else. How far (`strength`) is chosen on the hold-out.
  */
-export function composeQuery(space: LabelSpace, image: Float32Array | null, plus: number[], minus: number[]): WordQuery {
+export function composeQuery(
+  space: LabelSpace,
+  image: Float32Array | null,
+  plus: number[],
+  minus: number[],
+  strength = DEFAULT_MINUS_STRENGTH,
+): WordQuery {
   const c = space.components;
   const y = new Float32Array(c);
   if (image) {
@@ -137,11 +149,19 @@ export function composeQuery(space: LabelSpace, image: Float32Array | null, plus
     const u = projectLabels(space, [{ col, weight: 1 }]);
     for (let d = 0; d < c; d++) y[d] += u[d];
   }
-  return { toward: unit(y), away: minus.map((col) => projectLabels(space, [{ col, weight: 1 }])) };
+  const toward = unit(y);
+  return { toward, away: minus.map((col) => awayFrom(toward, projectLabels(space, [{ col, weight: 1 }]))), strength };
 }
 
-/** A word query's score of a unit row: its cosine to the query's direction, less its positive cosine to each
- *  minus word. */
+/** The part of unit direction b that unit direction q does not share, made unit (b itself when q is zero). */
+export function awayFrom(q: Float32Array, b: Float32Array): Float32Array {
+  let dot = 0;
+  for (let d = 0; d < b.length; d++) dot += q[d] * b[d];
+  return unit(Float32Array.from(b, (v, d) => v - dot * q[d]));
+}
+
+/** A word query's score of a unit row: its cosine to the query's direction, less `strength` times its cosine to
+ *  each minus word's own part. */
 export function wordScore(q: WordQuery, rows: Float32Array, row: number, dim: number): number {
   const o = row * dim;
   let s = 0;
@@ -149,7 +169,7 @@ export function wordScore(q: WordQuery, rows: Float32Array, row: number, dim: nu
   for (const a of q.away) {
     let t = 0;
     for (let d = 0; d < dim; d++) t += a[d] * rows[o + d];
-    if (t > 0) s -= t;
+    s -= q.strength * t;
   }
   return s;
 }

@@ -43,7 +43,8 @@ export const DEFAULT_TRAIN: TrainSettings = {
   batchSize: 128,
   learningRate: 'auto',
   dropout: 0.5,
-  hidden: 512,
+  hidden: 1024,
+  standardise: true,
   k: 100,
   seed: 1,
 };

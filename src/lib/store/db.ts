@@ -3,6 +3,7 @@
 // hash, images by [shard id, ImageID]. Invariant: each write of a batch is one transaction, so a reload or a crash
 // leaves either the whole batch or none of it; a shard record is written last, after all of its images.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { Planted } from '../ingest/plant';
 import type { ShardImage, ShardSummary } from '../ingest/assemble';
 import type { EmbeddingResult } from '../embedding/run';
 import type { StoredModel } from '../retrieval/stored-model';
@@ -23,6 +24,8 @@ export interface ShardRecord {
   classes: [string, string][];
   /** SHA-256 of every image's ID, split and labels: what the label embedding depends on. */
   labelsHash: string;
+  /** Label errors planted at load time on purpose, to measure the review (src/lib/ingest/plant.ts). */
+  planted?: Planted;
 }
 
 export interface ImageRecord extends ShardImage {
