@@ -23,9 +23,8 @@ import { speedUpWasmMatMul } from '../src/lib/retrieval/wasm-matmul';
 import { seededRandom } from '../src/lib/random';
 import type { TrainSettings } from '../src/lib/retrieval/train-settings';
 import { fitTransform, type FeatureTransform } from '../src/lib/retrieval/transform';
-import { CSLS_BETAS, hubness, mixedLists, mixedPenalty } from '../src/lib/retrieval/hubness';
+import { mixedEvaluation, type MixedEvaluation } from '../src/lib/retrieval/hubness';
 import { predictVectors } from '../src/lib/retrieval/heads';
-import type { CsrMatrix } from '../src/lib/embedding/sparse';
 import { minusQueries, remapSpace, subRows } from '../src/lib/retrieval/label-eval';
 import { meanRow, projectLabels, unit } from '../src/lib/retrieval/tagging';
 
@@ -154,43 +153,6 @@ async function mixedRank(r: Retriever, refF: tf.Tensor2D, x: Float32Array, n: nu
 
 const evalAt = (task: RetrievalTask, lists: Int32Array[], k: number) => evaluateRankings(task, lists, k);
 
-/** The page's mixed index on labelled queries: references by their labels, the queries themselves placed by
- *  prediction (each left out of its own list), at CSLS strength beta; P@10, the predicted images' share of the
- *  places, and the hubness of the lists. */
-function mixedEval(
-  labels: CsrMatrix,
-  refVecs: Float32Array,
-  refRows: Int32Array,
-  pred: Float32Array,
-  predRows: Int32Array,
-  beta: number,
-  mode: 'both' | 'predicted' = 'predicted',
-) {
-  const dim = components;
-  const r = refRows.length;
-  const index = { dim, refs: refVecs, predicted: pred, penalty: beta ? mixedPenalty(refVecs, pred, pred, dim, mode) : null, beta };
-  const lists = mixedLists(index, pred, (q) => r + q, 10);
-  const rowOf = (item: number) => (item < r ? refRows[item] : predRows[item - r]);
-  const has = (row: number) => new Set(Array.from(labels.colIdx.subarray(labels.rowPtr[row], labels.rowPtr[row + 1])));
-  const sets = new Map<number, Set<number>>();
-  const labelsOf = (row: number) => sets.get(row) ?? (sets.set(row, has(row)), sets.get(row)!);
-  const relevant = (q: number, item: number) => {
-    const a = labelsOf(predRows[q]);
-    for (const c of labelsOf(rowOf(item))) if (a.has(c)) return true;
-    return false;
-  };
-  let p10 = 0;
-  lists.forEach((l, q) => (p10 += Array.from(l).filter((i) => relevant(q, i)).length / 10));
-  const hub = hubness(lists, r + predRows.length, 10, relevant, (i) => (i < r ? 'labels' : 'prediction'));
-  return {
-    p10: p10 / lists.length,
-    predictedShare: hub.places?.prediction ?? 0,
-    predictedItems: predRows.length / (r + predRows.length),
-    hub,
-  };
-}
-
-const components = emb.components;
 /** Minus words, measured as label_query.minus is (label-eval.ts): several scorings of "A - B" over the reported
  *  queries placed by prediction, and the raw-feature baseline. */
 function minusExperiment(task: AssembledTask, vectors: Float32Array, c: number) {
@@ -310,89 +272,26 @@ for (const lever of levers) {
     holdout[`score@${k}`] = m.score;
   }
   fitRefs.dispose();
-  // Hubs: the hold-out chooses the CSLS strength, the validation queries report.
+  // Hubs: the page's mixed index (hubness.ts), plain and calibrated at several CSLS strengths, on the hold-out and
+  // on the validation queries placed by prediction.
   const c = task.data.targetDim;
   const f = sel.trainX.length / dim;
   const selPred = await predictVectors(r, sel.valX, nSel);
-  const holdMixed = CSLS_BETAS.map((beta) => ({
-    beta,
-    ...mixedEval(task.labels, task.refTargets.subarray(0, f * c), sel.task.refRows, selPred, sel.task.queryRows, beta),
-  }));
-  const chosen = holdMixed.reduce((a, b) => (b.p10 > a.p10 + 1e-9 ? b : a));
+  const strengths = [0, 0.5, 1, 1.5, 2];
+  const holdMixed = strengths.map((beta) =>
+    mixedEvaluation(task.labels, task.refTargets.subarray(0, f * c), sel.task.refRows, selPred, sel.task.queryRows, c, beta),
+  );
   setReferences(r, task.refTargets, task.data.targetDim);
   const valPred = await predictVectors(r, task.evaluation.queryX, task.evaluation.task.queryRows.length);
-  const valMixed = [0, chosen.beta].map((beta) => ({
-    beta,
-    ...mixedEval(task.labels, task.refTargets, task.evaluation.task.refRows, valPred, task.evaluation.task.queryRows, beta),
-  }));
-  const both = mixedEval(task.labels, task.refTargets, task.evaluation.task.refRows, valPred, task.evaluation.task.queryRows, 1, 'both');
-  log(
-    `  CSLS on both, beta 1: P@10 ${both.p10.toFixed(4)}, predicted share ${both.predictedShare.toFixed(3)}, max irrelevant ${both.hub.max_irrelevant_share.toFixed(3)}`,
+  const valMixed = strengths.map((beta) =>
+    mixedEvaluation(task.labels, task.refTargets, task.evaluation.task.refRows, valPred, task.evaluation.task.queryRows, c, beta),
   );
-  log(`  hold-out: ${holdMixed.map((m) => `beta ${m.beta} P@10 ${m.p10.toFixed(4)} share ${m.predictedShare.toFixed(3)}`).join(' · ')}`);
-  // CSLS on the references alone (the evaluation's ranking), at the chosen strength, MAP@100 and @10.
-  const refsOnly = {} as Record<string, number>;
-  for (const beta of [0, chosen.beta]) {
-    const refs = task.refTargets;
-    const index = {
-      dim: c,
-      refs,
-      predicted: new Float32Array(0),
-      penalty: beta ? mixedPenalty(refs, new Float32Array(0), valPred, c, 'both') : null,
-      beta,
-    };
-    for (const k of [100, 10])
-      refsOnly[`beta${beta} map@${k}`] = evalAt(
-        task.evaluation.task,
-        mixedLists(index, valPred, () => -1, k),
-        k,
-      ).map;
-  }
-  log(`  references only: ${JSON.stringify(refsOnly)}`);
-  {
-    // Centring (Suzuki et al. 2013): each kind of vector less its own mean, made unit again.
-    const centre = (v: Float32Array) => {
-      const n = v.length / c;
-      const mu = new Float64Array(c);
-      for (let i = 0; i < v.length; i++) mu[i % c] += v[i] / n;
-      const out = Float32Array.from(v, (x, i) => x - mu[i % c]);
-      for (let i = 0; i < n; i++) {
-        const row = out.subarray(i * c, (i + 1) * c);
-        const norm = Math.hypot(...row) || 1;
-        for (let d = 0; d < c; d++) row[d] /= norm;
-      }
-      return out;
-    };
-    const cr = centre(task.refTargets);
-    const cp = centre(valPred);
-    const idx = { dim: c, refs: cr, predicted: new Float32Array(0), penalty: null, beta: 0 };
-    const m100 = evalAt(
-      task.evaluation.task,
-      mixedLists(idx, cp, () => -1, 100),
-      100,
-    ).map;
-    const m10 = evalAt(
-      task.evaluation.task,
-      mixedLists(idx, cp, () => -1, 10),
-      10,
-    ).map;
-    const mixed = mixedEval(task.labels, cr, task.evaluation.task.refRows, cp, task.evaluation.task.queryRows, 0);
-    log(
-      `  centred: refs only map@100 ${m100.toFixed(4)} map@10 ${m10.toFixed(4)}; mixed P@10 ${mixed.p10.toFixed(4)} share ${mixed.predictedShare.toFixed(3)} max irrelevant ${mixed.hub.max_irrelevant_share.toFixed(3)} over5 ${mixed.hub.over_five_percent}`,
-    );
-    const plainRefsHub = mixedEval(task.labels, task.refTargets, task.evaluation.task.refRows, new Float32Array(0), new Int32Array(0), 0);
-    void plainRefsHub;
-  }
+  const line = (m: MixedEvaluation) =>
+    `beta ${m.beta}: P@10 ${m.precision_at_k.toFixed(3)} share ${m.predicted_share.toFixed(2)}/${m.predicted_items.toFixed(2)} max irrelevant ${m.max_irrelevant_share.toFixed(3)} over 5% ${m.over_five_percent}`;
+  log(`  hold-out mixed ${holdMixed.map(line).join(' · ')}`);
+  log(`  validation mixed ${valMixed.map(line).join(' · ')}`);
   if (lever.name.startsWith('today')) minusExperiment(task, valPred, c);
-  const hubs = {
-    refsOnly,
-    holdout: holdMixed.map((m) => ({ beta: m.beta, p10: m.p10, predictedShare: m.predictedShare, maxIrr: m.hub.max_irrelevant_share })),
-    validation: valMixed,
-  };
-  for (const m of valMixed)
-    log(
-      `  mixed index beta ${m.beta}: P@10 ${m.p10.toFixed(4)}, predicted share of places ${m.predictedShare.toFixed(3)} (of items ${m.predictedItems.toFixed(3)}), max share ${m.hub.max_share.toFixed(3)}, max irrelevant share ${m.hub.max_irrelevant_share.toFixed(3)}, over 5%: ${m.hub.over_five_percent}`,
-    );
+  const hubs = { holdout: holdMixed, validation: valMixed };
   const ev = task.evaluation;
   const nQ = ev.task.queryRows.length;
   const validation: Record<string, unknown> = {};

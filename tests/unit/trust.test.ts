@@ -329,3 +329,42 @@ describe('planted label errors and the review measured on them', () => {
     expect(scores).toEqual({ precision_at_50: 2 / 50, precision_at_200: 2 / 200, recall: 2 / 3, suggestions: 4 });
   });
 });
+
+describe('minus-word evaluation', () => {
+  it('asks "A - B" where B is not among the asked labels, and scores the model, the baseline and the old way', async () => {
+    const { evaluateMinus, askedLabels, LABEL_QUERIES } = await import('../../src/lib/retrieval/label-eval');
+    // 100 frequent labels A (0..99) fill the asked set; each has a rarer partner B = 100 + A % 50 on a third of its
+    // images. Label space: one axis per label (identity basis), so vectors can be built by hand.
+    const L = 150;
+    const labelsOf = (i: number) => [i % 100, ...(i % 3 === 0 ? [100 + ((i % 100) % 50)] : [])];
+    const refRows = Array.from({ length: 600 }, (_, i) => labelsOf(i));
+    const refLabels = csrFromRows(
+      refRows.map((ls) => ls.map((col) => ({ col, value: 1 }))),
+      L,
+    );
+    const space: LabelSpace = { vocabulary: Array.from({ length: L }, (_, i) => `l${i}`), basis: new Float32Array(L * L), components: L };
+    for (let i = 0; i < L; i++) space.basis[i * L + i] = 1;
+    const queries = Array.from({ length: 300 }, (_, i) => labelsOf(i + 1));
+    const truths = queries.map((ls) => ({ cols: new Set(ls) }));
+    const vectors = Float32Array.from(
+      queries.flatMap((ls) => Array.from(unit(Float32Array.from({ length: L }, (_, d) => (ls.includes(d) ? 1 : 0))))),
+    );
+    const dim = 4;
+    const feature = (ls: number[]) => [ls[0] % 7, ls.length, 1, ls[0] % 5];
+    const ev = {
+      dim,
+      refX: Float32Array.from(refRows.flatMap(feature)),
+      queryX: Float32Array.from(queries.flatMap(feature)),
+    };
+    const asked = askedLabels(refLabels, truths);
+    expect(asked.length).toBe(LABEL_QUERIES);
+    expect(asked.every(([col]) => col < 100)).toBe(true);
+    const r = evaluateMinus(space, vectors, ev, refLabels, asked, truths, 0.5, 10);
+    expect(r.pairs.length).toBeGreaterThan(0);
+    expect(r.pairs.every(({ a, b }) => a < 100 && b >= 100)).toBe(true);
+    expect(r.trained.length).toBe(r.pairs.length);
+    // With exact label vectors, "A - B" finds A's images without B first.
+    expect(r.trained.every((p, i) => p >= r.subtracted[i])).toBe(true);
+    expect(r.baseline.every((p) => p >= 0 && p <= 1)).toBe(true);
+  });
+});

@@ -215,7 +215,6 @@ export async function evaluateLabels(
       const vectors = await predictVectors(retriever, ev.queryX, n);
       const c = vectors.length / n;
       const labels = askedLabels(refLabels, truths);
-      const carriers = new Map(labels);
       const k = Math.min(LABEL_QUERY_K, n);
       const trainedP = labels.map(([col]) => {
         const carries = (q: number) => truths[q].cols.has(col);
@@ -225,33 +224,12 @@ export async function evaluateLabels(
         const carries = (q: number) => truths[q].cols.has(col);
         return precisionAt(cosineTop(ev.queryX, dim, meanRow(ev.refX, dim, refs), k), k, carries);
       });
-      const minus = minusQueries(labels, refLabels, truths, n);
-      const unitX = minus.length ? unitRows(ev.queryX, dim) : ev.queryX;
-      const minusTrained = minusPrecisions(space!, vectors, c, minus, truths, minusStrength, k);
-      const minusBaseline: number[] = [];
-      const minusSubtracted: number[] = [];
-      for (const { a, b } of minus) {
-        const relevant = (q: number) => truths[q].cols.has(a) && !truths[q].cols.has(b);
-        const dirA = projectLabels(space!, [{ col: a, weight: 1 }]);
-        const dirB = projectLabels(space!, [{ col: b, weight: 1 }]);
-        // Before: the minus word's whole direction subtracted from the query's (kept for the record).
-        const subtracted = Float32Array.from(dirA, (v, d) => v - dirB[d]);
-        minusSubtracted.push(precisionAt(cosineTop(vectors, c, subtracted, k), k, relevant));
-        // The baseline: raw-feature cosine to A's mean feature, less the (positive) cosine to B's.
-        const toward = unit(meanRow(ev.refX, dim, carriers.get(a)!));
-        const away = unit(meanRow(ev.refX, dim, carriers.get(b)!));
-        const scores = new Float32Array(n);
-        for (let q = 0; q < n; q++) {
-          let s = 0;
-          let t = 0;
-          for (let d = 0; d < dim; d++) {
-            s += unitX[q * dim + d] * toward[d];
-            t += unitX[q * dim + d] * away[d];
-          }
-          scores[q] = s - Math.max(0, t);
-        }
-        minusBaseline.push(precisionAt(topK(scores, k), k, relevant));
-      }
+      const {
+        pairs: minus,
+        trained: minusTrained,
+        baseline: minusBaseline,
+        subtracted: minusSubtracted,
+      } = evaluateMinus(space!, vectors, ev, refLabels, labels, truths, minusStrength, k);
       const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / Math.max(a.length, 1);
       labelQuery = { queries: labels.length, k, precision_at_k: mean(trainedP), baseline_precision_at_k: mean(baselineP) };
       const byLabel = new Bootstrap(labels.length, seed + 3);
@@ -371,6 +349,16 @@ export function chooseMinusStrength(
 /** The labels asked as queries: the most frequent among the references (at most LABEL_QUERIES) that some query
  *  carries, each with its references. */
 export function askedLabels(refLabels: CsrMatrix, truths: { cols: Set<number> }[]): [number, number[]][] {
+  const carriers = carriersOf(refLabels);
+  const inQueries = new Set(truths.flatMap((t) => [...t.cols]));
+  return [...carriers.entries()]
+    .filter(([col]) => inQueries.has(col))
+    .sort((a, b) => b[1].length - a[1].length || a[0] - b[0])
+    .slice(0, LABEL_QUERIES);
+}
+
+/** The references carrying each label (a label no reference carries is absent). */
+export function carriersOf(refLabels: CsrMatrix): Map<number, number[]> {
   const carriers = new Map<number, number[]>();
   for (let r = 0; r < refLabels.rows; r++)
     for (let p = refLabels.rowPtr[r]; p < refLabels.rowPtr[r + 1]; p++) {
@@ -378,9 +366,61 @@ export function askedLabels(refLabels: CsrMatrix, truths: { cols: Set<number> }[
       list.push(r);
       carriers.set(refLabels.colIdx[p], list);
     }
-  const inQueries = new Set(truths.flatMap((t) => [...t.cols]));
-  return [...carriers.entries()]
-    .filter(([col]) => inQueries.has(col))
-    .sort((a, b) => b[1].length - a[1].length || a[0] - b[0])
-    .slice(0, LABEL_QUERIES);
+  return carriers;
+}
+
+/** "A - B" label queries over the reported queries (placed by their predicted vectors, `vectors`): per pair, the
+ *  precision@k of the model's minus words at `strength`, of the raw-feature baseline (cosine to A's mean feature
+ *  less the positive cosine to B's) and of the old way (B's whole direction subtracted). */
+export function evaluateMinus(
+  space: LabelSpace,
+  vectors: Float32Array,
+  ev: { dim: number; refX: Float32Array; queryX: Float32Array },
+  refLabels: CsrMatrix,
+  asked: [number, number[]][],
+  truths: { cols: Set<number> }[],
+  strength: number,
+  k: number,
+): { pairs: { a: number; b: number }[]; trained: number[]; baseline: number[]; subtracted: number[] } {
+  const n = truths.length;
+  const c = space.components;
+  const dim = ev.dim;
+  const pairs = minusQueries(asked, refLabels, truths, n);
+  // Every label's carriers: a minus word need not be one of the asked labels.
+  const carriers = carriersOf(refLabels);
+  const unitX = pairs.length ? unitRows(ev.queryX, dim) : ev.queryX;
+  const trained = minusPrecisions(space, vectors, c, pairs, truths, strength, k);
+  const baseline: number[] = [];
+  const subtracted: number[] = [];
+  for (const { a, b } of pairs) {
+    const relevant = (q: number) => truths[q].cols.has(a) && !truths[q].cols.has(b);
+    const dirA = projectLabels(space, [{ col: a, weight: 1 }]);
+    const dirB = projectLabels(space, [{ col: b, weight: 1 }]);
+    subtracted.push(
+      precisionAt(
+        cosineTop(
+          vectors,
+          c,
+          Float32Array.from(dirA, (v, d) => v - dirB[d]),
+          k,
+        ),
+        k,
+        relevant,
+      ),
+    );
+    const toward = unit(meanRow(ev.refX, dim, carriers.get(a)!));
+    const away = unit(meanRow(ev.refX, dim, carriers.get(b)!));
+    const scores = new Float32Array(n);
+    for (let q = 0; q < n; q++) {
+      let s = 0;
+      let t = 0;
+      for (let d = 0; d < dim; d++) {
+        s += unitX[q * dim + d] * toward[d];
+        t += unitX[q * dim + d] * away[d];
+      }
+      scores[q] = s - Math.max(0, t);
+    }
+    baseline.push(precisionAt(topK(scores, k), k, relevant));
+  }
+  return { pairs, trained, baseline, subtracted };
 }
