@@ -321,8 +321,7 @@ export function chooseTagger(
   const best = tried.reduce((a, b) => (b.map > a.map ? b : a));
   const steady = steadyTagger(space, hasFeatures);
   const kept = tried.find((t) => t.tagger.method === steady.method && t.tagger.k === steady.k && t.tagger.alpha === steady.alpha);
-  const chosen =
-    kept && best !== kept && !new Bootstrap(inputs.length, 17).difference(best.per, kept.per).significant ? kept : best;
+  const chosen = kept && best !== kept && !new Bootstrap(inputs.length, 17).difference(best.per, kept.per).significant ? kept : best;
   return { tagger: chosen.tagger, map: chosen.map, tried: tried.map(({ tagger, map }) => ({ tagger, map })) };
 }
 
