@@ -17,7 +17,9 @@ import {
   type FeatureLayer,
   type Retriever,
   type TrainOutcome,
+  type TrainSettings,
 } from '../src/lib/retrieval/heads';
+import { DEFAULT_TRAIN } from '../src/lib/retrieval/train-settings';
 import { evaluateLabels, remapSpace } from '../src/lib/retrieval/label-eval';
 import { chooseCalibration, evaluateHubness } from '../src/lib/retrieval/calibration';
 import { LabelIndex } from '../src/lib/retrieval/label-index';
@@ -26,6 +28,7 @@ import { PHASH_WORDS } from '../src/lib/duplicates/phash';
 import { perceptualHashOfThumb } from './pixels';
 import { SUGGEST, VOTE_KS, type Suggestion, type Tagger } from '../src/lib/retrieval/tagging';
 import { scoreSuggestions, type ReviewEvaluation } from '../src/lib/retrieval/review-eval';
+import { CROSSFIT_FOLDS, foldsOf, reviewMethod, trainOutOfFold, type ReviewMethod } from '../src/lib/retrieval/crossfit';
 import type { Planted } from '../src/lib/ingest/plant';
 import { answerImage, answerWords, collectionOf, modelIndex, neighbourhoods, type Engine } from '../src/lib/retrieval/searcher';
 import { incompatibility, unpackModelFile, ModelFileError } from '../src/lib/retrieval/modelfile';
@@ -136,7 +139,7 @@ async function train(req: TrainRequest, job: Job<TrainMethods['train']['event']>
   if (!shard) throw new ShardError('The shard is no longer in the cache; load it again.');
   const embKey = embeddingKey(req.embedding);
   const trainKey = await contentHash(
-    new TextEncoder().encode(JSON.stringify({ v: 5, model: req.featureModelId, labels: shard.labelsHash, embKey, train: req.train })),
+    new TextEncoder().encode(JSON.stringify({ v: 9, model: req.featureModelId, labels: shard.labelsHash, embKey, train: req.train })),
   );
   if (req.reuse) {
     const stored = await getModel(db, req.shardId);
@@ -471,8 +474,15 @@ async function scoreAll(
   });
 }
 
-/** The review's suggestions over every labelled image (and, when asked, the raw-feature kNN vote's). */
-async function reviewOf(model: Current, job: Job<TrainMethods['review']['event']>, withBaseline: boolean) {
+/** The review's suggestions over every labelled image (and, when asked, the raw-feature kNN vote's). 'in-sample':
+ *  by the model itself (what the page shows); 'cross-fitted': each training image by a net trained without it
+ *  (crossfit.ts), measured on planted errors only (it lost to in-sample on the photos; docs/METHODS.md). */
+async function reviewOf(
+  model: Current,
+  job: Job<TrainMethods['review']['event']>,
+  withBaseline: boolean,
+  method: ReviewMethod = 'in-sample',
+) {
   const index = await indexOf(model, job);
   const db = await openForJob(job);
   const labelled = (await listShardImages(db, model.shardId)).filter((im) => im.labels.some((l) => l.confidence > 0));
@@ -489,12 +499,72 @@ async function reviewOf(model: Current, job: Job<TrainMethods['review']['event']
     for (let c = 0; c < scores.length; c++) if (scores[c] >= 0.5) keep[c] = scores[c];
     into.push({ imageId, scores: keep });
   };
-  await scoreAll(model, index, labelled, job, 'review', sparse(scored), index.reviewTagger, withBaseline ? sparse(baseline) : undefined);
+  const score = (m: Current, images: typeof labelled) =>
+    scoreAll(m, index, images, job, 'review', sparse(scored), index.reviewTagger, withBaseline ? sparse(baseline) : undefined);
+  const folds = method === 'cross-fitted' ? await outOfFold(model, index, job) : null;
+  if (folds) {
+    const position = new Map(model.record.manifest.references.map((id, i) => [id, i]));
+    // Images that are not references (validation, test) were never trained on: the model itself scores them.
+    await score(
+      model,
+      labelled.filter((im) => !position.has(im.imageId)),
+    );
+    for (let f = 0; f < CROSSFIT_FOLDS; f++) {
+      const retriever = await folds.train(f);
+      try {
+        await score(
+          { ...model, retriever },
+          labelled.filter((im) => folds.of[position.get(im.imageId) ?? -1] === f),
+        );
+      } finally {
+        retriever.model.dispose();
+        retriever.refs?.dispose();
+      }
+    }
+  } else await score(model, labelled);
   return {
     suggestions: index.suggestions(scored),
     images: scored.length,
     baseline: withBaseline ? index.suggestions(baseline) : [],
     index,
+    method: folds ? method : 'in-sample',
+  };
+}
+
+/** The folds of a model's references and a trainer of each fold's net (with progress), or null when a reference's
+ *  features are not stored (a model imported from a file for a collection whose features are gone). */
+async function outOfFold(model: Current, index: LabelIndex, job: Job<TrainMethods['review']['event']>) {
+  const m = model.record.manifest;
+  // The settings it was trained with (a file's manifest keeps them as plain JSON), the head's defaults for the rest.
+  const settings = { ...DEFAULT_TRAIN, ...m.training.settings, head: m.head, layer: m.layer, target: m.target } as TrainSettings;
+  const bestEpoch = m.training.bestEpoch;
+  if (!model.record.references) return null;
+  const hashes = m.references.map((id) => index.byId.get(id)?.hash);
+  if (hashes.some((h) => !h)) return null;
+  const features = await readFeatures(await openForJob(job), m.featureModelId, hashes as string[], m.layer);
+  if (features.size < new Set(hashes).size) return null;
+  const dim = m.featureDim;
+  const x = new Float32Array(hashes.length * dim);
+  hashes.forEach((h, i) => x.set(features.get(h!)!, i * dim));
+  const data = { dim, x, targets: new Float32Array(model.record.references), targetDim: m.targetDim };
+  const of = foldsOf(hashes.length, CROSSFIT_FOLDS, settings.seed);
+  const epochs = Math.max(1, bestEpoch);
+  const started = Date.now();
+  return {
+    of,
+    train: async (f: number) => {
+      const retriever = await trainOutOfFold(data, of, f, settings, epochs, {
+        shouldStop: () => job.signal.aborted,
+        onEpoch: async (epoch) => {
+          const done = f * epochs + epoch;
+          const detail = `checking the labels with nets that never saw them: ${f + 1} of ${CROSSFIT_FOLDS}`;
+          job.emit({ type: 'progress', progress: measureProgress('review', done, CROSSFIT_FOLDS * epochs, started, Date.now(), detail) });
+          await new Promise((res) => setTimeout(res, 0)); // let a cancel in
+        },
+      });
+      if (!retriever) throw new CancelledError();
+      return retriever;
+    },
   };
 }
 
@@ -512,6 +582,10 @@ async function review(req: { shardId: string }, job: Job<TrainMethods['review'][
 /** The review on a collection with planted label errors: its suggestions and the raw-feature vote's, scored. */
 async function reviewEvaluation(model: Current, planted: Planted, job: Job<TrainMethods['review']['event']>): Promise<ReviewEvaluation> {
   const { suggestions, baseline, index } = await reviewOf(model, job, true);
+  const m = model.record.manifest;
+  // The same review with out-of-fold nets, measured beside it (docs/METHODS.md).
+  const crossFitted =
+    reviewMethod(m.head, m.references.length) === 'cross-fitted' ? await reviewOf(model, job, false, 'cross-fitted') : null;
   const findable = planted.errors.filter((e) => {
     const col = index.colOf.get(e.labelName);
     return col !== undefined && index.support[col] >= SUGGEST.minSupport && index.byId.has(e.imageId);
@@ -523,6 +597,7 @@ async function reviewEvaluation(model: Current, planted: Planted, job: Job<Train
     method: 'in-sample',
     ...scoreSuggestions(suggestions, planted.errors),
     baseline: scoreSuggestions(baseline, planted.errors),
+    ...(crossFitted?.method === 'cross-fitted' ? { cross_fitted: scoreSuggestions(crossFitted.suggestions, planted.errors) } : {}),
   };
 }
 

@@ -154,6 +154,57 @@ describe('retrieval heads learn a synthetic task', () => {
   );
 });
 
+describe('cross-fitting (the review measured with nets that never saw an image)', () => {
+  it('folds are seeded and balanced; an out-of-fold net trains the epochs asked, ranks every reference, and places its fold by topic', async () => {
+    const { foldsOf, trainOutOfFold, reviewMethod, CROSSFIT_MAX_REFERENCES } = await import('../../src/lib/retrieval/crossfit');
+    const folds = foldsOf(103, 4, 7);
+    const sizes = [0, 1, 2, 3].map((f) => folds.filter((g) => g === f).length);
+    expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+    expect(foldsOf(103, 4, 7)).toEqual(folds);
+    expect(foldsOf(103, 4, 8)).not.toEqual(folds);
+    expect(reviewMethod('embedding', 500)).toBe('cross-fitted');
+    expect(reviewMethod('embedding', CROSSFIT_MAX_REFERENCES + 1)).toBe('in-sample');
+    expect(reviewMethod('sets', 500)).toBe('in-sample');
+
+    await tf.setBackend('cpu');
+    const { data } = syntheticTask(12);
+    const r = data.trainX.length / data.dim;
+    const of = foldsOf(r, 4, 3);
+    const epochs: number[] = [];
+    const settings = { ...DEFAULT_TRAIN, k: 10, hidden: 64, dropout: 0.1, learningRate: 3e-3, standardise: true };
+    const retriever = (await trainOutOfFold(
+      { dim: data.dim, x: data.trainX, targets: data.targets, targetDim: data.targetDim },
+      of,
+      0,
+      settings,
+      30,
+      {
+        onEpoch: (e) => void epochs.push(e),
+      },
+    ))!;
+    expect(epochs).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(retriever.refs!.shape).toEqual([data.targetDim, r]);
+    // The fold's images (never trained on) are ranked among all references: their nearest other reference shares
+    // their topic far more often than chance (1 in 6).
+    const { rank } = await import('../../src/lib/retrieval/heads');
+    const fold = Array.from({ length: r }, (_, i) => i).filter((i) => of[i] === 0);
+    const x = new Float32Array(fold.length * data.dim);
+    fold.forEach((i, j) => x.set(data.trainX.subarray(i * data.dim, (i + 1) * data.dim), j * data.dim));
+    const lists = await rank(retriever, x, fold.length, 2);
+    const topicOf = (i: number) => data.task.labels.colIdx[data.task.labels.rowPtr[i]];
+    const same = fold.filter((i, j) => topicOf([...lists[j]].find((p) => p !== i)!) === topicOf(i)).length;
+    expect(same / fold.length).toBeGreaterThan(0.6);
+    retriever.model.dispose();
+    retriever.refs?.dispose();
+    // Cancelled: nothing is returned.
+    expect(
+      await trainOutOfFold({ dim: data.dim, x: data.trainX, targets: data.targets, targetDim: data.targetDim }, of, 1, settings, 5, {
+        shouldStop: () => true,
+      }),
+    ).toBeNull();
+  }, 120_000);
+});
+
 describe('task assembly from cached records', () => {
   it('references are training images with features, similar sets map to reference positions, queries are labelled validation images', async () => {
     const { assembleTask } = await import('../../src/lib/retrieval/data');

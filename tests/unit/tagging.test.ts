@@ -125,6 +125,20 @@ describe('tagging', () => {
       { imageId: 'img', labelName: 'a', kind: 'remove', given: 1, predicted: 0.05, disagreement: 0.95, support: 8 },
       { imageId: 'img', labelName: 'b', kind: 'add', given: 0, predicted: 0.9, disagreement: 0.9, support: 9 },
     ]);
+    // The gates: a given label is suspicious below a quarter, a missing one from a half (measured on planted errors).
+    const suggestA = (predicted: number[]) =>
+      suggestFor(
+        'img',
+        [{ labelName: 'a', confidence: 1 }],
+        new Set(),
+        ['a', 'b', 'c'],
+        colOf,
+        Float64Array.from(predicted),
+        support,
+        true,
+      );
+    expect(suggestA([0.3, 0.5, 0.45]).map((x) => [x.labelName, x.kind])).toEqual([['b', 'add']]);
+    expect(suggestA([0.25, 0, 0]).map((x) => [x.labelName, x.kind])).toEqual([['a', 'remove']]);
     // A label too few other training images carry is never suggested: the model cannot know it.
     expect(suggestFor('img', [{ labelName: 'a', confidence: 1 }], new Set(), ['a', 'b', 'c'], colOf, scores, [5, 4, 0], true)).toEqual([]);
   });

@@ -307,7 +307,9 @@ export function foldStandardiser(model: tf.LayersModel, s: Standardiser): void {
   folded.forEach((t) => t.dispose());
 }
 
-/** Trains a head on `data`, keeping the weights of the best validation epoch. */
+const NO_SELECTION = { score: 0, precisionAtK: 0, map: 0 };
+
+/** Trains a head on `data`, keeping the weights of the best validation epoch (with no validation queries, the last). */
 export async function trainHead(data: TrainData, settings: TrainSettings, hooks: TrainHooks): Promise<TrainOutcome> {
   const r = data.trainX.length / data.dim;
   const outputs = settings.head === 'sets' ? r : data.targetDim;
@@ -369,9 +371,9 @@ export async function trainHead(data: TrainData, settings: TrainSettings, hooks:
         batches++;
       }
       if (cancelled) break;
-      const lists = await guard(rank(retriever, valX, nVal, kSel));
-      const validation = evaluateRankings(data.task, lists, kSel);
-      const improved = !best || validation.score > best.validation.score;
+      // No selection queries (a cross-fitting fold trains a fixed number of epochs): the last epoch is kept.
+      const validation = nVal ? evaluateRankings(data.task, await guard(rank(retriever, valX, nVal, kSel)), kSel) : NO_SELECTION;
+      const improved = !nVal || !best || validation.score > best.validation.score;
       const report: EpochReport = { epoch, loss: lossSum / Math.max(batches, 1), validation, best: improved, ms: performance.now() - t0 };
       history.push(report);
       if (improved) {

@@ -18,8 +18,11 @@ export interface ReviewEvaluation extends ReviewScores {
   findable: number;
   rate: number;
   baseline: ReviewScores;
-  /** How the suggestions' scores were made ('in-sample': the net that was fitted on those very images). */
+  /** How the suggestions' scores were made: 'in-sample', by the net that was fitted on those very images. */
   method: string;
+  /** The same review with each training image scored by a net trained without it (crossfit.ts), at most
+   *  CROSSFIT_MAX_REFERENCES references: measured, not shown. */
+  cross_fitted?: ReviewScores;
 }
 
 const key = (imageId: string, labelName: string) => `${imageId}\u0000${labelName}`;
