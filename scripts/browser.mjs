@@ -2,7 +2,7 @@
 // Launches the system Chromium through playwright-core with the flags that work on machines without a GPU or a
 // network (see DEVELOPERS.md). A profile folder makes the browser's IndexedDB cache persist between runs.
 import { chromium } from 'playwright-core';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -29,7 +29,8 @@ export function chromiumPath() {
 }
 
 /**
- * A persistent context (its own profile folder, temporary unless `profile` is given).
+ * A persistent context (its own profile folder, temporary unless `profile` is given: a temporary one is removed
+ * when the context closes).
  * `serviceWorkers: 'block'` keeps the app's offline cache out (the CLI: a profile kept between runs would otherwise
  * serve the previous build's precached app on the first run after an update).
  * @param {{ profile?: string | null; extraArgs?: string[]; serviceWorkers?: 'allow' | 'block' }} [options]
@@ -43,5 +44,7 @@ export async function launch({ profile = null, extraArgs = [], serviceWorkers = 
     viewport: { width: 1280, height: 800 },
     serviceWorkers,
   });
+  // A profile made here is the run's own: removed when the browser closes (a given one is the caller's to keep).
+  if (!profile) context.on('close', () => rmSync(dir, { recursive: true, force: true }));
   return { context, profileDir: dir };
 }

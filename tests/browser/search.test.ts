@@ -56,6 +56,10 @@ describe('search with the retrieval net', () => {
     expect(ev.score!.oracle).toBeGreaterThan(ev.score!.random);
     expect(r.timings_s.train).toBeGreaterThan(0);
     await expect.poll(() => page.locator('[data-testid=evaluation] tbody tr').count()).toBe(4);
+    // Every figure with its interval, and the difference said in words (noise or not at this many queries).
+    expect(ev.ci?.score.trained[0]).toBeLessThanOrEqual(ev.score!.trained);
+    expect(await page.locator('[data-testid=evaluation] .ci').count()).toBe(12);
+    expect(await page.getByTestId('difference').textContent()).toMatch(/95% interval .*(more than noise|this difference is noise)/);
     await expect.poll(() => page.locator('[data-testid=train] svg polyline').count()).toBe(2); // live curves
 
     // Click an image in the gallery: ranked results with scores, shared labels highlighted.
