@@ -290,6 +290,16 @@ for (const lever of levers) {
     `beta ${m.beta}: P@10 ${m.precision_at_k.toFixed(3)} share ${m.predicted_share.toFixed(2)}/${m.predicted_items.toFixed(2)} max irrelevant ${m.max_irrelevant_share.toFixed(3)} over 5% ${m.over_five_percent}`;
   log(`  hold-out mixed ${holdMixed.map(line).join(' · ')}`);
   log(`  validation mixed ${valMixed.map(line).join(' · ')}`);
+  // Z-scored similarities (each item's cosine less beta times its mean over the typical queries, over their spread).
+  const zBetas = [0.5, 1];
+  const zHold = zBetas.map((beta) =>
+    mixedEvaluation(task.labels, task.refTargets.subarray(0, f * c), sel.task.refRows, selPred, sel.task.queryRows, c, beta, 10, 'z'),
+  );
+  const zVal = zBetas.map((beta) =>
+    mixedEvaluation(task.labels, task.refTargets, task.evaluation.task.refRows, valPred, task.evaluation.task.queryRows, c, beta, 10, 'z'),
+  );
+  log(`  hold-out z-scored ${zHold.map(line).join(' · ')}`);
+  log(`  validation z-scored ${zVal.map(line).join(' · ')}`);
   if (lever.name.startsWith('today')) minusExperiment(task, valPred, c);
   const hubs = { holdout: holdMixed, validation: valMixed };
   const ev = task.evaluation;

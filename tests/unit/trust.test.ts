@@ -2,7 +2,15 @@
 // query's region, minus-word queries for the evaluation, and the feature transforms.
 import { describe, expect, it } from 'vitest';
 import { Bootstrap } from '../../src/lib/retrieval/bootstrap';
-import { hubness, meanNearestSimilarity, mixedEvaluation, mixedLists, probesOf, CSLS_PROBES } from '../../src/lib/retrieval/hubness';
+import {
+  hubness,
+  meanNearestSimilarity,
+  mixedEvaluation,
+  mixedLists,
+  probesOf,
+  similarityMoments,
+  CSLS_PROBES,
+} from '../../src/lib/retrieval/hubness';
 import { LabelIndex } from '../../src/lib/retrieval/label-index';
 import { composeQuery, unit, type LabelSpace } from '../../src/lib/retrieval/tagging';
 import { minusQueries } from '../../src/lib/retrieval/label-eval';
@@ -366,5 +374,44 @@ describe('minus-word evaluation', () => {
     // With exact label vectors, "A - B" finds A's images without B first.
     expect(r.trained.every((p, i) => p >= r.subtracted[i])).toBe(true);
     expect(r.baseline.every((p) => p >= 0 && p <= 1)).toBe(true);
+  });
+});
+
+describe('z-scored similarities (measured in bench/levers.ts)', () => {
+  it("an item's moments over the probes, and a z-scored index ranks by how unusual a similarity is for the item", () => {
+    const probes = unitRows([
+      [1, 0],
+      [0, 1],
+    ]);
+    const { mean, sd } = similarityMoments(
+      unitRows([
+        [1, 1],
+        [1, 0],
+      ]),
+      probes,
+      2,
+    );
+    expect(mean[0]).toBeCloseTo(Math.SQRT1_2, 6);
+    expect(sd[0]).toBeCloseTo(0.001, 6); // the same cosine to both probes: the floor of the spread
+    expect(mean[1]).toBeCloseTo(0.5, 6);
+    expect(sd[1]).toBeCloseTo(0.5, 6);
+    // A z-scored index divides each item's penalised cosine by its spread: an item whose similarities rarely reach
+    // this one's ranks above a nearer item for which it is ordinary.
+    const refs = unitRows([
+      [1, 0],
+      [0.8, 0.6],
+    ]);
+    const query = unitRows([[1, 0]]);
+    const lists = (scale: Float32Array | null, beta: number) => [
+      ...mixedLists(
+        { dim: 2, refs, predicted: new Float32Array(0), penalty: Float32Array.from([0.5, 0.5]), beta, scale },
+        query,
+        () => -1,
+        2,
+      )[0],
+    ];
+    expect(lists(null, 0)).toEqual([0, 1]);
+    expect(lists(Float32Array.from([1, 1]), 1)).toEqual([0, 1]);
+    expect(lists(Float32Array.from([1, 0.1]), 1)).toEqual([1, 0]);
   });
 });

@@ -105,11 +105,13 @@ export interface MixedIndex {
   /** r(x) per item (R + P), or null for plain cosine. */
   penalty: Float32Array | null;
   beta: number;
+  /** Per item (R + P), a divisor of its penalised score (z-scored similarities), or absent. */
+  scale?: Float32Array | null;
 }
 
 /** Each query's k best items (positions in the mixed index), the query's own item left out (`selfOf`, -1: none). */
 export function mixedLists(index: MixedIndex, queries: Float32Array, selfOf: (q: number) => number, k: number): Int32Array[] {
-  const { dim, refs, predicted, penalty, beta } = index;
+  const { dim, refs, predicted, penalty, beta, scale } = index;
   const r = refs.length / dim;
   const n = r + predicted.length / dim;
   const scores = new Float32Array(n);
@@ -121,7 +123,7 @@ export function mixedLists(index: MixedIndex, queries: Float32Array, selfOf: (q:
       const p = (i < r ? i : i - r) * dim;
       let s = 0;
       for (let d = 0; d < dim; d++) s += queries[o + d] * rows[p + d];
-      scores[i] = penalty ? s - beta * penalty[i] : s;
+      scores[i] = (penalty ? s - beta * penalty[i] : s) / (scale ? scale[i] : 1);
     }
     const self = selfOf(q);
     if (self >= 0) scores[self] = -Infinity;
@@ -152,6 +154,28 @@ export function mixedPenalty(
   const mean = refR.reduce((a, b) => a + b, 0) / Math.max(r, 1);
   for (let i = 0; i < predR.length; i++) out[r + i] = predR[i] - mean;
   return out;
+}
+
+/** Each row's mean and standard deviation of its cosines to every probe (the item's own scale of similarity). */
+export function similarityMoments(rows: Float32Array, probes: Float32Array, dim: number): { mean: Float32Array; sd: Float32Array } {
+  const n = rows.length / dim;
+  const p = probes.length / dim;
+  const mean = new Float32Array(n);
+  const sd = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    let sq = 0;
+    for (let j = 0; j < p; j++) {
+      let s = 0;
+      for (let d = 0; d < dim; d++) s += rows[i * dim + d] * probes[j * dim + d];
+      sum += s;
+      sq += s * s;
+    }
+    const m = sum / Math.max(p, 1);
+    mean[i] = m;
+    sd[i] = Math.sqrt(Math.max(sq / Math.max(p, 1) - m * m, 1e-6));
+  }
+  return { mean, sd };
 }
 
 /** The CSLS strengths tried on the hold-out (0: plain cosine). */
@@ -194,10 +218,23 @@ export function mixedEvaluation(
   dim: number,
   beta: number,
   k = 10,
+  mode: 'csls' | 'z' = 'csls',
 ): MixedEvaluation {
   const r = refRows.length;
-  const penalty = beta ? mixedPenalty(refVectors, predicted, probesOf(predicted, dim), dim, 'both') : null;
-  const lists = mixedLists({ dim, refs: refVectors, predicted, penalty, beta }, predicted, (q) => r + q, k);
+  let penalty = beta ? mixedPenalty(refVectors, predicted, probesOf(predicted, dim), dim, 'both') : null;
+  let scale: Float32Array | null = null;
+  if (mode === 'z' && beta) {
+    const probes = probesOf(predicted, dim);
+    const a = similarityMoments(refVectors, probes, dim);
+    const b = similarityMoments(predicted, probes, dim);
+    penalty = new Float32Array(r + b.mean.length);
+    scale = new Float32Array(r + b.mean.length);
+    penalty.set(a.mean);
+    penalty.set(b.mean, r);
+    scale.set(a.sd);
+    scale.set(b.sd, r);
+  }
+  const lists = mixedLists({ dim, refs: refVectors, predicted, penalty, beta, scale }, predicted, (q) => r + q, k);
   const rowOf = (item: number) => (item < r ? refRows[item] : predictedRows[item - r]);
   const cache = new Map<number, Set<number>>();
   const labelsOf = (row: number) => {
