@@ -4,6 +4,7 @@ import js from '@eslint/js';
 import ts from 'typescript-eslint';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 
 export default ts.config(
   // .gpu/: what bench/gpu/pack.sh packs for a GPU machine (bundles and binaries, never committed).
@@ -21,6 +22,17 @@ export default ts.config(
     },
   },
   { files: ['**/*.svelte', '**/*.svelte.ts'], languageOptions: { parserOptions: { parser: ts.parser } } },
+  // No import circles: a module's dependencies form a tree (DEVELOPERS.md, the layers).
+  {
+    files: ['src/**/*.ts', 'workers/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.js', '.mjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.mjs', '.js', '.svelte'] })],
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+  },
   { files: ['workers/**'], languageOptions: { globals: { ...globals.worker } } },
   {
     files: ['scripts/**', 'bench/**', 'tests/**', 'examples/**', '*.config.*'],

@@ -3,7 +3,7 @@
 // under nuisance noise), labels from the same topics, and for the 'sets' head similar sets = the k training images
 // of the same topic. Seeded, so every run and backend trains on the same data.
 import { embeddingTargets, type TrainData } from '../src/lib/retrieval/heads';
-import { csrFromRows } from '../src/lib/embedding/sparse';
+import { csrFromRows } from '../src/lib/sparse';
 import { gaussian, seededRandom } from '../src/lib/random';
 
 export const TOPICS = 50;

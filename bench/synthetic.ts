@@ -1,6 +1,6 @@
 // Synthetic label matrices shaped like real image labels: each image draws most of its ~8 labels from one of
 // `topics` topic pools and a few at random, confidences in [0.5, 1]. Seeded, so every run measures the same data.
-import { csrFromRows, type CsrMatrix } from '../src/lib/embedding/sparse';
+import { csrFromRows, type CsrMatrix } from '../src/lib/sparse';
 import { seededRandom } from '../src/lib/random';
 
 export function syntheticLabels(

@@ -11,7 +11,8 @@ import { interpretCollection, labelsCannotDefineSimilarity, tableTooLarge } from
 import type { Skipped } from '../src/lib/ingest/labels';
 import { classifyPath } from '../src/lib/ingest/paths';
 import type { IngestMethods, LoadRequest } from '../src/lib/ingest/protocol';
-import { openShard, sourceKey } from '../src/lib/ingest/source';
+import { openShard } from '../src/lib/ingest/source';
+import { sourceKey } from '../src/lib/ingest/source-key';
 import { contentHash } from '../src/lib/hash';
 import { measureProgress, throttle } from '../src/lib/progress';
 import { serve, type Job } from '../src/lib/rpc';

@@ -3,7 +3,7 @@
 // points, panning and zooming for a fixed number of frames each, and which one the app picks on this machine.
 // Reported per case: the median and 95th-percentile interval between frames (what a person sees), and the median
 // main-thread time the frame's drawing took. Points are Gaussian clusters, coloured from the app's palette.
-import { createPointRenderer } from '../../src/views/map/gl-points';
+import { createPointRenderer } from '../../src/views/map/points';
 import { fitView, panBy, PALETTE, zoomAt, type View } from '../../src/lib/map/geometry';
 
 declare global {

@@ -1,5 +1,8 @@
 // Progress arithmetic shared by every long job: done, total, rate and ETA. Pure; time is passed in.
 
+/** The event every long job streams across a worker boundary. */
+export type ProgressEvent = { type: 'progress'; progress: Progress };
+
 export interface Progress {
   stage: string;
   done: number;

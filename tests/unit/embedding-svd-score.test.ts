@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csrFromRows, csrTimesDense, csrTransposeTimesDense, dedupeRows } from '../../src/lib/embedding/sparse';
+import { csrFromRows, csrTimesDense, csrTransposeTimesDense, dedupeRows } from '../../src/lib/sparse';
 import { randomizedSvd, symmetricEigen } from '../../src/lib/embedding/svd';
 import { meanRetrievalScore, retrievalScore } from '../../src/lib/embedding/score';
 import { seededRandom } from '../../src/lib/random';

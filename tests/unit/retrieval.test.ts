@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { csrFromRows } from '../../src/lib/embedding/sparse';
+import { csrFromRows } from '../../src/lib/sparse';
 import { evaluateRankings, oracleRankings, randomRankings, topK, type RetrievalTask } from '../../src/lib/retrieval/metrics';
 import { DEFAULT_TRAIN, embeddingTargets, featureKnn, trainHead, type TrainData } from '../../src/lib/retrieval/heads';
 import { gaussian, seededRandom } from '../../src/lib/random';

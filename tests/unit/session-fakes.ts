@@ -15,7 +15,7 @@ import {
   putShard,
   type ShardRecord,
 } from '../../src/lib/store/db';
-import { sourceKey } from '../../src/lib/ingest/source';
+import { sourceKey } from '../../src/lib/ingest/source-key';
 import type { IngestMethods } from '../../src/lib/ingest/protocol';
 import type { FeaturesMethods } from '../../src/lib/features/protocol';
 import type { EmbeddingMethods } from '../../src/lib/embedding/protocol';

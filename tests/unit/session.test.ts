@@ -5,7 +5,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { get } from 'svelte/store';
 import { countRecords, openSimageDb } from '../../src/lib/store/db';
-import { sourceKey } from '../../src/lib/ingest/source';
+import { sourceKey } from '../../src/lib/ingest/source-key';
 import { idleStages, STAGES, type StageName } from '../../src/session/state';
 import { browserOfTabs, endWorld, fakeWorld, whenRunning, type FakeWorld } from './session-fakes';
 

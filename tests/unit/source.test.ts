@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listFiles, makeShardFolder, packZip, writeArchives } from '../fixtures/make-shard';
-import { openShard, sniffArchive, sourceKey, sourceName, ShardError, type ShardSource } from '../../src/lib/ingest/source';
+import { openShard, sniffArchive, sourceName, ShardError, type ShardSource } from '../../src/lib/ingest/source';
+import { sourceKey } from '../../src/lib/ingest/source-key';
 import { serve } from '../../scripts/serve.mjs';
 
 const shard = makeShardFolder(6);

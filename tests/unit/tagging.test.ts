@@ -2,7 +2,7 @@
 // collection index, and the corrected label files. Pure kernels, no TensorFlow.js.
 import { describe, expect, it } from 'vitest';
 import Papa from 'papaparse';
-import { csrFromRows } from '../../src/lib/embedding/sparse';
+import { csrFromRows } from '../../src/lib/sparse';
 import { randomizedSvd } from '../../src/lib/embedding/svd';
 import {
   chooseTagger,

@@ -14,7 +14,7 @@ import {
 import { LabelIndex } from '../../src/lib/retrieval/label-index';
 import { composeQuery, unit, type LabelSpace } from '../../src/lib/retrieval/tagging';
 import { minusQueries } from '../../src/lib/retrieval/label-eval';
-import { csrFromRows } from '../../src/lib/embedding/sparse';
+import { csrFromRows } from '../../src/lib/sparse';
 import { fitTransform } from '../../src/lib/retrieval/transform';
 import { seededRandom } from '../../src/lib/random';
 

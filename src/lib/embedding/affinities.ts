@@ -1,7 +1,7 @@
 // t-SNE input similarities from a k-nearest-neighbour graph (van der Maaten 2014, section 3): for each point a
 // Gaussian whose bandwidth is found by binary search so that the conditional distribution over its k neighbours
 // has the requested perplexity; then P = (P_cond + P_cond^T) / (2 n), stored as CSR. Pure.
-import type { CsrMatrix } from './sparse';
+import type { CsrMatrix } from '../sparse';
 
 export interface Affinities extends CsrMatrix {
   /** Always Float32: p_ij, summing to 1 over all i, j. */

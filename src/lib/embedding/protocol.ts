@@ -1,6 +1,6 @@
 // The embedding worker's methods (workers/embedding.worker.ts), shared by the page and the worker.
 import type { Method } from '../rpc';
-import type { ProgressEvent } from '../ingest/protocol';
+import type { ProgressEvent } from '../progress';
 import type { EmbeddingResult, EmbeddingSettings } from './run';
 import type { DuplicateReport } from '../duplicates/groups';
 

@@ -2,7 +2,7 @@
 // map and stop between steps. Pure. 2017 system: label matrix -> TruncatedSVD(50) -> 2-D t-SNE -> for each
 // training image its k nearest training images in the plane = its "truly similar" set. Identical label rows are
 // embedded once and expanded after (they share a position, and so lead each other's similar sets).
-import { csrFromRows, dedupeRows, type CsrMatrix } from './sparse';
+import { csrFromRows, dedupeRows, type CsrMatrix } from '../sparse';
 import { randomizedSvd } from './svd';
 import { densePca } from './pca';
 import { spreadIdentical } from './spread';

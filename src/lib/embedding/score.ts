@@ -2,7 +2,7 @@
 // For a query t with labels {l: c_t(l)} and a retrieved list S (t itself removed), k = |S|, n = 50:
 //   score(t, S) = 2 / (k + n) * sum_{s in S} [ sum_{l in t and s} c_s(l) * c_t(l) ] / B,   B = sum_l c_t(l) (1 if 0)
 // The reported figure is its mean over the queries.
-import type { CsrMatrix } from './sparse';
+import type { CsrMatrix } from '../sparse';
 
 export const SCORE_N = 50;
 

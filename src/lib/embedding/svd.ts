@@ -3,7 +3,7 @@
 // Pure. Tall-skinny orthonormalization is CholeskyQR2 (two Cholesky QR passes; Fukaya et al. 2014): one pass over
 // the m x l block each, instead of l passes of Gram-Schmidt. The row embedding returned is U * Sigma, what
 // scikit-learn's TruncatedSVD.fit_transform gives, which the 2017 script fed to t-SNE.
-import { csrTimesDense, csrTransposeTimesDense, type CsrMatrix } from './sparse';
+import { csrTimesDense, csrTransposeTimesDense, type CsrMatrix } from '../sparse';
 import { gaussian, seededRandom } from '../random';
 
 export interface SvdOptions {

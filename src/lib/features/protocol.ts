@@ -1,6 +1,6 @@
 // The feature worker's methods (workers/features.worker.ts), shared by the page and the worker.
 import type { Method } from '../rpc';
-import type { ProgressEvent } from '../ingest/protocol';
+import type { ProgressEvent } from '../progress';
 import type { ShardSource } from '../ingest/source';
 import type { BackendChoice, BackendName } from './backend';
 import type { FeatureModelName } from './model';

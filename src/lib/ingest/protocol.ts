@@ -1,6 +1,6 @@
 // The ingest worker's methods (workers/ingest.worker.ts), shared by the page and the worker.
 import type { Method } from '../rpc';
-import type { Progress } from '../progress';
+import type { ProgressEvent } from '../progress';
 import type { ShardSummary } from './assemble';
 import type { ShardSource } from './source';
 import type { FormatName } from './formats/types';
@@ -28,8 +28,6 @@ export interface LoadResult {
   decoded: number;
   elapsedMs: number;
 }
-
-export type ProgressEvent = { type: 'progress'; progress: Progress };
 
 export type IngestMethods = {
   load: Method<LoadRequest, ProgressEvent, LoadResult>;

@@ -39,8 +39,8 @@ export interface OpenedShard {
   bytesRead(): number;
 }
 
-// (In its own module, so the page's first bundle can name shards without the archive readers.)
-export { sourceKey } from './source-key';
+// A source's key in the cache is sourceKey (source-key.ts): in its own module, so the page's first bundle can name
+// shards without the archive readers.
 
 export function sourceName(source: ShardSource): string {
   if (source.kind !== 'url') return source.name;

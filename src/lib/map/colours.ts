@@ -3,7 +3,7 @@
 // everything else (dimmed) when either narrows the view.
 import { categoryOf, PALETTE } from './geometry';
 import type { ImageLabels } from '../workspace/labels';
-import { transposePattern } from '../embedding/sparse';
+import { transposePattern } from '../sparse';
 
 export type ColourBy = 'labels' | 'split';
 

@@ -1,6 +1,6 @@
 // The project worker's methods (workers/project.worker.ts), shared by the page and the worker.
 import type { Method } from '../rpc';
-import type { ProgressEvent } from '../ingest/protocol';
+import type { ProgressEvent } from '../progress';
 import type { ExportSummary, ImportSummary } from './project';
 
 export interface ExportProjectRequest {

@@ -7,7 +7,7 @@
 // are indexed by their own labels, which the net never needed); the 'sets' head has one output per trained image,
 // so its references are the trained images alone.
 import { buildLabelMatrix } from '../embedding/run';
-import type { CsrMatrix } from '../embedding/sparse';
+import type { CsrMatrix } from '../sparse';
 import { seededRandom } from '../random';
 import { embeddingTargets, type TargetSpace, type TrainData } from './heads';
 import type { RetrievalTask } from './metrics';

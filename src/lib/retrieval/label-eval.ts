@@ -1,7 +1,7 @@
 // After training: the tagger chosen on the selection queries, then tagging, label queries and the per-label
 // quality table measured on the reported queries (which chose nothing). Runs the net through heads.ts (any
 // TensorFlow.js backend) and scores with tagging.ts. No DOM.
-import type { CsrMatrix } from '../embedding/sparse';
+import type { CsrMatrix } from '../sparse';
 import { choosePositions, type AssembledTask } from './data';
 import { cosineRank, featureReferences, predictVectors, rank, type Retriever } from './heads';
 import { voteWeights } from './label-index';

@@ -3,7 +3,7 @@
 // (unlabelled images always; validation and test images when the person asks). It ranks a query vector over both,
 // tags images from their neighbours, and finds the labels the model disagrees with. Pure: the training worker
 // computes the net's outputs (TensorFlow.js) and hands them here.
-import { csrFromRows, type CsrMatrix } from '../embedding/sparse';
+import { csrFromRows, type CsrMatrix } from '../sparse';
 import { topK } from './metrics';
 import {
   DEFAULT_MINUS_STRENGTH,

@@ -5,7 +5,7 @@
 //   precision@k  share of S that shares at least one label with t (a "relevant" reference);
 //   MAP          mean over queries of AP@k = sum_{i <= k, S_i relevant} precision@i / min(k, relevant references),
 //                0 for a query with no relevant reference.
-import type { CsrMatrix } from '../embedding/sparse';
+import type { CsrMatrix } from '../sparse';
 import { retrievalScore } from '../embedding/score';
 import type { Random } from '../random';
 

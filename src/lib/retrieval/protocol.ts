@@ -1,6 +1,6 @@
 // The training worker's methods (workers/train.worker.ts), shared by the page and the worker.
 import type { Method } from '../rpc';
-import type { ProgressEvent } from '../ingest/protocol';
+import type { ProgressEvent } from '../progress';
 import type { BackendChoice, BackendName } from '../features/backend';
 import type { EmbeddingSettings } from '../embedding/run';
 import type { EpochReport, FeatureLayer, TrainSettings } from './train-settings';

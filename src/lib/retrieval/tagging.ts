@@ -9,7 +9,7 @@
 //     looks alike carries the specific labels that a 50-d label space blurs; the label space carries the rest).
 // Which one tags best is measured on the hold-out (never on the reported queries); see chooseTagger.
 import { Bootstrap } from './bootstrap';
-import type { CsrMatrix } from '../embedding/sparse';
+import type { CsrMatrix } from '../sparse';
 import { topK } from './metrics';
 
 export type TagMethod = 'vote' | 'decode' | 'mix' | 'hybrid';

@@ -1,7 +1,7 @@
 // The shard's label vocabulary as the workspace uses it: every label in use with its display name (classes.csv) and
 // how many images carry it, completion for the label search box, and the images that carry all chosen labels.
 // Pure: built from the image records once per shard, then each keystroke is a scan of the vocabulary only.
-import { transposePattern } from '../embedding/sparse';
+import { transposePattern } from '../sparse';
 
 export interface LabelEntry {
   /** The LabelName (for example a /m/ id), as in labels.csv. */

@@ -3,7 +3,6 @@
 // discs of the style's size; a frame that changes neither the view nor the points draws nothing. `npm run bench -- map` measured it here (SwiftShader): 100,000 points in about 7 ms a
 // frame, where software WebGL2 takes about 280 ms; on a GPU, WebGL2 (gl-points.ts) is the one used.
 import type { View } from '../../lib/map/geometry';
-import type { PointRenderer } from './gl-points';
 
 /** Offsets (dx, dy pairs) of a disc of diameter d pixels, and of its outer ring for selected points. */
 function disc(d: number, ringOnly = false): Int16Array {
@@ -17,7 +16,7 @@ function disc(d: number, ringOnly = false): Int16Array {
   return Int16Array.from(out);
 }
 
-export class CanvasPoints implements PointRenderer {
+export class CanvasPoints {
   readonly kind = 'canvas2d';
   private readonly ctx: CanvasRenderingContext2D;
   private layout: Float32Array = new Float32Array(0);
