@@ -3,7 +3,6 @@
 // the labels' display names) and the vector and hash entries beside it, read and checked. Pure.
 import { contentHash } from '../hash';
 import { ModelFileError } from '../errors';
-import type { ModelFileParts, ModelManifest } from './modelfile';
 
 /** The base network, named so that a loader with other weights refuses the file. */
 export interface ExtractorRecord {
@@ -45,15 +44,33 @@ export interface CollectionRecord {
   unhashed?: number[];
 }
 
+/** The entries a version-2 file adds beside the net, as read (modelfile.ts's ModelFileParts has them too). */
+export interface Version2Parts {
+  collection: CollectionRecord | null;
+  predicted: Uint8Array | null;
+  referenceFeatures: Uint8Array | null;
+  /** copies.bin: (references + predicted) x 8 uint32 words. */
+  copies: Uint8Array | null;
+  extractor: { modelJson: unknown; weights: Uint8Array } | null;
+}
+
+/** What of the manifest (modelfile.ts) the entries are checked against: counts, widths and what it says is there. */
+export interface Version2Manifest {
+  head: string;
+  featureDim: number;
+  targetDim: number;
+  references: string[];
+  vocabulary: string[];
+  extractor?: ExtractorRecord;
+  collection?: { predicted: number; referenceFeatures: boolean; copies?: string };
+}
+
 const bad = (what: string) => new ModelFileError(`This is not a usable simage model file: ${what}.`);
 const isString = (v: unknown, max = 512): v is string => typeof v === 'string' && v.length <= max;
 
 /** The entries version 2 adds (`read` gives an entry's bytes once its checksum is checked), each checked against the
  *  manifest's sizes. */
-export async function readVersion2(
-  read: (name: string) => Promise<Uint8Array>,
-  manifest: ModelManifest,
-): Promise<Pick<ModelFileParts, 'collection' | 'predicted' | 'referenceFeatures' | 'copies' | 'extractor'>> {
+export async function readVersion2(read: (name: string) => Promise<Uint8Array>, manifest: Version2Manifest): Promise<Version2Parts> {
   const R = manifest.references.length;
   const info = manifest.collection!;
   /** A JSON entry, checked; a damaged one is refused with its name. */
@@ -104,7 +121,7 @@ export async function readVersion2(
     if (collection.unhashed !== undefined && !ints(collection.unhashed, n))
       throw bad('collection.json lists images without a hash wrongly');
   }
-  let extractor: ModelFileParts['extractor'] = null;
+  let extractor: Version2Parts['extractor'] = null;
   if (manifest.extractor!.embedded) {
     const weights = await read('extractor/weights.bin');
     if ((await contentHash(weights)) !== manifest.extractor!.weightsSha256) throw bad('the embedded base network is not the one it names');

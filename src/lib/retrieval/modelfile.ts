@@ -19,7 +19,7 @@
 import { BlobReader, BlobWriter, TextReader, Uint8ArrayReader, Uint8ArrayWriter, ZipReader, ZipWriter, configure } from '@zip.js/zip.js';
 import { contentHash } from '../hash';
 import { ModelFileError } from '../errors';
-import { readVersion2, type CollectionRecord, type ExtractorRecord, type PreprocessRecord } from './model-collection';
+import { readVersion2, type CollectionRecord, type ExtractorRecord, type PreprocessRecord, type Version2Parts } from './model-collection';
 
 export { ModelFileError };
 export type { CollectionRecord, ExtractorRecord, PreprocessRecord };
@@ -74,7 +74,8 @@ export interface ModelManifest {
   collection?: { predicted: number; heldOut: number; referenceFeatures: boolean; copies?: 'phash-256' };
 }
 
-export interface ModelFileParts {
+/** The parts of a model file; a version-2 file's extra entries as model-collection.ts reads them. */
+export interface ModelFileParts extends Partial<Version2Parts> {
   manifest: ModelManifest;
   modelJson: {
     modelTopology: unknown;
@@ -86,13 +87,6 @@ export interface ModelFileParts {
   weights: Uint8Array;
   references: Uint8Array | null;
   labelSpace?: Uint8Array | null;
-  /** Version 2. */
-  collection?: CollectionRecord | null;
-  predicted?: Uint8Array | null;
-  referenceFeatures?: Uint8Array | null;
-  /** copies.bin: (references + predicted) x 8 uint32 words. */
-  copies?: Uint8Array | null;
-  extractor?: { modelJson: unknown; weights: Uint8Array } | null;
 }
 
 const enc = new TextEncoder();
