@@ -18,6 +18,8 @@ import {
 import {
   categoryOf,
   fitView,
+  bulkBounds,
+  bounds,
   PointGrid,
   pointsInBox,
   pointsInPolygon,
@@ -29,6 +31,7 @@ import {
 import { exportCsv, exportZip, zipNamer } from '../../src/lib/workspace/export';
 import { colourPoints, coverLabels, pointFacts } from '../../src/lib/map/colours';
 import { DEFAULT_SETTINGS, recomputeFor, validateSettings } from '../../src/lib/settings';
+import { seededRandom } from '../../src/lib/random';
 import { idleStages, pageStageOf } from '../../src/session/state';
 import { readView, writeView } from '../../src/session/url';
 import { endWorld, fakeWorld, MOBILENET_ID, MODEL_ID, type FakeWorld } from './session-fakes';
@@ -102,6 +105,21 @@ describe('label vocabulary', () => {
 });
 
 describe('map geometry', () => {
+  it('fits the bulk of the points: one far outlier is left outside, the edge of an ordinary cluster is not', () => {
+    const random = seededRandom(4);
+    const cluster = Float32Array.from({ length: 1000 }, () => random() * 10);
+    const withOutlier = Float32Array.from([...cluster, 500, 500]);
+    expect(bulkBounds(cluster)).toEqual({ ...bounds(cluster), outside: 0 });
+    expect(bulkBounds(withOutlier)).toEqual({ ...bounds(cluster), outside: 1 });
+    // The bulk fills the view; asked for every point, the cluster shrinks to a corner.
+    const bulk = fitView(withOutlier, 100, 100);
+    const all = fitView(withOutlier, 100, 100, 0.92, true);
+    expect(bulk).toEqual(fitView(cluster, 100, 100));
+    expect(bulk.scale).toBeGreaterThan(40 * all.scale);
+    // Few points: nothing is called an outlier.
+    expect(bulkBounds(Float32Array.from([0, 0, 1, 1, 100, 100])).outside).toBe(0);
+  });
+
   // Five points: the corners of the unit square and its centre.
   const layout = Float32Array.from([0, 0, 1, 0, 1, 1, 0, 1, 0.5, 0.5]);
 

@@ -27,10 +27,51 @@ export function bounds(layout: Float32Array) {
   return { minX, minY, maxX, maxY };
 }
 
-/** The view that shows every point, with a margin (`fill` of the shorter side). */
-export function fitView(layout: Float32Array, width: number, height: number, fill = 0.92): View {
+/** Share of the points trimmed from each end of each axis to find the bulk's range. */
+const BULK_TRIM = 0.01;
+/** How far beyond the bulk's range, as a share of it, a point still belongs to the bulk. */
+const BULK_REACH = 0.5;
+
+/** The bounds of the bulk of the points: every point within half the 1st-to-99th percentile range of those
+ *  percentiles, on both axes, so one far outlier does not shrink the map to a corner while the edge of an ordinary
+ *  cluster stays in. `outside`: the points left out. (At fewer than 100 points nothing is left out.) */
+export function bulkBounds(layout: Float32Array): ReturnType<typeof bounds> & { outside: number } {
+  const n = layout.length / 2;
+  if (n < 100) return { ...bounds(layout), outside: 0 };
+  const range = (axis: number) => {
+    const v = Float32Array.from({ length: n }, (_, i) => layout[2 * i + axis]).sort();
+    const lo = v[Math.floor(BULK_TRIM * (n - 1))];
+    const hi = v[Math.ceil((1 - BULK_TRIM) * (n - 1))];
+    const reach = BULK_REACH * (hi - lo);
+    return [lo - reach, hi + reach];
+  };
+  const [x0, x1] = range(0);
+  const [y0, y1] = range(1);
+  let minX = Infinity,
+    minY = Infinity,
+    maxX = -Infinity,
+    maxY = -Infinity,
+    outside = 0;
+  for (let i = 0; i < layout.length; i += 2) {
+    const x = layout[i],
+      y = layout[i + 1];
+    if (x < x0 || x > x1 || y < y0 || y > y1) {
+      outside++;
+      continue;
+    }
+    if (x < minX) minX = x;
+    if (x > maxX) maxX = x;
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+  }
+  return { minX, minY, maxX, maxY, outside };
+}
+
+/** The view that shows the bulk of the points (`bulkBounds`), or with `all` every point, with a margin (`fill` of
+ *  the shorter side). */
+export function fitView(layout: Float32Array, width: number, height: number, fill = 0.92, all = false): View {
   if (layout.length < 2) return { cx: 0, cy: 0, scale: 1, width, height };
-  const b = bounds(layout);
+  const b = all ? bounds(layout) : bulkBounds(layout);
   const span = Math.max(b.maxX - b.minX, b.maxY - b.minY, 1e-9);
   return {
     cx: (b.minX + b.maxX) / 2,
