@@ -3,7 +3,7 @@
 // narrow what the grid shows, the query follows the selection, and the address records shard, query and filter so
 // Back and Forward step through queries and a link reopens the view.
 import 'fake-indexeddb/auto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { get } from 'svelte/store';
 import Papa from 'papaparse';
 import { BlobReader, TextWriter, Uint8ArrayWriter, ZipReader, type FileEntry } from '@zip.js/zip.js';
@@ -546,5 +546,27 @@ describe('map colours', () => {
     ]);
     expect(Array.from(style)).toEqual([0, 0, 0, 0, 2, 2, 0]); // the filter's matches highlighted, the rest dimmed
     expect(rgba[3]).toBe(255);
+  });
+});
+
+describe('a "Saved" line', () => {
+  it('clears itself after a few seconds, unless the line changed first', async () => {
+    const { clearLater, SAVED_NOTE_MS } = await import('../../src/views/download');
+    vi.useFakeTimers();
+    try {
+      let note: string | null = 'Saved a.zip.';
+      clearLater(() => (note = null));
+      vi.advanceTimersByTime(SAVED_NOTE_MS - 1);
+      expect(note).toBe('Saved a.zip.');
+      vi.advanceTimersByTime(1);
+      expect(note).toBeNull();
+      note = 'Saved b.zip.';
+      const cancel = clearLater(() => (note = null));
+      cancel();
+      vi.advanceTimersByTime(SAVED_NOTE_MS);
+      expect(note).toBe('Saved b.zip.');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
