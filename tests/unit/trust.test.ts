@@ -226,14 +226,20 @@ describe('feature transforms, fitted on the training rows', () => {
   const dim = 6;
   const x = Float32Array.from({ length: n * dim }, (_, i) => (i % dim === 0 ? 100 + random() * 10 : random() * (i % dim)));
 
-  it('standardise: zero mean and unit variance per dimension on the fitted rows', () => {
+  it('standardise: zero mean and unit variance per dimension on the fitted rows (less the floor)', () => {
     const t = fitTransform('standardise', x, dim);
     const rows = Array.from({ length: n }, (_, r) => t.apply(x.subarray(r * dim, (r + 1) * dim)));
+    const moments = (values: number[]) => {
+      const mean = values.reduce((a, b) => a + b, 0) / n;
+      return { mean, variance: values.reduce((a, b) => a + (b - mean) ** 2, 0) / n };
+    };
+    const raw = Array.from({ length: dim }, (_, d) => moments(rows.map((_, r) => x[r * dim + d])).variance);
+    const floor = (0.01 * raw.reduce((a, b) => a + b, 0)) / dim;
     for (let d = 0; d < dim; d++) {
-      const mean = rows.reduce((s, v) => s + v[d], 0) / n;
-      const variance = rows.reduce((s, v) => s + (v[d] - mean) ** 2, 0) / n;
+      const { mean, variance } = moments(rows.map((v) => v[d]));
       expect(mean).toBeCloseTo(0, 4);
-      expect(variance).toBeCloseTo(1, 3);
+      // v / (v + the floor): about 1 for a dimension of typical spread, less for a quiet one.
+      expect(variance).toBeCloseTo(raw[d] / (raw[d] + floor), 3);
     }
   });
 
@@ -256,6 +262,30 @@ describe('the sentences on differences', () => {
     );
     expect(differenceSentence('x', { mean: 0.005, ci: [-0.004, 0.014], significant: false }, 188)).toContain('this difference is noise');
     expect(intervalText([0.18112, 0.2124])).toBe('0.181–0.212');
+  });
+});
+
+describe('standardisation, floored', () => {
+  it('a dimension that never varies maps to 0; one that barely varies is not blown up', async () => {
+    const { fitStandardiser, STANDARDISE_FLOOR } = await import('../../src/lib/retrieval/transform');
+    const random = seededRandom(8);
+    const n = 200;
+    // d0: spread 1; d1: constant; d2: on, faintly, in one image only.
+    const x = new Float32Array(n * 3);
+    for (let r = 0; r < n; r++) {
+      x[r * 3] = random() * Math.sqrt(12);
+      x[r * 3 + 1] = 5;
+      x[r * 3 + 2] = r === 7 ? 1e-4 : 0;
+    }
+    const s = fitStandardiser(x, 3);
+    expect(s.scale[1]).toBe(0);
+    const m0 = x.filter((_, i) => i % 3 === 0).reduce((a, b) => a + b, 0) / n;
+    const v0 = x.filter((_, i) => i % 3 === 0).reduce((a, b) => a + (b - m0) ** 2, 0) / n;
+    const meanVariance = (v0 + 0 + (1e-8 * (n - 1)) / n ** 2) / 3;
+    expect(s.scale[0]).toBeCloseTo(1 / Math.sqrt(v0 + STANDARDISE_FLOOR * meanVariance), 4);
+    // Without the floor d2 would be scaled by about 1.4e5; with it, by at most 1 / sqrt(floor).
+    expect(s.scale[2]).toBeLessThanOrEqual(1 / Math.sqrt(STANDARDISE_FLOOR * meanVariance) + 1e-3);
+    expect(s.scale[2]).toBeGreaterThan(10);
   });
 });
 

@@ -24,6 +24,9 @@ export interface Standardiser {
   scale: Float32Array;
 }
 
+/** The variance added to every dimension's, as a share of the mean variance (a floor on the spread divided by). */
+export const STANDARDISE_FLOOR = 0.01;
+
 export function fitStandardiser(x: Float32Array, dim: number): Standardiser {
   const n = x.length / dim;
   const mean = new Float64Array(dim);
@@ -31,8 +34,14 @@ export function fitStandardiser(x: Float32Array, dim: number): Standardiser {
   for (let d = 0; d < dim; d++) mean[d] /= n || 1;
   const scale = new Float64Array(dim);
   for (let r = 0; r < n; r++) for (let d = 0; d < dim; d++) scale[d] += (x[r * dim + d] - mean[d]) ** 2;
-  // A dimension that never varies among the training images carries nothing: it maps to 0.
-  for (let d = 0; d < dim; d++) scale[d] = scale[d] > 0 ? 1 / Math.sqrt(scale[d] / n) : 0;
+  // A dimension that never varies among the training images carries nothing: it maps to 0. The others are divided
+  // by their spread, floored at a tenth of the typical spread (variance plus a hundredth of the mean variance): a
+  // dimension that barely varied among the training images (a feature on in one of them, faintly) would otherwise
+  // be scaled up a million times, and a new image's own small value there would swamp everything else.
+  let total = 0;
+  for (let d = 0; d < dim; d++) total += scale[d] / (n || 1);
+  const floor = (STANDARDISE_FLOOR * total) / (dim || 1);
+  for (let d = 0; d < dim; d++) scale[d] = scale[d] > 0 ? 1 / Math.sqrt(scale[d] / n + floor) : 0;
   return { mean: Float32Array.from(mean), scale: Float32Array.from(scale) };
 }
 
