@@ -31,6 +31,8 @@ export function bounds(layout: Float32Array) {
 const BULK_TRIM = 0.01;
 /** How far beyond the bulk's range, as a share of it, a point still belongs to the bulk. */
 const BULK_REACH = 0.5;
+/** At most this many points estimate the percentiles. */
+const BULK_SAMPLE = 10_000;
 
 /** The bounds of the bulk of the points: every point within half the 1st-to-99th percentile range of those
  *  percentiles, on both axes, so one far outlier does not shrink the map to a corner while the edge of an ordinary
@@ -38,10 +40,13 @@ const BULK_REACH = 0.5;
 export function bulkBounds(layout: Float32Array): ReturnType<typeof bounds> & { outside: number } {
   const n = layout.length / 2;
   if (n < 100) return { ...bounds(layout), outside: 0 };
+  // The percentiles from at most BULK_SAMPLE points, evenly strided (a fit runs on every frame of a running layout).
+  const step = Math.max(1, Math.floor(n / BULK_SAMPLE));
+  const m = Math.ceil(n / step);
   const range = (axis: number) => {
-    const v = Float32Array.from({ length: n }, (_, i) => layout[2 * i + axis]).sort();
-    const lo = v[Math.floor(BULK_TRIM * (n - 1))];
-    const hi = v[Math.ceil((1 - BULK_TRIM) * (n - 1))];
+    const v = Float32Array.from({ length: m }, (_, i) => layout[2 * i * step + axis]).sort();
+    const lo = v[Math.floor(BULK_TRIM * (m - 1))];
+    const hi = v[Math.ceil((1 - BULK_TRIM) * (m - 1))];
     const reach = BULK_REACH * (hi - lo);
     return [lo - reach, hi + reach];
   };
@@ -71,7 +76,11 @@ export function bulkBounds(layout: Float32Array): ReturnType<typeof bounds> & { 
  *  the shorter side). */
 export function fitView(layout: Float32Array, width: number, height: number, fill = 0.92, all = false): View {
   if (layout.length < 2) return { cx: 0, cy: 0, scale: 1, width, height };
-  const b = all ? bounds(layout) : bulkBounds(layout);
+  return viewOf(all ? bounds(layout) : bulkBounds(layout), width, height, fill);
+}
+
+/** The view that shows bounds `b`, with a margin (`fill` of the shorter side). */
+export function viewOf(b: ReturnType<typeof bounds>, width: number, height: number, fill = 0.92): View {
   const span = Math.max(b.maxX - b.minX, b.maxY - b.minY, 1e-9);
   return {
     cx: (b.minX + b.maxX) / 2,
