@@ -2,7 +2,8 @@
 // Launches the system Chromium through playwright-core with the flags that work on machines without a GPU or a
 // network (see DEVELOPERS.md). A profile folder makes the browser's IndexedDB cache persist between runs.
 import { chromium } from 'playwright-core';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -45,6 +46,8 @@ export async function launch({ profile = null, extraArgs = [], serviceWorkers = 
     serviceWorkers,
   });
   // A profile made here is the run's own: removed when the browser closes (a given one is the caller's to keep).
-  if (!profile) context.on('close', () => rmSync(dir, { recursive: true, force: true }));
+  // Best effort: Chromium's helpers may still be writing into it for a moment after the close.
+  if (!profile)
+    context.on('close', () => void rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }).catch(() => undefined));
   return { context, profileDir: dir };
 }
