@@ -1,6 +1,6 @@
 // Remakes the README's screenshots (docs/img/) and the issue's set of views at 1280 x 800, from the built app
 // (`npm run build` first) on a 300-image subset of the demo shard, trained with the default settings (k = 20):
-// the first visit, features running, a query with its results, the map zoomed in to thumbnails, a lasso selection,
+// the first visit, features running, a query with its results (grid, a result under the pointer, list), the map zoomed in to thumbnails, a lasso selection,
 // the label review, a query minus a label word, the per-label quality table, the settings panel, and the grid with
 // a label filter at 1920 x 1080.
 // Run: npx tsx scripts/screenshots.ts [out-dir] (default docs/img; the views the README does not show go to
@@ -37,6 +37,14 @@ try {
   await page.mouse.move(5, 790); // off the map, so no hover card covers it
   await page.waitForTimeout(800);
   await page.screenshot({ path: join(out, 'query.png') });
+  // The result under the pointer, then the same results as a list.
+  await page.locator('[data-testid=results] button.result').nth(2).hover();
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(more, 'results-hover.png') });
+  await page.getByTestId('results-list').click();
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: join(more, 'results-list.png') });
+  await page.getByTestId('results-grid').click();
 
   // Zoom in about the query until thumbnails replace the points.
   const map = page.getByTestId('map-canvas');
@@ -91,6 +99,9 @@ try {
   // The same workspace on a large screen, in the grid with a label filter.
   await page.setViewportSize({ width: 1920, height: 1080 });
   await page.keyboard.press('Escape');
+  await page.getByTestId('view-grid').click(); // the open query's results framed in the grid
+  await page.waitForTimeout(1200);
+  await page.screenshot({ path: join(more, 'grid-results.png') });
   await page.getByTestId('label-filter').fill('people');
   await page.getByTestId('label-filter').press('Enter');
   await page.getByTestId('view-grid').click();

@@ -18,13 +18,13 @@ const slug = (text: string) =>
     .replace(/^-+|-+$/g, '')
     .slice(0, 60) || 'shard';
 
-/** The rows to export: the grid's images, or the results with their rank and score. */
+/** The rows to export: the grid's images, or the results with their rank and score (the similarity a result shows). */
 export function exportRows(s: Session, what: ExportWhat): ExportRow[] {
   if (what === 'shown') return get(s.workspace.shown).images.map((image) => ({ image }));
   const byId = new Map(get(s.images).map((im) => [im.imageId, im]));
   return (get(s.search)?.results ?? []).flatMap((r, i) => {
     const image = byId.get(r.imageId);
-    return image ? [{ image, score: r.score, rank: i + 1 }] : [];
+    return image ? [{ image, score: r.similarity ?? r.score, rank: i + 1 }] : [];
   });
 }
 

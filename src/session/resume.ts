@@ -1,4 +1,5 @@
-// What survives a reload, in localStorage: the settings, the shard last shown, and the job that was running.
+// What survives a reload, in localStorage: the settings, the results' layout, the shard last shown, and the job that
+// was running.
 // On page open, `restore` resumes an unfinished URL job (or opens ?shard=URL), else shows the last shard from the
 // cache with its embedding and stored model, and says what to pick again when a local shard's features were not
 // finished.
@@ -12,7 +13,12 @@ import { DEFAULT_SETTINGS, validateSettings } from '../lib/settings';
 import type { Session } from './session';
 import { findDuplicates } from './run';
 
-const KEYS = { settings: 'simage.settings', active: 'simage.active', lastShard: 'simage.lastShard' } as const;
+const KEYS = {
+  settings: 'simage.settings',
+  active: 'simage.active',
+  lastShard: 'simage.lastShard',
+  resultsLayout: 'simage.resultsLayout',
+} as const;
 
 function readJson<T>(storage: Session['env']['storage'], key: string, fallback: T): T {
   try {
@@ -43,7 +49,13 @@ export class Resume {
     } catch (err) {
       console.error('[simage] ?inject ignored:', (err as Error).message);
     }
-    return this.s.settings.subscribe((settings) => storage.setItem(KEYS.settings, JSON.stringify(settings)));
+    const layout = storage.getItem(KEYS.resultsLayout);
+    if (layout === 'grid' || layout === 'list') this.s.workspace.resultsLayout.set(layout);
+    const stops = [
+      this.s.settings.subscribe((settings) => storage.setItem(KEYS.settings, JSON.stringify(settings))),
+      this.s.workspace.resultsLayout.subscribe((l) => storage.setItem(KEYS.resultsLayout, l)),
+    ];
+    return () => stops.forEach((stop) => stop());
   }
 
   markActive(source: ShardSource) {

@@ -13,6 +13,8 @@ import {
 import type { ImageRecord, ShardRecord } from '../lib/store/db';
 
 export type MainView = 'map' | 'grid';
+/** How the results are laid out: thumbnails to scan (many in view), or a detailed list (score and labels on each). */
+export type ResultsLayout = 'grid' | 'list';
 
 export interface Shown {
   /** The images the filter and the selection let through, in the shard's order. */
@@ -35,6 +37,8 @@ export class WorkspaceState {
   readonly queryWords = writable<{ plus: string[]; minus: string[] }>({ plus: [], minus: [] });
   /** Whether validation and test images take part in results (placed by prediction, like unlabelled ones). */
   readonly includeHeldOut = writable(false);
+  /** The results' layout, the person's choice kept across reloads (resume.ts). */
+  readonly resultsLayout = writable<ResultsLayout>('grid');
   /** The image under the pointer (map or grid), for the status line. */
   readonly hovered = writable<ImageRecord | null>(null);
 

@@ -70,7 +70,28 @@ describe('search with the retrieval net', () => {
     await expect.poll(() => page.getByTestId('selected-id').textContent()).toBe(queryId);
     const items = page.locator('[data-testid=results] button.result');
     await expect.poll(() => items.count(), { timeout: 30_000 }).toBe(K);
+    // Thumbnails by default: at 1280 x 800 at least 12 results lie wholly in view; the one under the pointer
+    // says its score and labels, shared ones marked; the open query's results are framed in the collection's grid.
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(await page.getByTestId('results').getAttribute('data-layout')).toBe('grid');
+    const inView = () =>
+      items.evaluateAll(
+        (els) =>
+          els.filter((e) => {
+            const r = e.getBoundingClientRect();
+            return r.width > 40 && r.top >= 0 && r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth;
+          }).length,
+      );
+    await expect.poll(inView).toBeGreaterThanOrEqual(12);
+    await items.nth(1).hover();
+    await expect.poll(() => page.locator('[data-testid=result-detail] .tag.shared').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('result-detail').textContent()).toMatch(/^\s*2\.\s/);
+    expect(await page.locator('[data-testid=gallery] button.cell.result').count()).toBeGreaterThan(0);
+    // The list, chosen once, is kept: it shows every result's labels, shared ones highlighted.
+    await page.getByTestId('results-list').click();
     expect(await page.locator('[data-testid=results] .tag.shared').count()).toBeGreaterThan(0);
+    expect(await page.evaluate(() => localStorage.getItem('simage.resultsLayout'))).toBe('list');
+    await page.getByTestId('results-grid').click();
     const shown = await items.evaluateAll((els) => els.map((e) => e.getAttribute('data-image-id')));
     // Keyboard: arrows move through the results, Enter searches from the focused one.
     await items.first().focus();

@@ -289,6 +289,23 @@ describe('session: resume and reset', () => {
     for (const w of Object.values(fresh.env.workers)) w.terminate();
   });
 
+  it("keeps the person's choice of results layout across a reload, thumbnails by default", () => {
+    world = fakeWorld(4);
+    world.session.init();
+    expect(get(world.session.workspace.resultsLayout)).toBe('grid');
+    world.session.workspace.resultsLayout.set('list');
+    expect(world.storage.get('simage.resultsLayout')).toBe('list');
+    const again = fakeWorld(4);
+    again.storage.set('simage.resultsLayout', 'list');
+    again.session.init();
+    expect(get(again.session.workspace.resultsLayout)).toBe('list');
+    const third = fakeWorld(4);
+    third.storage.set('simage.resultsLayout', 'nonsense');
+    third.session.init();
+    expect(get(third.session.workspace.resultsLayout)).toBe('grid');
+    for (const w of [...Object.values(again.env.workers), ...Object.values(third.env.workers)]) w.terminate();
+  });
+
   it('reset leaves nothing of a run behind, and clearing the cache empties the database and forgets the shard', async () => {
     world = fakeWorld(6);
     world.session.init();

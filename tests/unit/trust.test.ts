@@ -162,6 +162,13 @@ describe('hubness', () => {
     const calibrated = make(1).search(q, 4, false);
     expect(calibrated[0].imageId).toBe('r1');
     expect(make(0).search(q, 4, false)).toEqual(plain);
+    // A calibrated result carries the plain similarity a person reads beside the score it was ranked by.
+    for (const f of calibrated) {
+      const p = plain.find((x) => x.imageId === f.imageId)!;
+      expect(f.similarity).toBeCloseTo(p.score, 6);
+      expect(f.score).toBeLessThan(f.similarity!);
+    }
+    expect(plain.every((f) => f.similarity === undefined)).toBe(true);
   });
 });
 

@@ -36,6 +36,9 @@ export interface Found {
   by: 'labels' | 'prediction' | 'look';
   /** The query is a copy of this image (re-encoded, resized): how many of the 256 perceptual-hash bits differ. */
   copyBits?: number;
+  /** Where the ranking score is calibrated (CSLS: less a share of how near the image is to every query): the plain
+   *  similarity, the figure a person reads. */
+  similarity?: number;
 }
 
 export interface PredictedTag {
@@ -166,8 +169,12 @@ export class LabelIndex {
     if (!this.refVectors) return [];
     const n = this.references.length;
     const scores = new Float32Array(n);
-    for (let r = 0; r < n; r++) scores[r] = this.similarity(q, this.refVectors, r) - (this.penalty?.[r] ?? 0);
-    return Array.from(topK(scores, k + 1), (r) => ({ imageId: this.references[r], score: scores[r], by: 'labels' as const }));
+    const plain = new Float32Array(n);
+    for (let r = 0; r < n; r++) {
+      plain[r] = this.similarity(q, this.refVectors, r);
+      scores[r] = plain[r] - (this.penalty?.[r] ?? 0);
+    }
+    return Array.from(topK(scores, k + 1), (r) => this.found(this.references[r], scores[r], plain[r], 'labels'));
   }
 
   /** The k + 1 other images (unlabelled; validation and test when asked) nearest by their predicted vectors. */
@@ -176,12 +183,22 @@ export class LabelIndex {
     if (!p || this.target === 'sets') return [];
     const n = p.ids.length;
     const scores = new Float32Array(n);
-    for (let i = 0; i < n; i++)
-      scores[i] =
-        p.heldOut[i] && !includeHeldOut ? -Infinity : this.similarity(q, p.vectors, i) - (this.penalty?.[this.references.length + i] ?? 0);
+    const plain = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      if (p.heldOut[i] && !includeHeldOut) {
+        scores[i] = -Infinity;
+        continue;
+      }
+      plain[i] = this.similarity(q, p.vectors, i);
+      scores[i] = plain[i] - (this.penalty?.[this.references.length + i] ?? 0);
+    }
     const found: Found[] = [];
-    for (const i of topK(scores, k + 1)) if (scores[i] > -Infinity) found.push({ imageId: p.ids[i], score: scores[i], by: 'prediction' });
+    for (const i of topK(scores, k + 1)) if (scores[i] > -Infinity) found.push(this.found(p.ids[i], scores[i], plain[i], 'prediction'));
     return found;
+  }
+
+  private found(imageId: string, score: number, plain: number, by: 'labels' | 'prediction'): Found {
+    return this.penalty ? { imageId, score, by, similarity: plain } : { imageId, score, by };
   }
 
   private similarity(q: ArrayLike<number> | WordQuery, rows: Float32Array, row: number): number {
