@@ -2,14 +2,30 @@
 // Workbox) that precaches the app, its workers, the model weights and the WASM binaries, so after one visit the
 // app opens and computes with the network off. The demo shards are cached as they are used, not up front. The dev server and the preview server send the headers that make
 // the page cross-origin isolated (COOP + COEP), which the WASM backend needs for threads.
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { VitePWA } from 'vite-plugin-pwa';
 import { CSP } from './scripts/csp.mjs';
+import { methodsPageFrom } from './scripts/methods-page.ts';
 
 export const isolationHeaders = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+// docs/METHODS.md as methods.html, where the page's explanations of its figures link (scripts/methods-page.ts).
+const methodsPage: Plugin = {
+  name: 'simage-methods',
+  generateBundle() {
+    this.emitFile({ type: 'asset', fileName: 'methods.html', source: methodsPageFrom(import.meta.dirname) });
+  },
+  configureServer(server) {
+    server.middlewares.use((req, res, next) => {
+      if (!req.url?.split('?')[0].endsWith('/methods.html')) return next();
+      res.setHeader('Content-Type', 'text/html; charset=utf-8');
+      res.end(methodsPageFrom(import.meta.dirname));
+    });
+  },
 };
 
 export default defineConfig({
@@ -24,6 +40,7 @@ export default defineConfig({
         { tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP }, injectTo: 'head-prepend' },
       ],
     },
+    methodsPage,
     VitePWA({
       registerType: 'autoUpdate',
       // The manifest's icons are in the glob below already.

@@ -1,7 +1,7 @@
 // Remakes the README's screenshots (docs/img/) and the issue's set of views at 1280 x 800, from the built app
 // (`npm run build` first) on a 300-image subset of the demo shard, trained with the default settings (k = 20):
 // the first visit, features running, a query with its results (grid, a result under the pointer, list), the map zoomed in to thumbnails, a lasso selection,
-// the label review, a query minus a label word, the per-label quality table, the settings panel, and the grid with
+// the label review, a query minus a label word, a figure explained with the training curves, the per-label quality table, the settings panel, and the grid with
 // a label filter at 1920 x 1080.
 // Run: npx tsx scripts/screenshots.ts [out-dir] (default docs/img; the views the README does not show go to
 // out-dir/more/, which git ignores).
@@ -87,6 +87,14 @@ try {
   await page.mouse.move(5, 790);
   await page.screenshot({ path: join(more, 'query-minus-word.png') });
   await page.getByTestId('tab-details').click();
+  // A figure explained: the oracle row's name focused, its sentence and link shown; the curves with their axes.
+  await page.getByTestId('curve-loss').scrollIntoViewIfNeeded();
+  await page.locator('[data-testid=evaluation] [data-term=oracle] button').focus();
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(more, 'figure-explained.png') });
+  await page.getByTestId('curve-loss').scrollIntoViewIfNeeded();
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(more, 'curves.png') });
   await page.getByTestId('label-quality').scrollIntoViewIfNeeded();
   await page.waitForTimeout(400);
   await page.screenshot({ path: join(more, 'label-quality.png') });

@@ -61,6 +61,18 @@ describe('search with the retrieval net', () => {
     expect(await page.locator('[data-testid=evaluation] .ci').count()).toBe(12);
     expect(await page.getByTestId('difference').textContent()).toMatch(/95% interval .*(more than noise|this difference is noise)/);
     await expect.poll(() => page.locator('[data-testid=train] svg polyline').count()).toBe(2); // live curves
+    // Numbers explained where they stand: the curves have axes; a figure's name, focused, says in a sentence what
+    // it means and links to its section of the methods page, which the build made and the server serves.
+    expect(await page.locator('[data-testid=curve-loss] text').allTextContents()).toEqual(expect.arrayContaining(['1', 'epoch']));
+    await page.getByTestId('tab-details').click();
+    const term = page.locator('[data-testid=evaluation] [data-term=oracle] button');
+    await term.focus();
+    const pop = page.locator('[data-testid=evaluation] [data-term=oracle] [role=tooltip]');
+    await expect.poll(() => pop.isVisible()).toBe(true);
+    expect(await pop.textContent()).toMatch(/best any method could do/);
+    const href = (await pop.locator('a').getAttribute('href'))!;
+    const methods = await page.evaluate((h) => fetch(h).then((r) => r.text()), href);
+    expect(methods).toContain(`id="${href.split('#')[1]}"`);
 
     // Click an image in the gallery: ranked results with scores, shared labels highlighted.
     await page.getByTestId('view-grid').click();
