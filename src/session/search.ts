@@ -129,16 +129,19 @@ export function embedImages(
   model: FeatureModelName = get(s.settings).model,
 ) {
   const { batchSize, threads } = get(s.settings);
-  return s.env.workers.features.call(
-    'embed',
-    { images: buffers, model, backend, batchSize, threads },
-    {
-      transfer: buffers,
-      onEvent: (e) => {
-        if (e.type !== 'backend') return;
-        const { type: _type, ...info } = e;
-        s.backendInfo.set(info);
+  // Never beside a speed probe: the features worker holds one model and backend at a time.
+  return s.featureSpeed.alone(() =>
+    s.env.workers.features.call(
+      'embed',
+      { images: buffers, model, backend, batchSize, threads },
+      {
+        transfer: buffers,
+        onEvent: (e) => {
+          if (e.type !== 'backend') return;
+          const { type: _type, ...info } = e;
+          s.backendInfo.set(info);
+        },
       },
-    },
+    ),
   );
 }

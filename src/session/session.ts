@@ -8,6 +8,7 @@
 //   models.ts   model export, import and restore
 //   resume.ts   what survives a reload (localStorage) and resuming
 //   storage.ts  the storage estimate, persistence, cache counts and clearing
+//   estimate.ts how long features take here with each model (a short probe on the load view)
 import { get } from 'svelte/store';
 import type { FormatName } from '../lib/ingest/formats/types';
 import type { BackendChoice } from '../lib/features/backend';
@@ -27,6 +28,7 @@ import { Resume } from './resume';
 import type { Tabs } from './tabs';
 import { decide, moveCursor, openReview } from './review';
 import { StoreAdmin } from './storage';
+import { FeatureSpeed } from './estimate';
 
 export interface SessionEnv {
   workers: Workers;
@@ -51,6 +53,8 @@ export class Session extends SessionState {
   readonly resume = new Resume(this);
   readonly store = new StoreAdmin(this);
   readonly url = new UrlSync(this);
+  /** How long features take here with each model: a short probe on the load view (estimate.ts). */
+  readonly featureSpeed = new FeatureSpeed(this);
   private job: AbortController | null = null;
   /** The source of the last run started in this page (a picked folder's files are only here until the next). */
   lastSource: ShardSource | null = null;
@@ -85,7 +89,9 @@ export class Session extends SessionState {
   /** `resumed`: the page opened on a run of this source that had not finished (the page says so). */
   runShard = (source: ShardSource, resumed = false) => {
     this.lastSource = source;
-    return runShard(this, source, resumed);
+    // A speed probe in flight stops first: the features worker holds one model at a time.
+    const probe = this.featureSpeed.stop();
+    return probe ? probe.then(() => runShard(this, source, resumed)) : runShard(this, source, resumed);
   };
   /** Loads the collection on show again, read as `format` (the person's answer when two formats fit, or a
    *  correction); false when its files are not at hand (a local collection after a reload: pick it again). */

@@ -1,4 +1,5 @@
-// The real built page, driven like a person at 1280 x 800: load the demo shard with a click, watch features being
+// The real built page, driven like a person at 1280 x 800: the time the demo's features will take, told before the
+// click (a short probe of each feature model); load the demo shard with a click, watch features being
 // computed, browse the grid, use the workspace (map clicks, label filter, lasso, export, Back and Forward, a reload
 // that keeps the view, the settings that ask before recomputing), load again (nothing computed), and check the
 // WebGPU path against WASM on two images.
@@ -18,6 +19,13 @@ describe('demo shard through the UI', () => {
     cleanups.push(() => context.close());
     await page.goto(`${origin}/`);
     expect(await page.evaluate(() => document.documentElement.dataset.stage)).toBe('empty');
+    // Time told before it is spent: a short probe times each feature model here, and each demo button says how
+    // long its features take with the chosen one (Inception v3 by default), each model how long per 1,000 images.
+    const estimate = page.getByTestId('demo-small-estimate');
+    await estimate.waitFor({ timeout: 90_000 });
+    expect(await estimate.textContent()).toMatch(/^features (under a minute|about \d+ min)$/);
+    await expect.poll(() => page.getByTestId('estimate-mobilenet-v2').textContent(), { timeout: 60_000 }).toMatch(/per 1,000 images here/);
+    expect(await page.getByTestId('model-inception-v3').isChecked()).toBe(true);
     await page.getByTestId('demo-small').click();
     await page.waitForFunction(() => document.documentElement.dataset.stage === 'features');
     const first = await waitFor(page, reportReady, 12 * 60_000);

@@ -37,8 +37,8 @@ export interface FakeWorld {
   session: Session;
   env: SessionEnv;
   storage: Map<string, string>;
-  /** Stages that keep stepping until cancelled. */
-  hold: Set<StageName>;
+  /** Stages that keep stepping until cancelled ('probe': the features worker's `embed`, the speed probe's call). */
+  hold: Set<StageName | 'probe'>;
   /** Calls each worker method received, in order. */
   calls: string[];
   /** The model the fake training worker holds (what `restore` answers). */
@@ -66,7 +66,7 @@ export function fakeWorld(
   options: { tabs?: Tabs; stored?: FakeWorld['stored']; /** A collection with no labels (searched by look). */ unlabelled?: boolean } = {},
 ): FakeWorld {
   const storage = new Map<string, string>();
-  const hold = new Set<StageName>();
+  const hold = new Set<StageName | 'probe'>();
   const calls: string[] = [];
   const stored: FakeWorld['stored'] = options.stored ?? { model: null };
   const ids = Array.from({ length: images }, (_, i) => `img${i}`);
@@ -155,15 +155,24 @@ export function fakeWorld(
         faultsMet: [],
       };
     },
-    embed: async ({ images: buffers }) => ({
-      flatten: new Float32Array(buffers.length * 2048),
-      mixed7: new Float32Array(buffers.length * 768),
-      modelId: MODEL_ID,
-      backend: 'wasm',
-      msPerImage: 1,
-      forwardMsPerImage: 1,
-      phashes: buffers.map(() => null),
-    }),
+    embed: async ({ images: buffers, model }, job) => {
+      calls.push(`embed ${model ?? 'inception-v3'} x${buffers.length}`);
+      for (let i = 0; hold.has('probe') && i < 5000; i++) {
+        job.throwIfCancelled();
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      // MobileNetV2 four times as fast as Inception v3, as the probe should find.
+      const ms = model === 'mobilenet-v2' ? 50 : 200;
+      return {
+        flatten: new Float32Array(buffers.length * 2048),
+        mixed7: new Float32Array(buffers.length * 768),
+        modelId: MODEL_ID,
+        backend: 'wasm',
+        msPerImage: ms,
+        forwardMsPerImage: ms,
+        phashes: buffers.map(() => null),
+      };
+    },
   });
 
   const embedLabels =
