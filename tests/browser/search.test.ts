@@ -74,6 +74,13 @@ describe('search with the retrieval net', () => {
     const methods = await page.evaluate((h) => fetch(h).then((r) => r.text()), href);
     expect(methods).toContain(`id="${href.split('#')[1]}"`);
 
+    // The map's legend folds away (at 1280 x 800 it covers points) and comes back.
+    const legendList = page.locator('[aria-label=Legend] ul');
+    await page.getByTestId('legend-toggle').click();
+    expect(await legendList.isHidden()).toBe(true);
+    await page.getByTestId('legend-toggle').click();
+    expect(await legendList.isVisible()).toBe(true);
+
     // Click an image in the gallery: ranked results with scores, shared labels highlighted.
     await page.getByTestId('view-grid').click();
     const cell = page.locator('[data-testid=gallery] button.cell').nth(3);
