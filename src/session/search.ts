@@ -4,6 +4,7 @@
 // labelled training images by their labels, unlabelled images (and validation and test images when asked) by the
 // net's prediction. A newer query wins.
 import { derived, get } from 'svelte/store';
+import { contentHash } from '../lib/hash';
 import type { BackendChoice } from '../lib/features/backend';
 import { specOfModelId, type FeatureModelName } from '../lib/features/model';
 import type { QueryInput } from '../lib/retrieval/protocol';
@@ -93,6 +94,7 @@ async function askOnce(s: Session, query: SearchState['query'], input: QueryInpu
 
 /** The k most similar images to an image of the shard, by the current model (with the label words, if any). */
 export async function searchImage(s: Session, imageId: string) {
+  if (get(s.droppedAs)?.imageId !== imageId) s.droppedAs.set(null);
   s.selectedImageId.set(imageId);
   const query = { kind: 'image' as const, imageId };
   await ask(s, query, query);
@@ -103,12 +105,23 @@ export async function searchWords(s: Session) {
   await ask(s, { kind: 'labels' as const }, { kind: 'labels' as const });
 }
 
-/** Searches with an image that is not in the shard: its features are computed first (not cached). */
+/** Searches with an image that is not in the shard: its features are computed first (not cached). A file whose
+ *  bytes are an image of the collection is that image. */
 export async function searchFile(s: Session, file: File) {
   if (!get(s.shard) || !get(s.model)) {
     s.errorMessage.set('Load a shard and train (or import) a model before searching with your own image.');
     return;
   }
+  // The very bytes of an image of the collection (its content hash): that image is the query, and the page says so.
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const hash = await contentHash(bytes);
+  const same = get(s.images).find((im) => im.hash === hash);
+  if (same) {
+    s.droppedAs.set({ name: file.name, imageId: same.imageId });
+    await searchImage(s, same.imageId);
+    return;
+  }
+  s.droppedAs.set(null);
   const previous = get(s.search);
   if (previous?.query.kind === 'file') URL.revokeObjectURL(previous.query.url);
   const query = { kind: 'file' as const, name: file.name, url: URL.createObjectURL(file) };
@@ -116,7 +129,7 @@ export async function searchFile(s: Session, file: File) {
   await ask(s, query, async () => {
     // The features of the model's own feature model, whatever the settings now say.
     const model = specOfModelId(get(s.model)!.featureModelId).name;
-    const f = await embedImages(s, [await file.arrayBuffer()], undefined, model);
+    const f = await embedImages(s, [bytes.buffer], undefined, model);
     return { kind: 'features', flatten: f.flatten, mixed7: f.mixed7, phash: f.phashes?.[0] ?? null };
   });
 }

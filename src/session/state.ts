@@ -124,6 +124,8 @@ export class SessionState {
   readonly review = writable<ReviewState | null>(null);
   /** The image a person selected on the map or in the gallery. */
   readonly selectedImageId = writable<string | null>(null);
+  /** A dropped file that was, byte for byte, an image of the collection (that image became the query). */
+  readonly droppedAs = writable<{ name: string; imageId: string } | null>(null);
   readonly report = writable<PipelineReport | null>(null);
   readonly errorMessage = writable<string | null>(null);
   /** The last failed job: its sentence, its kind ('worker-died': a worker died twice under it) and its Try again
@@ -171,6 +173,7 @@ export class SessionState {
     this.model.set(null);
     this.epochs.set([]);
     this.selectedImageId.set(null);
+    this.droppedAs.set(null);
     this.report.set(null);
     this.errorMessage.set(null);
     this.resumeHint.set(null);

@@ -161,6 +161,15 @@ describe('search with the retrieval net', () => {
     await expect.poll(() => page.getByTestId('dropped-meta').textContent(), { timeout: 60_000 }).toContain(`copy of ${original}`);
     expect(await items.first().getAttribute('data-image-id')).toBe(original);
     expect(await items.first().locator('.by').textContent()).toBe('copy');
+    // The very file of that image, dropped: it is that image, which becomes the query, and the page says so.
+    await page.getByTestId('query-drop').evaluate(async (zone, url) => {
+      const file = new File([await (await fetch(url)).blob()], 'same-bytes.png', { type: 'image/png' });
+      const data = new DataTransfer();
+      data.items.add(file);
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    }, `${server.shardUrl}images/google/${original}.png`);
+    await expect.poll(() => page.getByTestId('selected-id').textContent()).toBe(original);
+    expect(await page.getByTestId('dropped-same').textContent()).toMatch(/same-bytes\.png.*is this image of the collection/);
 
     // A label as the query: the top results carry it.
     // (the query image's most frequent label, so the net has seen it on several training images)

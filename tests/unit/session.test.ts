@@ -127,6 +127,19 @@ describe('session: a run', () => {
     await world.session.searchFile(new File(['x'], 'mine.png'));
     expect(get(world.session.search)).toMatchObject({ query: { kind: 'file', name: 'mine.png' }, busy: false });
     expect(get(world.session.search)!.results).toHaveLength(6);
+    expect(get(world.session.droppedAs)).toBeNull();
+    // A file with the very bytes of an image of the collection is that image: it becomes the query, and the page
+    // is told which file it was; a click elsewhere forgets that.
+    const { contentHash } = await import('../../src/lib/hash');
+    const bytes = new TextEncoder().encode('the bytes of img2');
+    const hash = await contentHash(bytes);
+    world.session.images.update((ims) => ims.map((im) => (im.imageId === 'img2' ? { ...im, hash } : im)));
+    await world.session.searchFile(new File([bytes], 'copy-of-img2.png'));
+    expect(get(world.session.selectedImageId)).toBe('img2');
+    expect(get(world.session.search)).toMatchObject({ query: { kind: 'image', imageId: 'img2' } });
+    expect(get(world.session.droppedAs)).toEqual({ name: 'copy-of-img2.png', imageId: 'img2' });
+    await world.session.searchImage('img3');
+    expect(get(world.session.droppedAs)).toBeNull();
   });
 
   it('exports the model as a named file, and a refused import changes nothing and says why', async () => {
