@@ -14,14 +14,18 @@ import type { EmbedLabelsResult } from '../lib/embedding/protocol';
 import type { TrainResult } from '../lib/retrieval/protocol';
 import { buildReport, type PipelineReport } from './report';
 import { NEAR_DUPLICATE_LAYER } from '../lib/duplicates/layer';
-import { idleStages, STAGES, type StageName } from './state';
+import { idleStages, keepDone, STAGES, type StageName } from './state';
 import type { Session } from './session';
 
 /** Loads a shard and runs every stage; resolves with the report, rejects with a sentence. While another tab runs
  *  the same shard, this one shows that tab's progress and runs after it, reusing what it stored (tabs.ts). */
 export async function runShard(s: Session, source: ShardSource, resumed = false): Promise<PipelineReport> {
   const signal = s.beginJob(); // cancels the run before
-  s.reset();
+  // The collection on show, run again (a folder picked again after a reload, the same demo): what it shows stays
+  // until the run replaces it, so a cancel hides nothing.
+  const keep = get(s.shard)?.shardId === sourceKey(source);
+  const shownMap = keep ? get(s.embedding) : null;
+  s.reset(keep);
   s.resume.markActive(source);
   void s.store.requestPersistence();
   const tabs = s.env.tabs ?? soloTabs;
@@ -52,7 +56,7 @@ export async function runShard(s: Session, source: ShardSource, resumed = false)
           );
         const sharing = shareProgress(s, tabs, key);
         try {
-          return await runStages(s, source, signal, other.following?.shown ?? null);
+          return await runStages(s, source, signal, other.following?.shown ?? null, keep);
         } finally {
           sharing();
         }
@@ -66,7 +70,11 @@ export async function runShard(s: Session, source: ShardSource, resumed = false)
         : caught;
     // Try again: the same source, from what is stored (features are not computed twice, a stored embedding and net
     // are reused).
-    if (s.isCurrent(signal)) failRunning(s, err, undefined, () => runShard(s, source));
+    if (s.isCurrent(signal)) {
+      failRunning(s, err, undefined, () => runShard(s, source));
+      // A cancel mid-embedding leaves the map that was on show, not the half-made one.
+      if ((err as JobError)?.cancelled && shownMap?.final && !get(s.embedding)?.final) s.embedding.set(shownMap);
+    }
     throw err;
   } finally {
     other.following?.stop();
@@ -143,10 +151,12 @@ async function runStages(
   source: ShardSource,
   signal: AbortSignal,
   loadedElsewhere: ReturnType<Session['showShard']> | null,
+  keepShown = false,
 ): Promise<PipelineReport> {
   const live = <E>(handle: (event: E) => void) => whileCurrent(s, signal, handle);
   const settings = get(s.settings);
-  s.stages.set(idleStages()); // (while it waited, this page showed the other tab's stages)
+  // (While it waited, this page showed the other tab's stages.) Over the collection on show, done steps stay done.
+  s.stages.set(keepShown && !loadedElsewhere ? keepDone(get(s.stages)) : idleStages());
   const stored = loadedElsewhere ? await loadedElsewhere : null;
   let loaded: LoadResult;
   if (stored) {
@@ -267,6 +277,8 @@ function failRunning(s: Session, err: unknown, only: StageName | undefined, retr
   if (e.cancelled && !only) s.resume.clearActive();
   s.errorMessage.set(e.cancelled ? null : e.message);
   s.failure.set(e.cancelled ? null : { message: e.message, kind: e.kind, retry });
+  // A cancel keeps what is computed and offers Resume: the same job, from what is stored.
+  s.stopped.set(e.cancelled ? { resume: retry } : null);
   if (!e.cancelled) console.error('[simage]', e.detail);
 }
 

@@ -139,6 +139,14 @@ export class Session extends SessionState {
   cancelProject = () => cancelProject();
   clearCache = () => this.store.clear();
 
+  /** Goes on with the job the person cancelled, from what is stored (nothing computed is computed again). */
+  resumeStopped = () => {
+    const stopped = get(this.stopped);
+    if (!stopped) return Promise.resolve();
+    this.stopped.set(null);
+    return stopped.resume().catch(() => undefined);
+  };
+
   /** Stops the running job (its stage shows "cancelled"; what it stored is kept). */
   cancel = () => {
     this.job?.abort();
@@ -148,6 +156,7 @@ export class Session extends SessionState {
   /** Starts a job that cancels the one before it; its signal aborts on cancel. */
   beginJob(): AbortSignal {
     this.cancel();
+    this.stopped.set(null);
     this.job = new AbortController();
     return this.job.signal;
   }

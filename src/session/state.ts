@@ -96,6 +96,12 @@ export const idleStages = (): Record<StageName, StageState> => ({
   embedding: idleStage(),
   train: idleStage(),
 });
+/** The stages of a run starting over what is on show: those done stay done, the rest idle. */
+export function keepDone(stages: Record<StageName, StageState>): Record<StageName, StageState> {
+  const next = idleStages();
+  for (const name of STAGES) if (stages[name].status === 'done') next[name] = { ...next[name], status: 'done' };
+  return next;
+}
 const noRunInfo = (): RunInfo => ({ featurePlan: null, embeddingCached: null, netReused: null });
 
 export interface ProjectState {
@@ -133,6 +139,8 @@ export class SessionState {
   readonly failure = writable<{ message: string; kind: 'worker-died' | null; retry: () => Promise<unknown> } | null>(null);
   /** A local shard whose features were not finished before the page was reloaded: it must be picked again. */
   readonly resumeHint = writable<string | null>(null);
+  /** The last job was cancelled: how to go on with it (Resume). */
+  readonly stopped = writable<{ resume: () => Promise<unknown> } | null>(null);
   readonly runInfo = writable<RunInfo>(noRunInfo());
   /** The project file being written or read, or the outcome of the last one (src/session/project.ts). */
   readonly project = writable<ProjectState | null>(null);
@@ -158,8 +166,19 @@ export class SessionState {
   /** The label filter, the map selection and the main view, over the images above. */
   readonly workspace = new WorkspaceState(this.shard, this.images);
 
-  /** Every part of a run back to its start (settings and the storage estimate stay). */
-  reset() {
+  /** Every part of a run back to its start (settings and the storage estimate stay). `keepShown`: the same
+   *  collection runs again, so what is on show (images, map, model, query and results) stays until the run replaces
+   *  it, and the stages that were done stay done; a cancel then hides nothing. */
+  reset(keepShown = false) {
+    this.stopped.set(null);
+    this.report.set(null);
+    this.errorMessage.set(null);
+    this.resumeHint.set(null);
+    this.runInfo.set(noRunInfo());
+    if (keepShown) {
+      this.stages.update(keepDone);
+      return;
+    }
     const query = get(this.search)?.query;
     if (query?.kind === 'file') URL.revokeObjectURL(query.url);
     this.search.set(null);
@@ -174,10 +193,6 @@ export class SessionState {
     this.epochs.set([]);
     this.selectedImageId.set(null);
     this.droppedAs.set(null);
-    this.report.set(null);
-    this.errorMessage.set(null);
-    this.resumeHint.set(null);
-    this.runInfo.set(noRunInfo());
     this.duplicates.set(null);
     this.duplicateKeepers.set(new Map());
     this.workspace.clearWorkspace();

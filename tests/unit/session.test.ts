@@ -226,6 +226,39 @@ describe('session: cancel', () => {
     });
   }
 
+  it('the collection on show run again, then cancelled: nothing on show is lost, and Resume goes on from the store', async () => {
+    world = fakeWorld(8);
+    world.session.init();
+    await world.session.runShard(URL_SOURCE);
+    const map = get(world.session.embedding)!;
+    const model = get(world.session.model)!;
+    await world.session.searchImage('img1');
+    expect(map.final).toBe(true);
+    world.hold.add('embedding');
+    const again = world.session.runShard(URL_SOURCE).catch((e) => e);
+    // While it runs, what was on show stays, and the steps done before say so.
+    expect(get(world.session.model)).toBe(model);
+    expect(get(world.session.selectedImageId)).toBe('img1');
+    await whenRunning(world.session, 'embedding');
+    expect(get(world.session.stages).train.status).toBe('done');
+    world.session.cancel();
+    expect(await again).toMatchObject({ cancelled: true });
+    expect(get(world.session.embedding)).toBe(map); // the map on show, not a half-made one
+    expect(get(world.session.model)).toBe(model);
+    expect(get(world.session.images)).toHaveLength(8);
+    expect(get(world.session.search)?.results.length).toBeGreaterThan(0);
+    expect(get(world.session.stages).embedding.status).toBe('cancelled');
+    expect(get(world.session.stopped)).not.toBeNull();
+    world.hold.clear();
+    world.calls.length = 0;
+    await world.session.resumeStopped();
+    expect(world.calls).toContain('embedLabels');
+    expect(world.calls.filter((c) => c === 'extract')).toHaveLength(1); // features all cached: nothing computed
+    for (const name of STAGES) expect(get(world.session.stages)[name].status).toBe('done');
+    expect(get(world.session.stopped)).toBeNull();
+    expect(get(world.session.report)?.features).toMatchObject({ computed: 0, cached: 8 });
+  });
+
   it('a new run cancels the one before and its late ending does not touch the new run', async () => {
     world = fakeWorld(8);
     world.session.init();

@@ -301,7 +301,7 @@ describe('session: the workspace', () => {
     expect(get(workspace.shown).images.map((im) => im.imageId)).toEqual(['img3']);
     workspace.removeLabel('/m/b');
     expect(get(workspace.shown).images.map((im) => im.imageId)).toEqual(['img3', 'img4']);
-    await world.session.runShard(URL_SOURCE);
+    await world.session.runShard({ kind: 'url', url: 'http://localhost/shards/another/' });
     expect([get(workspace.filter), get(workspace.selection)]).toEqual([[], null]);
   });
 
