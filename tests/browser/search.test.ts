@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Page } from 'playwright-core';
-import { openBrowser, reportReady, waitFor } from './helpers';
+import { openBrowser, reportReady, snapshot, waitFor } from './helpers';
 import { makeDemoSubset, ROOT } from '../fixtures/make-shard';
 import { serve } from '../../scripts/serve.mjs';
 
@@ -73,6 +73,24 @@ describe('search with the retrieval net', () => {
     const href = (await pop.locator('a').getAttribute('href'))!;
     const methods = await page.evaluate((h) => fetch(h).then((r) => r.text()), href);
     expect(methods).toContain(`id="${href.split('#')[1]}"`);
+
+    // Train again, Cancel, Resume: the map and the model on show are never lost, and the job goes on.
+    const points = await page.evaluate(() => window.__simageMap!.points());
+    expect(points).toBeGreaterThan(0);
+    // (Cancelled in the same task as the click: a cancel after the first epoch stops training early and keeps
+    // the best epoch, which is a finished model, not a cancelled job.)
+    await page.evaluate(() => {
+      document.querySelector<HTMLButtonElement>('[data-testid=retrain]')!.click();
+      window.__simage.cancel();
+    });
+    await expect.poll(() => snapshot(page).then((x) => x.stages.train.status)).toBe('cancelled');
+    expect(await page.evaluate(() => window.__simageMap!.points())).toBe(points);
+    expect(await page.evaluate(() => window.__simage.model() !== null)).toBe(true);
+    expect(await page.evaluate(() => document.documentElement.dataset.stage)).toBe('ready');
+    await page.getByTestId('resume').click();
+    await expect.poll(() => snapshot(page).then((x) => x.stages.train.status), { timeout: 120_000 }).toBe('done');
+    expect(await page.getByTestId('resume').count()).toBe(0);
+    expect(await page.evaluate(() => window.__simageMap!.points())).toBe(points);
 
     // The map's legend folds away (at 1280 x 800 it covers points) and comes back.
     const legendList = page.locator('[aria-label=Legend] ul');
