@@ -38,8 +38,16 @@ export class FeatureSpeed {
     }
   }
 
-  /** Shows the stored probe, or times each model now (unless a run is going on); never throws. */
-  start(): Promise<void> {
+  /** Shows the stored probe, or times each model now (unless a run is going on, or the page is still opening what
+   *  it opens by itself: a run from the address must not wait behind a probe); never throws. */
+  async start(): Promise<void> {
+    await this.s.restored?.catch(() => undefined);
+    // A collection on show (the address opened one): the person is past the load view; a stored probe still shows.
+    if (get(this.s.shard) && !this.stored()) return;
+    return this.begin();
+  }
+
+  private begin(): Promise<void> {
     const stored = this.stored();
     if (stored) {
       this.state.set({ probe: stored, probing: false });

@@ -85,7 +85,9 @@ export class Session extends SessionState {
     return () => stops.forEach((stop) => stop());
   }
 
-  restore = () => this.resume.restore();
+  /** Settles once the page has opened what it opens by itself (a run from the address, the last shard). */
+  restored: Promise<void> | null = null;
+  restore = () => (this.restored = this.resume.restore());
   /** `resumed`: the page opened on a run of this source that had not finished (the page says so). */
   runShard = (source: ShardSource, resumed = false) => {
     this.lastSource = source;

@@ -96,4 +96,15 @@ describe('the speed probe', () => {
     expect(world.calls).toEqual(['embed inception-v3 x1', 'embed mobilenet-v2 x1']);
     await embedded;
   });
+
+  it('waits for the page to open what its address names, and starts no probe once a collection is on show', async () => {
+    world = fakeWorld(4, `?shard=${encodeURIComponent(URL_SOURCE.url)}`);
+    world.session.init();
+    const restoring = world.session.restore();
+    const probing = world.session.featureSpeed.start();
+    await restoring;
+    await probing;
+    expect(get(world.session.shard)).not.toBeNull();
+    expect(world.calls.filter((c) => c.startsWith('embed '))).toEqual([]);
+  });
 });
