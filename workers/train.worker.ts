@@ -74,6 +74,7 @@ import {
 import { BackendSession, InjectedFaults } from './tf-backend';
 import { BackendLostError, type BackendFallback } from '../src/lib/faults';
 import { speedUpWasmMatMul } from '../src/lib/retrieval/wasm-matmul';
+import { countText } from '../src/lib/format';
 
 const base = new URL(import.meta.env.BASE_URL, self.location.origin).href;
 // The trained net lives on the first backend that started; a later job does not move it to another.
@@ -163,7 +164,7 @@ async function train(req: TrainRequest, job: Job<TrainMethods['train']['event']>
   const limit = maxSetsReferences(dim);
   if (req.train.head === 'sets' && r > limit) {
     throw new ShardError(
-      `The 2017 'sets' head needs one output per reference image and would not fit in memory for ${r.toLocaleString('en')} references (the limit here is ${limit.toLocaleString('en')}). Choose the 'embedding' head, which has no such limit.`,
+      `The 2017 'sets' head needs one output per reference image and would not fit in memory for ${countText(r)} references (the limit here is ${countText(limit)}). Choose the 'embedding' head, which has no such limit.`,
     );
   }
   if (r < 2) throw new ShardError('Training needs at least 2 training images with features and labels.');

@@ -7,8 +7,9 @@ import { JobError } from '../lib/rpc';
 import { specOfModelId } from '../lib/features/model';
 import type { ImportProjectResult } from '../lib/project/protocol';
 import type { Session } from './session';
+import { countText } from '../lib/format';
 
-const n = (x: number) => x.toLocaleString('en');
+const n = countText;
 const mb = (bytes: number) =>
   bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.ceil(bytes / 1e3)} kB`;
 

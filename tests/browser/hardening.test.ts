@@ -220,16 +220,16 @@ describe('storage', () => {
     await page.goto(`${server.origin}/?shard=${encodeURIComponent(server.shardUrl!)}&backend=wasm&epochs=1`);
     await waitFor(page, reportReady, 5 * 60_000);
     expect(await page.evaluate(() => (window as unknown as { __persistCalls: number }).__persistCalls)).toBeGreaterThanOrEqual(1);
-    // The header shows the browser's own estimate, in the page's units.
+    // Settings show the browser's own estimate, in the page's units.
     const est = await page.evaluate(async () => {
       const e = await navigator.storage.estimate();
       return { usage: e.usage ?? 0, quota: e.quota ?? 0, persisted: await navigator.storage.persisted() };
     });
     expect(est.usage).toBeGreaterThan(0);
+    await page.getByTestId('settings-button').click();
     await expect
       .poll(() => page.getByTestId('storage').textContent())
       .toMatch(new RegExp(`^[\\d.]+ K?M?G?B stored of ${formatBytes(est.quota).replace('.', '\\.')}$`));
-    await page.getByTestId('settings-button').click();
     if (est.persisted) {
       expect(await page.getByTestId('persisted').isVisible()).toBe(true);
     } else {

@@ -5,6 +5,7 @@
 // One draw of resamples serves every series of the same queries, so all intervals of one table are consistent.
 // Pure and seeded: the same per-query values and seed give the same intervals.
 import { seededRandom } from '../random';
+import { countText } from '../format';
 
 /** 95% intervals from 1,000 resamples: the percentile interval's end points are stable to about 0.1 of its width. */
 export const BOOTSTRAP_RESAMPLES = 1000;
@@ -82,8 +83,8 @@ const signed = (v: number, digits: number) => `${v >= 0 ? '+' : '−'}${Math.abs
 export function differenceSentence(what: string, d: Difference, queries: number, unit = 'queries', digits = 3): string {
   const range = `95% interval ${signed(d.ci[0], digits)} to ${signed(d.ci[1], digits)}`;
   const verdict = d.significant
-    ? `more than noise at ${queries.toLocaleString('en')} ${unit}`
-    : `the interval holds 0, so at ${queries.toLocaleString('en')} ${unit} this difference is noise`;
+    ? `more than noise at ${countText(queries)} ${unit}`
+    : `the interval holds 0, so at ${countText(queries)} ${unit} this difference is noise`;
   return `${what}: ${signed(d.mean, digits)} (${range}); ${verdict}.`;
 }
 

@@ -47,7 +47,8 @@ export function emptyLabelIndex(images: number): LabelIndex {
   };
 }
 
-const collator = new Intl.Collator();
+// Made on first use: a collator's first construction loads the browser's locale data (tens of ms).
+let collator: Intl.Collator | undefined;
 
 /** Builds the index a slice of images at a time (`add`), then `finish`. Labels get ids in the order first seen,
  *  and each image's ids go into one growing typed array; finishing sorts the vocabulary, renumbers the ids to
@@ -113,7 +114,9 @@ export class LabelIndexBuilder {
   finish(): LabelIndex {
     this.add(this.images.length - this.next);
     const order = this.names.map((name, id) => ({ id, entry: { name, display: this.classes.get(name) ?? name, count: this.counts[id] } }));
-    order.sort((a, b) => b.entry.count - a.entry.count || collator.compare(a.entry.display, b.entry.display));
+    collator ??= new Intl.Collator();
+    const c = collator;
+    order.sort((a, b) => b.entry.count - a.entry.count || c.compare(a.entry.display, b.entry.display));
     const position = new Int32Array(order.length);
     order.forEach((o, p) => (position[o.id] = p));
     const ids = this.ids.slice(0, this.used);

@@ -7,6 +7,7 @@
 import type { Skipped, Split } from '../labels';
 import { isSplitFolder } from './common';
 import type { CollectionListing, Detection, FormatReader, FormatReading, PathLabel } from './types';
+import { countText } from '../../format';
 
 interface PlacedImage {
   path: string;
@@ -66,7 +67,7 @@ const looksLikeCameraRoll = (layout: FolderLayout) =>
   (layout.wrapper !== null && isDeviceFolder(layout.wrapper)) ||
   [...layout.classNames].every((name) => isDeviceFolder(name) || LIBRARY_FOLDER.test(name));
 
-const count = (n: number) => n.toLocaleString('en-US');
+const count = countText;
 
 function detectFolders(listing: CollectionListing): Detection | null {
   const layout = placeImages(listing.imagePaths);
