@@ -287,7 +287,7 @@ for (const lever of levers) {
     mixedEvaluation(task.labels, task.refTargets, task.evaluation.task.refRows, valPred, task.evaluation.task.queryRows, c, beta),
   );
   const line = (m: MixedEvaluation) =>
-    `beta ${m.beta}: P@10 ${m.precision_at_k.toFixed(3)} share ${m.predicted_share.toFixed(2)}/${m.predicted_items.toFixed(2)} max irrelevant ${m.max_irrelevant_share.toFixed(3)} over 5% ${m.over_five_percent}`;
+    `beta ${m.beta}: P@10 ${m.precision_at_k.toFixed(3)} central ${m.central_precision_at_k.toFixed(3)} share ${m.predicted_share.toFixed(2)}/${m.predicted_items.toFixed(2)} max irrelevant ${m.max_irrelevant_share.toFixed(3)} over 5% ${m.over_five_percent}`;
   log(`  hold-out mixed ${holdMixed.map(line).join(' · ')}`);
   log(`  validation mixed ${valMixed.map(line).join(' · ')}`);
   // Z-scored similarities (each item's cosine less beta times its mean over the typical queries, over their spread).
@@ -300,6 +300,27 @@ for (const lever of levers) {
   );
   log(`  hold-out z-scored ${zHold.map(line).join(' · ')}`);
   log(`  validation z-scored ${zVal.map(line).join(' · ')}`);
+  // CSLS shrunk for a query whose cosines spread less than the typical query's.
+  for (const mode of ['spread'] as const) {
+    const hold = [0.5, 1].map((beta) =>
+      mixedEvaluation(task.labels, task.refTargets.subarray(0, f * c), sel.task.refRows, selPred, sel.task.queryRows, c, beta, 10, mode),
+    );
+    const val = [0.5, 1].map((beta) =>
+      mixedEvaluation(
+        task.labels,
+        task.refTargets,
+        task.evaluation.task.refRows,
+        valPred,
+        task.evaluation.task.queryRows,
+        c,
+        beta,
+        10,
+        mode,
+      ),
+    );
+    log(`  hold-out ${mode} ${hold.map(line).join(' · ')}`);
+    log(`  validation ${mode} ${val.map(line).join(' · ')}`);
+  }
   if (lever.name.startsWith('today')) minusExperiment(task, valPred, c);
   const hubs = { holdout: holdMixed, validation: valMixed };
   const ev = task.evaluation;

@@ -137,7 +137,7 @@ async function useStored(record: StoredModel, req: Pick<RestoreRequest, 'backend
 async function train(req: TrainRequest, job: Job<TrainMethods['train']['event']>): Promise<TrainMethods['train']['result']> {
   const db = await openForJob(job);
   const shard = await getShard(db, req.shardId);
-  if (!shard) throw new ShardError('The shard is no longer in the cache; load it again.');
+  if (!shard) throw new ShardError('The collection is no longer stored in this browser; load it again.');
   const embKey = embeddingKey(req.embedding);
   const trainKey = await contentHash(
     new TextEncoder().encode(JSON.stringify({ v: 9, model: req.featureModelId, labels: shard.labelsHash, embKey, train: req.train })),
@@ -170,7 +170,7 @@ async function train(req: TrainRequest, job: Job<TrainMethods['train']['event']>
   if (r < 2) throw new ShardError('Training needs at least 2 training images with features and labels.');
   if (task.queryIds.length === 0) {
     throw new ShardError(
-      'Training needs labelled validation images (to evaluate the model on images it never saw); this shard has none with features.',
+      'Training needs labelled validation images (to evaluate the model on images it never saw); this collection has none with features.',
     );
   }
   const settings = { ...req.train, k: Math.min(req.train.k, r) };

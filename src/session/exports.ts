@@ -77,7 +77,7 @@ export async function exportImages(s: Session, what: ExportWhat, format: ExportF
         'images.csv lists each image (ImageID, split, labels, rank and score for results) and its file in images/.',
         original
           ? 'The files are the originals; where one could not be read, its stored thumbnail is there instead.'
-          : 'The files are the stored thumbnails: the originals stay where the shard came from (pick its folder in the page before exporting to include them).',
+          : 'The files are the stored thumbnails: the originals stay where the collection came from (pick its folder in the page before exporting to include them).',
       ].join('\n'),
       signal,
     );

@@ -49,7 +49,7 @@ export async function exportProject(s: Session, which: 'all' | 'current'): Promi
       running: false,
       progress: null,
       message: null,
-      error: 'Load a shard first: a project file holds what was computed for one.',
+      error: 'Load a collection first: a project file holds what was computed for one.',
     });
     return null;
   }

@@ -109,7 +109,7 @@ export class Resume {
       if (get(this.s.stages).load.status === 'error' && (await this.openStored(sourceKey(source)))) {
         this.s.errorMessage.set(null);
         this.s.resumeHint.set(
-          `The shard's address could not be reached, so this is the copy stored in this browser. Reload to try the address again.`,
+          `The collection's address could not be reached, so this is the copy stored in this browser. Reload to try the address again.`,
         );
       }
       return;

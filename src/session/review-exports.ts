@@ -13,7 +13,7 @@ import type { Session } from './session';
 /** The shard's label files with the accepted changes made (only the files that changed). */
 export async function correctedLabelFiles(s: Session) {
   const shard = get(s.shard);
-  if (!shard) throw new Error('No shard is loaded.');
+  if (!shard) throw new Error('No collection is loaded.');
   const changes = acceptedChanges(s);
   if (changes.length === 0) throw new Error('Accept at least one suggestion first (A or the ✓ button).');
   const db = await openSimageDb();
@@ -25,7 +25,7 @@ export async function correctedLabelFiles(s: Session) {
   }
   const format = shard.summary.format;
   if (!files?.length && labelExportFormat(format) !== 'open-images')
-    throw new Error('The label file of this shard was not kept when it was loaded; load the shard again, then export.');
+    throw new Error('The label file of this collection was not kept when it was loaded; load the collection again, then export.');
   const images = get(s.images).map((im) => ({ imageId: im.imageId, path: im.path, labels: im.labels.map((l) => l.labelName) }));
   return exportLabels(format, files ?? [], images, changes).files.map((f) => ({
     file: new Blob([f.text], { type: f.type }),
@@ -65,7 +65,7 @@ export async function predictedLabelsCsv(s: Session) {
  *  CLI's --export-labels). */
 export async function labelsInFormat(s: Session) {
   const shard = get(s.shard);
-  if (!shard) throw new Error('No shard is loaded.');
+  if (!shard) throw new Error('No collection is loaded.');
   const db = await openSimageDb();
   const files = await getLabelFiles(db, shard.shardId).finally(() => db.close());
   const kept = files?.files ?? [];

@@ -52,7 +52,7 @@ export async function runShard(s: Session, source: ShardSource, resumed = false)
         // `resumed`: this page opened on a run that had not finished (a reload, a closed tab, a crash).
         else if (resumed)
           s.resumeHint.set(
-            'The last run of this shard did not finish (the tab was closed, reloaded or crashed); this one goes on from what it had stored.',
+            'The last run of this collection did not finish (the tab was closed, reloaded or crashed); this one goes on from what it had stored.',
           );
         const sharing = shareProgress(s, tabs, key);
         try {
@@ -98,7 +98,7 @@ function followOtherTab(s: Session, tabs: Tabs, key: string, signal: AbortSignal
   const elsewhere = 'Running in another tab of this browser; this tab shows its progress and uses its results.';
   s.setStage('load', { status: 'running', progress: null, message: elsewhere });
   s.resumeHint.set(
-    'This shard is being computed in another tab of this browser: this tab shows its progress and then uses what it stored, so nothing is computed twice.',
+    'This collection is being computed in another tab of this browser: this tab shows its progress and then uses what it stored, so nothing is computed twice.',
   );
   state.stop = tabs.listen((m) => {
     if (m.key !== key || !s.isCurrent(signal)) return;
@@ -185,7 +185,7 @@ async function runStages(
     const n = loaded.summary.skipped.length;
     const why = n ? `: ${n} item${n === 1 ? ' was' : 's were'} skipped, and the list below says why` : ': it is empty';
     throw new JobError(
-      `"${loaded.name}" holds no image that loads${why}. simage looks for images (jpg, png, webp, gif, bmp) anywhere in the folder or archive, with labels as Open Images CSV, COCO JSON, YOLO, Hugging Face imagefolder, a tags CSV, class folders, the 2017 text form, or no labels at all.`,
+      `"${loaded.name}" holds no image that loads${why}. simage looks for images (jpg, png, webp, gif, bmp) anywhere in the folder or archive, with labels as Open Images CSV, COCO JSON, YOLO, Hugging Face imagefolder, a tags CSV, class folders, id;label text lines, or no labels at all.`,
       'no images',
       false,
     );
@@ -428,7 +428,7 @@ export function applySettings(s: Session, next: Settings) {
       shard?.source.kind === 'url' ? shard.source : shard && s.lastSourceShardId === shard.shardId ? s.lastSource : null;
     if (source) return s.runShard(source).catch(() => undefined);
     s.errorMessage.set(
-      `Features of ${MODEL_SPECS[next.model].title} are computed from the images: load the shard again (its folder, archive or address) and they will be.`,
+      `Features of ${MODEL_SPECS[next.model].title} are computed from the images: load the collection again (its folder, archive or address) and they will be.`,
     );
     return Promise.resolve();
   }

@@ -109,7 +109,7 @@ export async function searchWords(s: Session) {
  *  bytes are an image of the collection is that image. */
 export async function searchFile(s: Session, file: File) {
   if (!get(s.shard) || !get(s.model)) {
-    s.errorMessage.set('Load a shard and train (or import) a model before searching with your own image.');
+    s.errorMessage.set('Load a collection and train (or import) a model before searching with your own image.');
     return;
   }
   // The very bytes of an image of the collection (its content hash): that image is the query, and the page says so.

@@ -75,7 +75,7 @@ describe('a shard full of bad input', () => {
     expect(done.report!.features.computed + done.report!.features.cached).toBe(shard.expected.good.length);
     const extra = checkSkipped(done.report!.shard.skipped, shard.expected);
     // Anything else listed is one of the same bad items seen once more (the labels of a skipped file say so).
-    for (const e of extra) expect(e.reason).toMatch(/skipped \(see its file\)|not in the shard/);
+    for (const e of extra) expect(e.reason).toMatch(/skipped \(see its file\)|not in the collection/);
 
     // The hostile strings are shown as text: the markup ID and its label in the selection panel.
     await page.getByTestId('view-grid').click();

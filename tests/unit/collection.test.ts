@@ -132,7 +132,7 @@ describe('splits and labels', () => {
     expect(c.classes.get('/m/cat')).toBe('Cat');
     expect(c.splits.get('a')).toBe('validation');
     expect(c.skipped).toContainEqual({ id: 'a', reason: 'duplicate ImageID (kept images/a.jpg, skipped other/a.jpg)' });
-    expect(c.skipped).toContainEqual({ id: 'ghost', reason: '1 label row for an image that is not in the shard' });
+    expect(c.skipped).toContainEqual({ id: 'ghost', reason: '1 label row for an image that is not in the collection' });
     expect(c.skipped).toContainEqual({ id: 'README.txt', reason: expect.stringMatching(/not used/) });
   });
 });

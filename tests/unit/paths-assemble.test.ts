@@ -71,8 +71,8 @@ describe('assembleShard', () => {
       validation: 1,
     });
     expect(summary.skipped).toEqual([
-      { id: 'ghost', reason: '2 label rows for an image that is not in the shard' },
-      { id: 'zzz', reason: 'split row for an image that is not in the shard' },
+      { id: 'ghost', reason: '2 label rows for an image that is not in the collection' },
+      { id: 'zzz', reason: 'split row for an image that is not in the collection' },
     ]);
     expect(images.find((im) => im.imageId === 'c')!.labels).toEqual([]);
   });

@@ -111,7 +111,7 @@ describe('session: a run', () => {
     world = fakeWorld(6);
     world.session.init();
     await world.session.searchFile(new File(['x'], 'mine.png'));
-    expect(get(world.session.errorMessage)).toMatch(/Load a shard and train/);
+    expect(get(world.session.errorMessage)).toMatch(/Load a collection and train/);
     await world.session.runShard(URL_SOURCE);
     world.calls.length = 0;
     const posted = vi.spyOn(world.session.env.workers.train, 'call');

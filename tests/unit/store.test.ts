@@ -167,7 +167,7 @@ describe('when the storage quota is reached', () => {
     expect(err.name).toBe('QuotaError');
     expect(err.message).toMatch(/^The browser refused to store more data \(storage quota reached\)\./);
     expect(err.message).toMatch(
-      /Everything stored so far stays readable\. To go on, free disk space .* or use Clear cache, then load the shard again: nothing already stored is computed again\./,
+      /Everything stored so far stays readable\. To go on, free disk space .* or use Clear cache, then load the collection again: nothing already stored is computed again\./,
     );
     // Every later write is refused the same way, of any kind.
     await expect(putEmbedding(db, { shardId: 's', key: 'k', labelsHash: 'h' } as never)).rejects.toBeInstanceOf(QuotaError);

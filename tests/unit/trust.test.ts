@@ -7,6 +7,9 @@ import {
   meanNearestSimilarity,
   mixedEvaluation,
   mixedLists,
+  mixedPenalty,
+  querySpreads,
+  typicalSpread,
   probesOf,
   similarityMoments,
   CSLS_PROBES,
@@ -169,6 +172,73 @@ describe('hubness', () => {
       expect(f.score).toBeLessThan(f.similarity!);
     }
     expect(plain.every((f) => f.similarity === undefined)).toBe(true);
+  });
+});
+
+describe('calibration shrunk by the query spread', () => {
+  it("the page's index ranks as the evaluation's lists do, and a query alike to everything keeps more of its plain order", () => {
+    const random = seededRandom(4);
+    // Items in four clusters (one per axis), so a query can be sharp (one cluster) or central (all of them).
+    const rows = (n: number) =>
+      unitRows(Array.from({ length: n }, (_, i) => Array.from({ length: 4 }, (_, d) => (d === i % 4 ? 1 : 0) + 0.3 * random())));
+    const refs = rows(30);
+    const predicted = rows(20);
+    const ids = (p: string, n: number) => Array.from({ length: n }, (_, i) => `${p}${i}`);
+    const images = [...ids('r', 30), ...ids('u', 20)].map((imageId, i) => ({
+      imageId,
+      hash: `h${i}`,
+      split: 'train',
+      labels: i < 30 ? [{ labelName: 'a', confidence: 1 }] : [],
+    }));
+    const space: LabelSpace = { vocabulary: ['a'], basis: Float32Array.from([1, 0, 0, 0]), components: 4 };
+    const index = (spread: boolean) => {
+      const x = new LabelIndex(
+        ids('r', 30),
+        ['a'],
+        images,
+        'svd',
+        refs,
+        4,
+        space,
+        { method: 'vote', k: 1 },
+        { method: 'csls', beta: 1, k: 10, spread },
+      );
+      x.setPredicted(ids('u', 20), predicted);
+      return x;
+    };
+    const probes = probesOf(predicted, 4);
+    const penalty = mixedPenalty(refs, predicted, probes, 4, 'both');
+    const typical = typicalSpread(refs, predicted, probes, 4);
+    const name = (i: number) => (i < 30 ? `r${i}` : `u${i - 30}`);
+    const queries = rows(6);
+    // The centre of every item: alike to everything, its cosines spread little.
+    const centre = new Float32Array(4);
+    for (const v of [refs, predicted]) for (let i = 0; i < v.length; i++) centre[i % 4] += v[i];
+    const central = unitRows([Array.from(centre)]);
+    const all = new Float32Array(refs.length + predicted.length);
+    all.set(refs);
+    all.set(predicted, refs.length);
+    expect(querySpreads(all, new Float32Array(0), central, 4)[0]).toBeLessThan(typical / 2);
+    for (const q of [...Array.from({ length: 6 }, (_, i) => queries.subarray(i * 4, i * 4 + 4)), central]) {
+      const lists = (spread: number | undefined, beta: number) =>
+        [...mixedLists({ dim: 4, refs, predicted, penalty, beta, spread }, q, () => -1, 8)[0]].map(name);
+      expect(
+        index(true)
+          .search(q, 8, true)
+          .map((f) => f.imageId),
+      ).toEqual(lists(typical, 1));
+      expect(
+        index(false)
+          .search(q, 8, true)
+          .map((f) => f.imageId),
+      ).toEqual(lists(undefined, 1));
+    }
+    // The central query: its spread-shrunk list keeps more of the plain list than full CSLS does.
+    const plain = [...mixedLists({ dim: 4, refs, predicted, penalty: null, beta: 0 }, central, () => -1, 8)[0]];
+    const kept = (spread: number | undefined) =>
+      [...mixedLists({ dim: 4, refs, predicted, penalty, beta: 1, spread }, central, () => -1, 8)[0]].filter((i) => plain.includes(i))
+        .length;
+    expect(kept(typical)).toBeGreaterThan(kept(undefined));
   });
 });
 

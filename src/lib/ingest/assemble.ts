@@ -85,11 +85,14 @@ export function assembleShard(
   }
   for (const [imageId, rows] of missing) {
     const what = `${rows} label row${rows === 1 ? '' : 's'} for an image that`;
-    skipped.push({ id: imageId, reason: rejectedIds.has(imageId) ? `${what} was skipped (see its file)` : `${what} is not in the shard` });
+    skipped.push({
+      id: imageId,
+      reason: rejectedIds.has(imageId) ? `${what} was skipped (see its file)` : `${what} is not in the collection`,
+    });
   }
   if (splits) {
     for (const imageId of splits.keys()) {
-      if (!byId.has(imageId)) skipped.push({ id: imageId, reason: 'split row for an image that is not in the shard' });
+      if (!byId.has(imageId)) skipped.push({ id: imageId, reason: 'split row for an image that is not in the collection' });
     }
   }
   const vocabulary = new Set<string>();

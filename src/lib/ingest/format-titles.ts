@@ -4,7 +4,7 @@ import type { FormatName } from './formats/types';
 
 export const FORMAT_TITLES: Record<FormatName, string> = {
   'open-images': 'Open Images CSV',
-  'seed-text': 'the 2017 text form',
+  'seed-text': 'id;label text lines',
   folders: 'class folders',
   coco: 'COCO',
   yolo: 'YOLO (Ultralytics)',
@@ -23,7 +23,7 @@ export function labelExportFormat(format: FormatName | undefined): LabelExportFo
 
 export const LABEL_EXPORT_TITLES: Record<LabelExportFormat, string> = {
   'open-images': 'Open Images CSV',
-  'seed-text': 'the 2017 text form',
+  'seed-text': 'id;label text lines',
   coco: 'COCO JSON',
   hf: 'metadata.jsonl',
   csv: 'tags CSV',

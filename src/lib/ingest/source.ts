@@ -170,7 +170,7 @@ async function fetchOk(url: string, signal?: AbortSignal): Promise<Response> {
     const here = typeof location === 'undefined' ? null : location.origin;
     if (here && new URL(url, location.href).origin !== here) {
       throw new ShardError(
-        `Could not load ${url}: this page only talks to its own origin (${here}), so that your images never go anywhere else. Download the shard and open the file instead.`,
+        `Could not load ${url}: this page only talks to its own origin (${here}), so that your images never go anywhere else. Download the collection and open the file instead.`,
       );
     }
     throw new ShardError(`Could not reach ${url} (${(err as Error).message}).`);

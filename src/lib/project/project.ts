@@ -107,7 +107,7 @@ export async function exportProject(
 ): Promise<ExportSummary> {
   assertLittleEndian();
   const shard = await getShard(db, opts.shardId);
-  if (!shard) throw new ProjectFileError('This shard is not stored in this browser any more; load it again, then export.');
+  if (!shard) throw new ProjectFileError('This collection is not stored in this browser any more; load it again, then export.');
   const images = await listShardImages(db, opts.shardId);
   const hashes = new Set(images.map((im) => im.hash));
   const byModel = await featureModelsFor(db, hashes);

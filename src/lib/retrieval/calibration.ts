@@ -1,5 +1,6 @@
 // After training: how strongly images placed by prediction are calibrated against references (the CSLS strength
-// beta, hubness.ts), chosen on the hold-out by the mixed index's precision@10, then measured on the reported
+// beta, hubness.ts) and whether it shrinks for a query whose cosines spread little, chosen on the hold-out by the
+// mixed index's precision@10, then measured on the reported
 // queries against plain cosine (report key evaluation.hubness). Runs the net through heads.ts; no DOM.
 import type { AssembledTask } from './data';
 import { choosePositions } from './data';
@@ -33,10 +34,13 @@ export async function chooseCalibration(
   const q = sample(sel.task.queryRows, sel.valX, sel.dim, seed + 17);
   const predicted = await predictVectors(retriever, q.x, q.rows.length);
   const refs = task.refTargets.subarray(0, f * c);
-  const tried = CSLS_BETAS.map((beta) => mixedEvaluation(task.labels, refs, sel.task.refRows, predicted, q.rows, c, beta, K));
-  // The best precision; a tie keeps the weaker calibration.
+  // Plain CSLS at each strength, then the same with each query's penalties shrunk by its spread.
+  const at = (beta: number, mode: 'csls' | 'spread') =>
+    mixedEvaluation(task.labels, refs, sel.task.refRows, predicted, q.rows, c, beta, K, mode);
+  const tried = [...CSLS_BETAS.map((beta) => at(beta, 'csls')), ...CSLS_BETAS.filter((b) => b > 0).map((beta) => at(beta, 'spread'))];
+  // The best precision; a tie keeps the one tried first (the weaker calibration, plain CSLS before the spread).
   const best = tried.reduce((a, b) => (b.precision_at_k > a.precision_at_k + 1e-9 ? b : a));
-  return { calibration: { method: 'csls', beta: best.beta, k: CSLS_K }, tried };
+  return { calibration: { method: 'csls', beta: best.beta, k: CSLS_K, ...(best.spread ? { spread: true } : {}) }, tried };
 }
 
 /** The reported queries placed by prediction among all references: plain cosine against the chosen calibration. */
@@ -51,13 +55,15 @@ export async function evaluateHubness(
   const c = task.data.targetDim;
   const q = sample(ev.task.queryRows, ev.queryX, ev.dim, seed + 19);
   const predicted = await predictVectors(retriever, q.x, q.rows.length);
-  const at = (beta: number) => mixedEvaluation(task.labels, task.refTargets, ev.task.refRows, predicted, q.rows, c, beta, K);
+  const at = (beta: number, mode: 'csls' | 'spread' = 'csls') =>
+    mixedEvaluation(task.labels, task.refTargets, ev.task.refRows, predicted, q.rows, c, beta, K, mode);
   return {
     k: K,
     queries: q.rows.length,
     beta: chosen.calibration.beta,
+    ...(chosen.calibration.spread ? { spread: true } : {}),
     plain: at(0),
-    calibrated: at(chosen.calibration.beta),
+    calibrated: at(chosen.calibration.beta, chosen.calibration.spread ? 'spread' : 'csls'),
     holdout: chosen.tried,
   };
 }

@@ -107,13 +107,30 @@ export interface MixedIndex {
   beta: number;
   /** Per item (R + P), a divisor of its penalised score (z-scored similarities), or absent. */
   scale?: Float32Array | null;
+  /** The typical query's spread of cosines over the items: when given, a query whose cosines spread less (a
+   *  prediction near the centre of label space, alike to everything) gets its penalties shrunk by its own spread
+   *  over this one (never grown), so the penalties cannot outweigh its similarities. */
+  spread?: number;
+}
+
+/** The standard deviation of a query's cosines. */
+export function spreadOf(scores: Float32Array): number {
+  let sum = 0;
+  let sq = 0;
+  for (const s of scores) {
+    sum += s;
+    sq += s * s;
+  }
+  const m = sum / Math.max(scores.length, 1);
+  return Math.sqrt(Math.max(sq / Math.max(scores.length, 1) - m * m, 0));
 }
 
 /** Each query's k best items (positions in the mixed index), the query's own item left out (`selfOf`, -1: none). */
 export function mixedLists(index: MixedIndex, queries: Float32Array, selfOf: (q: number) => number, k: number): Int32Array[] {
-  const { dim, refs, predicted, penalty, beta, scale } = index;
+  const { dim, refs, predicted, penalty, beta, scale, spread } = index;
   const r = refs.length / dim;
   const n = r + predicted.length / dim;
+  const plain = new Float32Array(n);
   const scores = new Float32Array(n);
   const lists: Int32Array[] = [];
   for (let q = 0, nq = queries.length / dim; q < nq; q++) {
@@ -123,8 +140,11 @@ export function mixedLists(index: MixedIndex, queries: Float32Array, selfOf: (q:
       const p = (i < r ? i : i - r) * dim;
       let s = 0;
       for (let d = 0; d < dim; d++) s += queries[o + d] * rows[p + d];
-      scores[i] = (penalty ? s - beta * penalty[i] : s) / (scale ? scale[i] : 1);
+      plain[i] = s;
     }
+    // The query's spread counts every item, its own too (as the page's index does).
+    const b = spread ? beta * Math.min(1, spreadOf(plain) / spread) : beta;
+    for (let i = 0; i < n; i++) scores[i] = penalty ? (plain[i] - b * penalty[i]) / (scale ? scale[i] : 1) : plain[i];
     const self = selfOf(q);
     if (self >= 0) scores[self] = -Infinity;
     lists.push(topK(scores, k));
@@ -178,6 +198,58 @@ export function similarityMoments(rows: Float32Array, probes: Float32Array, dim:
   return { mean, sd };
 }
 
+/** Each query's spread (standard deviation) of cosines to every item of a mixed index. */
+export function querySpreads(refs: Float32Array, predicted: Float32Array, queries: Float32Array, dim: number): Float32Array {
+  const r = refs.length / dim;
+  const n = r + predicted.length / dim;
+  const p = queries.length / dim;
+  const sims = new Float32Array(n);
+  const out = new Float32Array(p);
+  for (let j = 0; j < p; j++) {
+    for (let i = 0; i < n; i++) {
+      const rows = i < r ? refs : predicted;
+      const o = (i < r ? i : i - r) * dim;
+      let s = 0;
+      for (let d = 0; d < dim; d++) s += queries[j * dim + d] * rows[o + d];
+      sims[i] = s;
+    }
+    out[j] = spreadOf(sims);
+  }
+  return out;
+}
+
+/** Items that stand for an index when its typical spread is measured: a seeded sample of at most this many. */
+export const SPREAD_ITEMS = 4000;
+
+/** The typical query's spread of cosines over a mixed index: the mean over the probes, each against a seeded
+ *  sample of at most SPREAD_ITEMS of the index's items (references and predicted images alike). */
+export function typicalSpread(refs: Float32Array, predicted: Float32Array, probes: Float32Array, dim: number, seed = 5): number {
+  const r = refs.length / dim;
+  const n = r + predicted.length / dim;
+  let items = { refs, predicted };
+  if (n > SPREAD_ITEMS) {
+    const random = seededRandom(seed);
+    const picked = Array.from({ length: SPREAD_ITEMS }, () => Math.floor(random() * n));
+    const pick = (rows: Float32Array, at: number[]) => {
+      const out = new Float32Array(at.length * dim);
+      at.forEach((i, j) => out.set(rows.subarray(i * dim, (i + 1) * dim), j * dim));
+      return out;
+    };
+    items = {
+      refs: pick(
+        refs,
+        picked.filter((i) => i < r),
+      ),
+      predicted: pick(
+        predicted,
+        picked.filter((i) => i >= r).map((i) => i - r),
+      ),
+    };
+  }
+  const spreads = querySpreads(items.refs, items.predicted, probes, dim);
+  return spreads.reduce((a, b) => a + b, 0) / Math.max(spreads.length, 1);
+}
+
 /** The CSLS strengths tried on the hold-out (0: plain cosine). */
 export const CSLS_BETAS = [0, 0.5, 1];
 /** At most this many predicted vectors stand for the typical queries (a seeded sample): r(x) costs items x probes. */
@@ -188,6 +260,8 @@ export interface Calibration {
   method: 'csls';
   beta: number;
   k: number;
+  /** Each query's penalties times its spread of cosines over the typical query's, at most 1 (absent: false). */
+  spread?: boolean;
 }
 
 /** A seeded sample of at most CSLS_PROBES rows of `rows` (unit, dim each): the typical queries. */
@@ -218,10 +292,11 @@ export function mixedEvaluation(
   dim: number,
   beta: number,
   k = 10,
-  mode: 'csls' | 'z' = 'csls',
+  mode: 'csls' | 'z' | 'spread' = 'csls',
 ): MixedEvaluation {
   const r = refRows.length;
   let penalty = beta ? mixedPenalty(refVectors, predicted, probesOf(predicted, dim), dim, 'both') : null;
+  const spread = mode === 'spread' && beta ? typicalSpread(refVectors, predicted, probesOf(predicted, dim), dim) : undefined;
   let scale: Float32Array | null = null;
   if (mode === 'z' && beta) {
     const probes = probesOf(predicted, dim);
@@ -234,7 +309,7 @@ export function mixedEvaluation(
     scale.set(a.sd);
     scale.set(b.sd, r);
   }
-  const lists = mixedLists({ dim, refs: refVectors, predicted, penalty, beta, scale }, predicted, (q) => r + q, k);
+  const lists = mixedLists({ dim, refs: refVectors, predicted, penalty, beta, scale, spread }, predicted, (q) => r + q, k);
   const rowOf = (item: number) => (item < r ? refRows[item] : predictedRows[item - r]);
   const cache = new Map<number, Set<number>>();
   const labelsOf = (row: number) => {
@@ -251,16 +326,29 @@ export function mixedEvaluation(
     for (const c of labelsOf(rowOf(item))) if (own.has(c)) return true;
     return false;
   };
+  // The fifth of the queries whose cosines spread least: predictions near the centre of label space, where a
+  // penalty can outweigh the similarities (the weakness of CSLS that `spread` answers).
+  const spreads = querySpreads(refVectors, predicted, predicted, dim);
+  const central = new Set(
+    topK(
+      spreads.map((x) => -x),
+      Math.max(1, Math.floor(spreads.length / 5)),
+    ),
+  );
   let precision = 0;
+  let centralPrecision = 0;
   lists.forEach((list, q) => {
     let hits = 0;
     for (const item of list) if (relevant(q, item)) hits++;
     precision += hits / k;
+    if (central.has(q)) centralPrecision += hits / k;
   });
   const hub = hubness(lists, r + predictedRows.length, k, relevant, (item) => (item < r ? 'labels' : 'prediction'));
   return {
     beta,
+    ...(spread ? { spread: true } : {}),
     precision_at_k: lists.length ? precision / lists.length : 0,
+    central_precision_at_k: central.size ? centralPrecision / central.size : 0,
     predicted_share: hub.places?.prediction ?? 0,
     predicted_items: predictedRows.length / Math.max(r + predictedRows.length, 1),
     max_share: hub.max_share,
@@ -271,6 +359,8 @@ export function mixedEvaluation(
 
 export interface MixedEvaluation {
   beta: number;
+  /** The penalties shrunk by each query's spread (Calibration.spread). */
+  spread?: boolean;
   precision_at_k: number;
   /** The share of the top-k places taken by images placed by prediction… */
   predicted_share: number;
@@ -279,4 +369,6 @@ export interface MixedEvaluation {
   max_share: number;
   max_irrelevant_share: number;
   over_five_percent: number;
+  /** Precision@k over the fifth of the queries whose cosines to the items spread least (central predictions). */
+  central_precision_at_k: number;
 }

@@ -18,7 +18,7 @@ import {
   type WordQuery,
 } from './tagging';
 import type { TargetSpace } from './train-settings';
-import { mixedPenalty, probesOf, type Calibration } from './hubness';
+import { mixedPenalty, probesOf, spreadOf, typicalSpread, type Calibration } from './hubness';
 
 export interface IndexImage {
   imageId: string;
@@ -85,6 +85,8 @@ export class LabelIndex {
   minusStrength = DEFAULT_MINUS_STRENGTH;
   /** CSLS penalties (hubness.ts) times beta, per reference then per predicted image; null: plain similarity. */
   private penalty: Float32Array | null = null;
+  /** With a calibration by spread: the typical query's spread of cosines over the index (0: none). */
+  private spread = 0;
   /** References carrying each label (vocabulary order). */
   readonly support: Int32Array;
 
@@ -144,54 +146,70 @@ export class LabelIndex {
     });
     this.predicted = { ids, vectors, heldOut };
     this.penalty = null;
+    this.spread = 0;
     const c = this.calibration;
     // Predicted vectors regress towards the centre of label space and would top everybody's results (hubs): each
     // image's score is lowered by beta times its mean cosine to its nearest typical queries (a seeded sample of
     // the predicted vectors), references and predicted images alike.
     if (c && c.beta > 0 && this.refVectors && this.target === 'svd' && ids.length > 0) {
-      const penalty = mixedPenalty(this.refVectors, vectors, probesOf(vectors, this.dim), this.dim, 'both');
+      const probes = probesOf(vectors, this.dim);
+      const penalty = mixedPenalty(this.refVectors, vectors, probes, this.dim, 'both');
       for (let i = 0; i < penalty.length; i++) penalty[i] *= c.beta;
       this.penalty = penalty;
+      // A query whose cosines spread less than the typical one (a prediction near the centre, alike to everything)
+      // has its penalties shrunk in proportion, so they cannot outweigh its similarities.
+      if (c.spread) this.spread = typicalSpread(this.refVectors, vectors, probes, this.dim);
     }
+  }
+
+  /** A query's plain similarities to the references and to the predicted images (every one: the spread counts
+   *  them all), and the share of the penalties it gets. */
+  private plainOf(
+    q: ArrayLike<number> | WordQuery,
+    refs: boolean,
+  ): { refs: Float32Array | null; pred: Float32Array | null; share: number } {
+    const p = this.predicted && this.target !== 'sets' ? this.predicted : null;
+    const ofRefs = refs || this.spread > 0;
+    const plainRefs =
+      ofRefs && this.refVectors ? Float32Array.from(this.references, (_, r) => this.similarity(q, this.refVectors!, r)) : null;
+    const plainPred = p ? Float32Array.from(p.ids, (_, i) => this.similarity(q, p.vectors, i)) : null;
+    let share = 1;
+    if (this.spread > 0 && plainRefs && plainPred) {
+      const all = new Float32Array(plainRefs.length + plainPred.length);
+      all.set(plainRefs);
+      all.set(plainPred, plainRefs.length);
+      share = Math.min(1, spreadOf(all) / this.spread);
+    }
+    return { refs: plainRefs, pred: plainPred, share };
   }
 
   /** The best k over references (their label vectors) and predicted images, for a query vector in label space or a
    *  query by words (composeQuery: minus words lower the score of what carries them). */
   search(q: ArrayLike<number> | WordQuery, k: number, includeHeldOut: boolean, exclude?: string): Found[] {
-    return [...this.byLabels(q, k), ...this.byPrediction(q, k, includeHeldOut)]
+    const plain = this.plainOf(q, true);
+    return [...this.byLabels(plain.refs, plain.share, k), ...this.byPrediction(plain.pred, plain.share, k, includeHeldOut)]
       .filter((f) => f.imageId !== exclude)
       .sort((a, b) => b.score - a.score || (a.by === b.by ? 0 : a.by === 'labels' ? -1 : 1))
       .slice(0, k);
   }
 
   /** The k + 1 references nearest to a point of label space, by their own labels. */
-  private byLabels(q: ArrayLike<number> | WordQuery, k: number): Found[] {
-    if (!this.refVectors) return [];
+  private byLabels(plain: Float32Array | null, share: number, k: number): Found[] {
+    if (!plain) return [];
     const n = this.references.length;
     const scores = new Float32Array(n);
-    const plain = new Float32Array(n);
-    for (let r = 0; r < n; r++) {
-      plain[r] = this.similarity(q, this.refVectors, r);
-      scores[r] = plain[r] - (this.penalty?.[r] ?? 0);
-    }
+    for (let r = 0; r < n; r++) scores[r] = plain[r] - share * (this.penalty?.[r] ?? 0);
     return Array.from(topK(scores, k + 1), (r) => this.found(this.references[r], scores[r], plain[r], 'labels'));
   }
 
   /** The k + 1 other images (unlabelled; validation and test when asked) nearest by their predicted vectors. */
-  private byPrediction(q: ArrayLike<number> | WordQuery, k: number, includeHeldOut: boolean): Found[] {
+  private byPrediction(plain: Float32Array | null, share: number, k: number, includeHeldOut: boolean): Found[] {
     const p = this.predicted;
-    if (!p || this.target === 'sets') return [];
+    if (!p || !plain) return [];
     const n = p.ids.length;
     const scores = new Float32Array(n);
-    const plain = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      if (p.heldOut[i] && !includeHeldOut) {
-        scores[i] = -Infinity;
-        continue;
-      }
-      plain[i] = this.similarity(q, p.vectors, i);
-      scores[i] = plain[i] - (this.penalty?.[this.references.length + i] ?? 0);
-    }
+    for (let i = 0; i < n; i++)
+      scores[i] = p.heldOut[i] && !includeHeldOut ? -Infinity : plain[i] - share * (this.penalty?.[this.references.length + i] ?? 0);
     const found: Found[] = [];
     for (const i of topK(scores, k + 1)) if (scores[i] > -Infinity) found.push(this.found(p.ids[i], scores[i], plain[i], 'prediction'));
     return found;
@@ -217,7 +235,8 @@ export class LabelIndex {
     const fromRefs: Found[] = refs.map((r) => ({ ...r, by: 'labels' }));
     if (!q || !this.predicted || this.target === 'sets') return fromRefs.filter((f) => f.imageId !== exclude).slice(0, k);
     // Only the predicted images are ranked here: the net's own ranking stands for the references.
-    const fromPred = this.byPrediction(q, k, includeHeldOut).filter((f) => f.imageId !== exclude);
+    const plain = this.plainOf(q, false);
+    const fromPred = this.byPrediction(plain.pred, plain.share, k, includeHeldOut).filter((f) => f.imageId !== exclude);
     return [...fromRefs.filter((f) => f.imageId !== exclude), ...fromPred].sort((a, b) => b.score - a.score).slice(0, k);
   }
 

@@ -145,7 +145,7 @@ export function validateManifest(raw: unknown): ModelManifest {
   if (!isCount(m.targetDim, 4096)) fail('the reference vector size is out of range');
   const shard = m.shard as Record<string, unknown> | undefined;
   if (!shard || !isString(shard.id, 4096) || !isString(shard.name) || !isString(shard.labelsHash, 128))
-    fail('the shard it was made for is not named');
+    fail('the collection it was made for is not named');
   if (
     !Array.isArray(m.references) ||
     m.references.length === 0 ||
@@ -163,7 +163,15 @@ export function validateManifest(raw: unknown): ModelManifest {
   const cal = m.calibration as Record<string, unknown> | undefined;
   if (
     cal !== undefined &&
-    !(cal && cal.method === 'csls' && typeof cal.beta === 'number' && cal.beta >= 0 && cal.beta <= 4 && isCount(cal.k, 1000))
+    !(
+      cal &&
+      cal.method === 'csls' &&
+      typeof cal.beta === 'number' &&
+      cal.beta >= 0 &&
+      cal.beta <= 4 &&
+      isCount(cal.k, 1000) &&
+      (cal.spread === undefined || typeof cal.spread === 'boolean')
+    )
   )
     fail('its calibration is of a kind this simage does not read');
   if (m.minusStrength !== undefined && !(typeof m.minusStrength === 'number' && m.minusStrength >= 0 && m.minusStrength <= 4))

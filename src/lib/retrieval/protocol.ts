@@ -85,8 +85,10 @@ export interface RetrievalEvaluation {
 export interface HubnessEvaluation {
   k: number;
   queries: number;
-  /** The CSLS strength chosen on the hold-out. */
+  /** The CSLS strength chosen on the hold-out… */
   beta: number;
+  /** …and whether each query's penalties shrink with its spread of cosines (Calibration.spread). */
+  spread?: boolean;
   plain: MixedEvaluation;
   calibrated: MixedEvaluation;
   /** Every strength tried on the hold-out. */

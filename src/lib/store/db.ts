@@ -157,7 +157,7 @@ export async function quotaMessage(): Promise<string> {
   } catch {
     /* no estimate: the sentence goes without the numbers */
   }
-  return `The browser refused to store more data (storage quota reached).${stored} Everything stored so far stays readable. To go on, free disk space (the browser's allowance grows with it) or use Clear cache, then load the shard again: nothing already stored is computed again.`;
+  return `The browser refused to store more data (storage quota reached).${stored} Everything stored so far stays readable. To go on, free disk space (the browser's allowance grows with it) or use Clear cache, then load the collection again: nothing already stored is computed again.`;
 }
 
 // Durability. Chromium commits IndexedDB writes 'relaxed' unless told otherwise: the write is reported done once

@@ -54,7 +54,10 @@ function rowsToPaths(rows: LabelRow[], pathOf: Map<string, string>, rejected: Re
   }
   for (const [imageId, n] of missing) {
     const what = `${n} label row${n === 1 ? '' : 's'} for an image that`;
-    skipped.push({ id: imageId, reason: rejected.has(imageId) ? `${what} was skipped (see its file)` : `${what} is not in the shard` });
+    skipped.push({
+      id: imageId,
+      reason: rejected.has(imageId) ? `${what} was skipped (see its file)` : `${what} is not in the collection`,
+    });
   }
   return labels;
 }
@@ -82,7 +85,7 @@ function readOpenImagesLike(listing: CollectionListing, labelFiles: string[], pa
       const parsed = parseSplitCsv(text, path);
       for (const [id, split] of parsed.splits) {
         const image = pathOf.get(id);
-        if (image === undefined) skipped.push({ id, reason: 'split row for an image that is not in the shard' });
+        if (image === undefined) skipped.push({ id, reason: 'split row for an image that is not in the collection' });
         else splits.set(image, split);
       }
       skipped.push(...parsed.skipped);
