@@ -92,6 +92,10 @@ try {
   await page.locator('[data-testid=evaluation] [data-term=oracle] button').focus();
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(more, 'figure-explained.png') });
+  // A figure at the window's right edge: its meaning stays whole inside the window.
+  await page.locator('[data-testid=evaluation] [data-term=map] button').first().hover();
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(more, 'figure-explained-edge.png') });
   await page.getByTestId('curve-loss').scrollIntoViewIfNeeded();
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(more, 'curves.png') });

@@ -55,6 +55,9 @@ export interface SimageHook {
   imageLabels(imageId: string): string[];
   shardSummary(): ShardSummary | null;
   runUrl(url: string): Promise<PipelineReport>;
+  /** Opens a folder through its File System Access handle, as the directory picker or a drop does (the handle is
+   *  kept: after a reload mid-run, the banner's "Open … again" reads it again). Resolves when the run ends. */
+  openFolder(handle: FileSystemDirectoryHandle): Promise<void>;
   cancel(): void;
   /** Writes the project file of the shard on show (every feature model) and downloads it; false when it failed
    *  (the snapshot's `project.error` says why). */
@@ -159,6 +162,9 @@ export function installHook(session: Session) {
     },
     shardSummary: () => get(session.shard)?.summary ?? null,
     runUrl: (url) => session.runShard({ kind: 'url', url: new URL(url, location.href).href }),
+    openFolder: async (handle) => {
+      await session.openFolder(handle).catch(() => undefined);
+    },
     cancel: session.cancel,
     exportModel: async (withExtractor = false) => {
       const r = await session.exportModel(withExtractor);

@@ -7,6 +7,7 @@ import { MAX_PLANT_RATE } from '../lib/ingest/plant';
 import { FORMATS, type FormatName } from '../lib/ingest/formats/types';
 import { get } from 'svelte/store';
 import { sourceKey } from '../lib/ingest/source-key';
+import { handleFor } from '../lib/ingest/handles';
 import type { ShardSource } from '../lib/ingest/source';
 import { parseFaults } from '../lib/faults';
 import { DEFAULT_SETTINGS, validateSettings } from '../lib/settings';
@@ -128,8 +129,11 @@ export class Resume {
     const missing = shown.images.length - shown.withFeatures;
     if (missing > 0 && shown.record.source.kind !== 'url') {
       const what = shown.record.source.kind === 'files' ? 'folder' : 'file';
+      // A folder picked or dropped through the File System Access API left its handle: one button opens it again.
+      const handle = shown.record.source.kind === 'files' ? await handleFor(last) : null;
+      if (handle) this.s.reopenable.set({ name: shown.record.name, handle });
       this.s.resumeHint.set(
-        `Features are stored for ${shown.withFeatures} of ${shown.images.length} images of "${shown.record.name}". Pick the same ${what} again to compute the other ${missing}; nothing stored is computed again.`,
+        `Features are stored for ${shown.withFeatures} of ${shown.images.length} images of "${shown.record.name}". ${handle ? 'Open it again' : `Pick the same ${what} again`} to compute the other ${missing}; nothing stored is computed again.`,
       );
     }
   }

@@ -14,6 +14,8 @@ import type { FormatName } from '../lib/ingest/formats/types';
 import type { BackendChoice } from '../lib/features/backend';
 import type { FeatureModelName } from '../lib/features/model';
 import type { ShardSource } from '../lib/ingest/source';
+import { sourceKey } from '../lib/ingest/source-key';
+import { mayRead, rememberHandle, sourceFromHandle } from '../lib/ingest/handles';
 import type { FaultPlan } from '../lib/faults';
 import { SessionState } from './state';
 import type { Workers } from './workers';
@@ -94,6 +96,28 @@ export class Session extends SessionState {
     // A speed probe in flight stops first: the features worker holds one model at a time.
     const probe = this.featureSpeed.stop();
     return probe ? probe.then(() => runShard(this, source, resumed)) : runShard(this, source, resumed);
+  };
+  /** Opens a folder through its handle (the directory picker, a drop, or a test's origin-private folder) and keeps
+   *  the handle, so that after a reload one button opens it again. */
+  openFolder = async (handle: FileSystemDirectoryHandle) => {
+    const source = await sourceFromHandle(handle);
+    await rememberHandle(sourceKey(source), handle);
+    return this.runShard(source);
+  };
+  /** Opens again the folder of the collection a reload interrupted (`reopenable`), asking the browser to read it
+   *  (inside the click); says what to do when it may not. */
+  openAgain = async () => {
+    const again = get(this.reopenable);
+    if (!again) return;
+    let source: ShardSource;
+    try {
+      if (!(await mayRead(again.handle, true))) throw new Error('not allowed');
+      source = await sourceFromHandle(again.handle);
+    } catch {
+      this.errorMessage.set(`The browser did not let this page read "${again.name}" again: pick the folder with Open….`);
+      return;
+    }
+    return this.runShard(source).catch(() => undefined);
   };
   /** Loads the collection on show again, read as `format` (the person's answer when two formats fit, or a
    *  correction); false when its files are not at hand (a local collection after a reload: pick it again). */

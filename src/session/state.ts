@@ -139,6 +139,8 @@ export class SessionState {
   readonly failure = writable<{ message: string; kind: 'worker-died' | null; retry: () => Promise<unknown> } | null>(null);
   /** A local shard whose features were not finished before the page was reloaded: it must be picked again. */
   readonly resumeHint = writable<string | null>(null);
+  /** That shard's folder, when the browser kept a handle to it (handles.ts): one button opens it again. */
+  readonly reopenable = writable<{ name: string; handle: FileSystemDirectoryHandle } | null>(null);
   /** The last job was cancelled: how to go on with it (Resume). */
   readonly stopped = writable<{ resume: () => Promise<unknown> } | null>(null);
   readonly runInfo = writable<RunInfo>(noRunInfo());
@@ -174,6 +176,7 @@ export class SessionState {
     this.report.set(null);
     this.errorMessage.set(null);
     this.resumeHint.set(null);
+    this.reopenable.set(null);
     this.runInfo.set(noRunInfo());
     if (keepShown) {
       this.stages.update(keepDone);

@@ -13,6 +13,7 @@ import {
 import { get } from 'svelte/store';
 import { specOfModelId } from '../lib/features/model';
 import type { Session } from './session';
+import { forgetHandles } from '../lib/ingest/handles';
 
 async function withDb<T>(use: (db: Db) => Promise<T>): Promise<T> {
   const db = await openSimageDb();
@@ -40,11 +41,13 @@ export class StoreAdmin {
     return granted;
   }
 
-  /** Every cached shard, thumbnail, feature, embedding and model deleted; the page back to its start. */
+  /** Every cached shard, thumbnail, feature, embedding and model deleted, and every kept folder handle forgotten;
+   *  the page back to its start. */
   async clear() {
     this.s.cancel();
     for (const worker of Object.values(this.s.env.workers)) worker.terminate();
     await withDb(clearAll);
+    await forgetHandles();
     this.s.resume.forget();
     this.s.reset();
     await this.refresh();

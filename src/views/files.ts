@@ -36,21 +36,37 @@ const stripFirst = (files: { path: string; file: Blob }[]) => {
     : files;
 };
 
-export async function sourceFromDrop(data: DataTransfer): Promise<ShardSource | null> {
+export const sourceFromDrop = (data: DataTransfer): Promise<ShardSource | null> => readDrop(data).source();
+
+/**
+ * What a drop holds, taken from the event at once (a drop's data can be read only while its event runs): `source()`
+ * walks it later. `handle`: a single dropped folder's File System Access handle, where the browser gives one
+ * (Chromium), so the page can keep it and open the folder again after a reload.
+ */
+export function readDrop(data: DataTransfer): {
+  source: () => Promise<ShardSource | null>;
+  handle: Promise<FileSystemDirectoryHandle | null>;
+} {
   const items = [...data.items].filter((i) => i.kind === 'file');
+  type WithHandle = DataTransferItem & { getAsFileSystemHandle?: () => Promise<FileSystemHandle | null> };
+  const asHandle = items.length === 1 ? (items[0] as WithHandle).getAsFileSystemHandle?.() : undefined;
+  const handle = (asHandle ?? Promise.resolve(null)).then(
+    (h) => (h?.kind === 'directory' ? (h as FileSystemDirectoryHandle) : null),
+    () => null,
+  );
   const entries = items.map((i) => i.webkitGetAsEntry?.()).filter((e): e is Entry => !!e);
-  if (entries.length === 1 && entries[0].isFile) {
-    const file = data.files[0];
-    return { kind: 'archive', name: file.name, blob: file };
-  }
-  if (entries.length > 0) {
-    const files: { path: string; file: Blob }[] = [];
-    for (const e of entries) await walk(e, '', files);
-    const name = entries.length === 1 ? entries[0].name : 'dropped files';
-    return { kind: 'files', name, files: entries.length === 1 ? stripFirst(files) : files };
-  }
-  const file = data.files[0];
-  return file ? { kind: 'archive', name: file.name, blob: file } : null;
+  const first = data.files[0];
+  const source = async (): Promise<ShardSource | null> => {
+    if (entries.length === 1 && entries[0].isFile) return { kind: 'archive', name: first.name, blob: first };
+    if (entries.length > 0) {
+      const files: { path: string; file: Blob }[] = [];
+      for (const e of entries) await walk(e, '', files);
+      const name = entries.length === 1 ? entries[0].name : 'dropped files';
+      return { kind: 'files', name, files: entries.length === 1 ? stripFirst(files) : files };
+    }
+    return first ? { kind: 'archive', name: first.name, blob: first } : null;
+  };
+  return { source, handle };
 }
 
 export function sourceFromFolderInput(list: FileList): ShardSource | null {

@@ -1,13 +1,14 @@
 // Any collection in, through the page as a person does it: a Roboflow COCO export picked as a .zip (with hostile
 // entries that are listed, not loaded) trains a net and writes its labels back as COCO JSON; an unlabelled camera
 // roll picked as a folder is mapped from its features, searched by look (no training), and its planted copy is
-// found as a duplicate group and as the first answer to a query with that photo.
+// found as a duplicate group and as the first answer to a query with that photo. A folder opened through its handle
+// (File System Access) and interrupted by a reload mid-features opens again with one button, computing only the rest.
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Page } from 'playwright-core';
-import { ROOT, packZip } from '../fixtures/make-shard';
+import { ROOT, listFiles, makeShardFolder, packZip } from '../fixtures/make-shard';
 import { makeCameraRoll, makeCocoExport } from '../fixtures/collections';
 import { openBrowser, waitFor } from './helpers';
 import { serve } from '../../scripts/serve.mjs';
@@ -100,5 +101,45 @@ describe('any collection in', () => {
     await shot(page, 'roll-duplicates');
     await page.getByTestId('tab-details').click();
     await expect.poll(() => page.getByTestId('model-summary').textContent()).toMatch(/Search by look/);
+  });
+
+  it('opens a folder again with one button after a reload in the middle of its features', async () => {
+    // The folder is the browser's own (origin-private file system): its handle is the kind the directory picker
+    // and a dropped folder give, which the page keeps.
+    const shard = makeShardFolder(48, { withBad: false, offset: 600 });
+    const files = listFiles(shard.dir).map((path) => ({ path, base64: readFileSync(join(shard.dir, path)).toString('base64') }));
+    const server = await serve({ root: join(ROOT, 'dist') });
+    cleanups.push(() => server.close());
+    const { context, page } = await openBrowser();
+    cleanups.push(() => context.close());
+    await page.goto(`${server.origin}/?backend=wasm&epochs=2`);
+    await page.waitForFunction(() => !!window.__simage);
+    await page.evaluate(async (list) => {
+      const root = await navigator.storage.getDirectory();
+      const folder = await root.getDirectoryHandle('holiday photos', { create: true });
+      for (const { path, base64 } of list) {
+        let dir = folder;
+        const parts = path.split('/');
+        for (const part of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(part, { create: true });
+        const w = await (await dir.getFileHandle(parts.at(-1)!, { create: true })).createWritable();
+        await w.write(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)));
+        await w.close();
+      }
+      void window.__simage.openFolder(folder);
+    }, files);
+    await waitFor(page, (s) => s.stages.features.status === 'running' && (s.stages.features.progress?.done ?? 0) >= 4, 3 * 60_000);
+    await page.reload();
+    // The page shows what was stored and says so, with one button to go on.
+    const again = page.getByTestId('open-again');
+    await expect.poll(() => again.textContent(), { timeout: 60_000 }).toBe('Open “holiday photos” again');
+    const hint = (await page.evaluate(() => window.__simage.snapshot().resumeHint))!;
+    const [, stored] = hint.match(/Features are stored for (\d+) of 48 images of "holiday photos"\. Open it again/)!;
+    await shot(page, 'open-again');
+    await again.click();
+    const done = await waitFor(page, (s) => s.report !== null, 5 * 60_000);
+    expect(done.report!.shard.images).toBe(48);
+    // Nothing stored was computed again.
+    expect(done.runInfo.featurePlan).toEqual({ images: 48, cached: Number(stored), toCompute: 48 - Number(stored) });
+    expect(await again.count()).toBe(0);
   });
 });
