@@ -61,6 +61,16 @@ describe('label vocabulary', () => {
       ['Snowboard', 1],
     ]);
     expect(buildLabelIndex([img('x', '/m/a', '/m/a')], new Map()).vocabulary).toEqual([{ name: '/m/a', display: '/m/a', count: 1 }]);
+    // Two labels with one display name are told apart by their LabelNames; a unique one keeps its own.
+    const twins = buildLabelIndex(
+      [img('x', '/g/activities', '/s/person-activity'), img('y', '/g/activities', '/t/fruit')],
+      new Map([
+        ['/g/activities', 'activities'],
+        ['/s/person-activity', 'activities'],
+        ['/t/fruit', 'fruit'],
+      ]),
+    );
+    expect(twins.vocabulary.map((e) => e.display)).toEqual(['activities (/g/activities)', 'activities (/s/person-activity)', 'fruit']);
   });
 
   it("keeps each image's labels as vocabulary positions, each once", () => {

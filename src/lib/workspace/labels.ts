@@ -114,6 +114,11 @@ export class LabelIndexBuilder {
   finish(): LabelIndex {
     this.add(this.images.length - this.next);
     const order = this.names.map((name, id) => ({ id, entry: { name, display: this.classes.get(name) ?? name, count: this.counts[id] } }));
+    // Two labels in use with one display name (a group and a subgroup both called "activities") are told apart by
+    // their LabelNames, everywhere the page names them.
+    const uses = new Map<string, number>();
+    for (const o of order) uses.set(o.entry.display, (uses.get(o.entry.display) ?? 0) + 1);
+    for (const o of order) if (uses.get(o.entry.display)! > 1 && o.entry.display !== o.entry.name) o.entry.display += ` (${o.entry.name})`;
     collator ??= new Intl.Collator();
     const c = collator;
     order.sort((a, b) => b.entry.count - a.entry.count || c.compare(a.entry.display, b.entry.display));
