@@ -387,6 +387,12 @@ async function query(req: QueryRequest, job: Job<never>): Promise<TrainMethods['
   return { ...(await answerImage(e, x, { ...ask, imageId })), ms: performance.now() - t0 };
 }
 
+async function prepare(req: { shardId: string }, job: Job<never>): Promise<{ ms: number }> {
+  const t0 = performance.now();
+  if (lookAlike?.shardId !== req.shardId) await indexOf(currentFor(req.shardId), job);
+  return { ms: performance.now() - t0 };
+}
+
 /** The index's images (references, then those placed by prediction: the model file's order) by the perceptual hashes
  *  of their thumbnails: begun as soon as the index is built (a few ms a thumbnail: 2,995 photos took about 12 s), so
  *  that it is ready when a person drops an image. */
@@ -691,8 +697,9 @@ async function importModel(req: ImportRequest, job: Job<never>): Promise<TrainMe
 }
 
 serve<TrainMethods>(
-  { train, restore, query, export: exportModel, import: importModel, review, predictedLabels, lookAlike: buildLookAlike },
+  { train, restore, query, prepare, export: exportModel, import: importModel, review, predictedLabels, lookAlike: buildLookAlike },
   {
+    prepare: 'Preparing the search failed',
     lookAlike: 'Indexing the images for search by look failed',
     review: 'Reviewing the labels failed',
     predictedLabels: 'Predicting labels failed',

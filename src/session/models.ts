@@ -2,7 +2,7 @@
 // completely before it replaces anything), and, after a reload, the stored model made current again.
 import { get } from 'svelte/store';
 import type { Session } from './session';
-import { lookAlikeEngine } from './run';
+import { lookAlikeEngine, prepareSearch } from './run';
 
 /** The current model as one file (with the base network's weights when asked), with the name to save it under; null
  *  (and a sentence) when there is none. */
@@ -37,6 +37,7 @@ export async function importModel(s: Session, file: Blob): Promise<boolean> {
     // The old model's results go first: the new model then answers the selection (followSelection) afresh.
     s.search.set(null);
     s.model.set(summary);
+    prepareSearch(s, shard.shardId);
     s.epochs.set([]);
     return true;
   } catch (err) {
@@ -59,6 +60,7 @@ export async function restoreModel(s: Session, shardId: string) {
     }
     if (!summary) return;
     s.model.set(summary);
+    prepareSearch(s, shardId);
     s.epochs.set(summary.history);
     s.setStage('train', { status: 'done', elapsedMs: summary.timingsMs.train + summary.timingsMs.evaluate });
   } catch (err) {

@@ -259,6 +259,7 @@ export function fakeWorld(
           ms: 1,
         };
       },
+      prepare: async () => ({ ms: 0 }),
       review: async () => ({
         suggestions: ids.slice(0, 4).map((imageId, i) => ({
           imageId,

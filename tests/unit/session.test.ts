@@ -97,6 +97,17 @@ describe('session: a run', () => {
     expect(world.storage.get('simage.lastShard')).toBe(sourceKey(URL_SOURCE));
   });
 
+  it("builds the new model's search engine right after training, before any click", async () => {
+    world = fakeWorld(6);
+    world.session.init();
+    const posted = vi.spyOn(world.session.env.workers.train, 'call');
+    await world.session.runShard(URL_SOURCE);
+    const methods = posted.mock.calls.map((c) => c[0]);
+    expect(methods.indexOf('prepare')).toBe(methods.indexOf('train') + 1);
+    expect(posted.mock.calls[methods.indexOf('prepare')][1]).toEqual({ shardId: get(world.session.shard)!.shardId });
+    posted.mockRestore();
+  });
+
   it('a second run of the same shard computes no feature and reuses the net', async () => {
     world = fakeWorld(6);
     world.session.init();

@@ -283,6 +283,9 @@ export type TrainMethods = {
   /** The shard's stored model made current; null when none is stored. */
   restore: Method<RestoreRequest, never, ModelSummary | null>;
   query: Method<QueryRequest, never, QueryResult>;
+  /** The current model's engine built now (the label index, the predicted images, the references' features), right
+   *  after training, restoring or importing: the first query then waits for nothing the others do not. */
+  prepare: Method<{ shardId: string }, never, { ms: number }>;
   export: Method<ExportRequest, never, ExportResult>;
   import: Method<ImportRequest, never, ModelSummary>;
   /** The labels the model disagrees with, over every labelled image, strongest first. */
