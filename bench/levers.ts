@@ -301,7 +301,7 @@ for (const lever of levers) {
   log(`  hold-out z-scored ${zHold.map(line).join(' · ')}`);
   log(`  validation z-scored ${zVal.map(line).join(' · ')}`);
   // CSLS shrunk for a query whose cosines spread less than the typical query's.
-  for (const mode of ['spread'] as const) {
+  for (const mode of ['spread', 'ratio'] as const) {
     const hold = [0.5, 1].map((beta) =>
       mixedEvaluation(task.labels, task.refTargets.subarray(0, f * c), sel.task.refRows, selPred, sel.task.queryRows, c, beta, 10, mode),
     );

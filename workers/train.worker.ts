@@ -167,7 +167,14 @@ async function train(req: TrainRequest, job: Job<TrainMethods['train']['event']>
       `The 2017 'sets' head needs one output per reference image and would not fit in memory for ${countText(r)} references (the limit here is ${countText(limit)}). Choose the 'embedding' head, which has no such limit.`,
     );
   }
-  if (r < 2) throw new ShardError('Training needs at least 2 training images with features and labels.');
+  if (r < 2) {
+    const without = images.filter((im) => !features.has(im.hash)).length;
+    throw new ShardError(
+      without > images.length / 2
+        ? `Training needs the images' features, and ${countText(without)} of ${countText(images.length)} images have none yet: open the collection again (its folder, archive or address) to compute them, then train.`
+        : 'Training needs at least 2 training images with features and labels.',
+    );
+  }
   if (task.queryIds.length === 0) {
     throw new ShardError(
       'Training needs labelled validation images (to evaluate the model on images it never saw); this collection has none with features.',

@@ -292,12 +292,17 @@ export function mixedEvaluation(
   dim: number,
   beta: number,
   k = 10,
-  mode: 'csls' | 'z' | 'spread' = 'csls',
+  mode: 'csls' | 'z' | 'spread' | 'ratio' = 'csls',
 ): MixedEvaluation {
   const r = refRows.length;
   let penalty = beta ? mixedPenalty(refVectors, predicted, probesOf(predicted, dim), dim, 'both') : null;
   const spread = mode === 'spread' && beta ? typicalSpread(refVectors, predicted, probesOf(predicted, dim), dim) : undefined;
   let scale: Float32Array | null = null;
+  if (mode === 'ratio' && penalty) {
+    // Each item's cosine divided by its r(x) to the power beta: a low cosine stays low whatever the item's r(x).
+    scale = penalty.map((x) => Math.max(x, 0.05) ** beta);
+    penalty = new Float32Array(penalty.length);
+  }
   if (mode === 'z' && beta) {
     const probes = probesOf(predicted, dim);
     const a = similarityMoments(refVectors, probes, dim);
