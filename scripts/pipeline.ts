@@ -357,7 +357,8 @@ async function drive(
   for (const file of first ? opts.importProject : []) {
     await page.goto(`${server.origin}/?settings=defaults`);
     await page.waitForFunction(() => !!window.__simage);
-    await page.setInputFiles('[data-testid=import-project]', file);
+    // The first visit's load view: its "Open a project file" (Settings, where the other picker is, is made when opened).
+    await page.setInputFiles('[data-testid=open-project]', file);
     const state = await page.waitForFunction(
       () => {
         const p = window.__simage.snapshot().project;
