@@ -6,10 +6,15 @@ import { mount } from 'svelte';
 import App from './App.svelte';
 import { installHook } from './hook';
 import { session } from './session/app';
+import { hardwareWebGl } from './views/map/points';
 
 session.init();
 setTimeout(() => {
   mount(App, { target: document.getElementById('app')! });
   installHook(session);
   setTimeout(() => void session.restore(), 0);
+  // The map's renderer choice probes WebGL once (a throwaway context: 20 ms or more): done while the page is idle,
+  // not inside the task that first draws the map.
+  const idle = (globalThis as { requestIdleCallback?: (f: () => void) => void }).requestIdleCallback ?? ((f) => setTimeout(f, 500));
+  idle(() => hardwareWebGl());
 }, 0);
