@@ -102,6 +102,24 @@ export function trainSettingsOf(s: Settings) {
   return { ...DEFAULT_TRAIN, head: s.head, layer: s.layer, target: s.target, epochs: s.epochs, k: s.k };
 }
 
+/** A choice as a person reads it, in plain words before its code name (the code is what the URL and the CLI take). */
+export const CHOICE_WORDS: Partial<Record<keyof Settings, Record<string, string>>> = {
+  backend: {
+    auto: 'automatic',
+    webgpu: 'the GPU (WebGPU)',
+    wasm: 'the CPU (WASM)',
+    webgl: 'the GPU, older (WebGL)',
+    cpu: 'plain JavaScript (cpu)',
+  },
+  layout: {
+    tsne: 't-SNE, as in 2017 (tsne)',
+    umap: 'UMAP, faster on large collections (umap)',
+    svd: 'no map: cosine in label space (svd)',
+  },
+  head: { embedding: 'place in label space, ours (embedding)', sets: 'similar sets, the 2017 net (sets)' },
+  target: { svd: 'the 50-d label space (svd)', layout: 'the 2-D map (layout)' },
+};
+
 /** What each setting does, in one line, for the settings panel (its default is DEFAULT_SETTINGS'). */
 export const SETTING_INFO: Record<Exclude<keyof Settings, 'threads' | 'thumbnailPx'>, { label: string; help: string }> = {
   model: {

@@ -2,14 +2,16 @@
 // from outside it (the feature worker computes its features first, not cached), or label words alone; an image
 // query can carry label words too ("like this one, plus snow, minus dog"). Results come from the whole collection:
 // labelled training images by their labels, unlabelled images (and validation and test images when asked) by the
-// net's prediction. A newer query wins.
+// net's prediction. A newer query wins. Before a net is trained, a click on an image with features is answered by
+// look, among the images with features so far (the query worker); when the net is ready, the open query is asked
+// again by itself and the page says it was re-answered.
 import { derived, get } from 'svelte/store';
 import { contentHash } from '../lib/hash';
 import type { BackendChoice } from '../lib/features/backend';
 import { specOfModelId, type FeatureModelName } from '../lib/features/model';
 import type { QueryInput } from '../lib/retrieval/protocol';
 import type { Session } from './session';
-import type { SearchState } from './state';
+import type { Ranking, SearchState } from './state';
 
 /** Makes the selected image the query whenever there is a model: a click on the map, in the grid or on a result,
  *  Back and Forward, and a link that names a query all select an image; a new model, new label words or the
@@ -27,7 +29,8 @@ export function followSelection(s: Session): () => void {
       if (kind === 'image' || kind === 'labels') s.search.set(null);
       return;
     }
-    if (!model || (asked && all.every((v, i) => v === asked![i]))) return;
+    const early = !model && !!id && get(s.featureCount) > 0;
+    if ((!model && !early) || (asked && all.every((v, i) => v === asked![i]))) return;
     if (!id && get(s.search)?.query.kind === 'file') return; // words alone do not replace a dropped image's results
     asked = [...all]; // svelte reuses the values array: keep a copy
     void (id ? searchImage(s, id) : searchWords(s));
@@ -59,24 +62,48 @@ function ask(s: Session, query: SearchState['query'], input: QueryInput | (() =>
 
 async function askOnce(s: Session, query: SearchState['query'], input: QueryInput | (() => Promise<QueryInput>)) {
   const shard = get(s.shard);
-  if (!shard || !get(s.model)) return;
-  const words = get(s.workspace.queryWords);
+  const model = get(s.model);
+  // No net yet: an image of the collection is answered by look among the images with features so far.
+  const early = !model && query.kind === 'image' && get(s.featureCount) > 0;
+  if (!shard || (!model && !early)) return;
+  const words = early ? { plus: [], minus: [] } : get(s.workspace.queryWords);
   const previous = get(s.search);
-  const state: SearchState = { query, words, results: previous?.results ?? [], tags: previous?.tags, ms: 0, error: null, busy: true };
+  // While it is asked, the results on show (and what ranked them) stay.
+  const state: SearchState = {
+    query,
+    words,
+    results: previous?.results ?? [],
+    tags: previous?.tags,
+    ms: 0,
+    error: null,
+    busy: true,
+    ranking: previous?.ranking,
+  };
   s.search.set(state);
   const isCurrent = () => get(s.search)?.query === query;
+  const ranking: Ranking = early || model?.engine === 'look-alike' ? 'look-alike' : query.kind === 'labels' ? 'labels' : 'trained';
+  // The same question answered by look before, now by the net: the page says the answer changed by itself.
+  const sameQuestion =
+    previous?.ranking === 'look-alike' &&
+    ranking !== 'look-alike' &&
+    previous.query.kind === 'image' &&
+    query.kind === 'image' &&
+    previous.query.imageId === query.imageId;
   try {
     const t0 = performance.now();
     // An input at hand is posted in this task, before the page renders the selection (Svelte flushes in a
     // microtask): the worker ranks while the page draws.
-    const r = await s.env.workers.train.call('query', {
-      shardId: shard.shardId,
-      query: typeof input === 'function' ? await input() : input,
-      k: get(s.settings).k,
-      plus: words.plus,
-      minus: words.minus,
-      includeHeldOut: get(s.workspace.includeHeldOut),
-    });
+    const r: { results: SearchState['results']; tags: SearchState['tags']; ms: number; indexed?: number } =
+      early && query.kind === 'image'
+        ? await lookAlikeSoFar(s, shard.shardId, query.imageId)
+        : await s.env.workers.train.call('query', {
+            shardId: shard.shardId,
+            query: typeof input === 'function' ? await input() : input,
+            k: get(s.settings).k,
+            plus: words.plus,
+            minus: words.minus,
+            includeHeldOut: get(s.workspace.includeHeldOut),
+          });
     if (isCurrent())
       s.search.set({
         query,
@@ -86,10 +113,28 @@ async function askOnce(s: Session, query: SearchState['query'], input: QueryInpu
         ms: query.kind === 'file' ? performance.now() - t0 : r.ms,
         error: null,
         busy: false,
+        ranking,
+        indexed: r.indexed,
+        reanswered: sameQuestion || undefined,
       });
   } catch (err) {
-    if (isCurrent()) s.search.set({ query, words, results: [], tags: [], ms: 0, error: (err as Error).message, busy: false });
+    if (isCurrent()) s.search.set({ query, words, results: [], tags: [], ms: 0, error: (err as Error).message, busy: false, ranking });
   }
+}
+
+/** Answers from the first feature: the image ranked by raw-feature cosine among those with features so far. */
+async function lookAlikeSoFar(s: Session, shardId: string, imageId: string) {
+  const settings = get(s.settings);
+  const r = await s.env.workers.query.call('lookAlike', {
+    shardId,
+    images: get(s.images).length,
+    featureModelId: await s.env.featureModelId(settings.model),
+    layer: settings.layer,
+    imageId,
+    k: settings.k,
+    stored: get(s.featureCount),
+  });
+  return { ...r, tags: [] };
 }
 
 /** The k most similar images to an image of the shard, by the current model (with the label words, if any). */

@@ -53,6 +53,10 @@ export interface EmbeddingState {
 
 /** The current search: the query (an image of the shard, a dropped file, or label words alone) and its ranked
  *  results, each marked as placed by its own labels or by prediction; the query image's predicted labels. */
+/** Which ranking answered a query: by raw-feature cosine (before a net, or for a collection without usable
+ *  labels), label words alone in label space, or the trained net. */
+export type Ranking = 'look-alike' | 'labels' | 'trained';
+
 export interface SearchState {
   query: { kind: 'image'; imageId: string } | { kind: 'file'; name: string; url: string } | { kind: 'labels' };
   /** The label words it was asked with. */
@@ -62,6 +66,11 @@ export interface SearchState {
   ms: number;
   error: string | null;
   busy: boolean;
+  ranking?: Ranking;
+  /** A look-alike answer before the net: how many images (those with features so far) it ranked among. */
+  indexed?: number;
+  /** The same query answered by look before and re-answered by the net once it was ready. */
+  reanswered?: boolean;
 }
 
 /** A label review: the model's disagreements with the given labels, and the person's decisions on them. */

@@ -1,4 +1,4 @@
-// The page's five workers, each behind the typed RPC (src/lib/rpc.ts). The only file that makes Worker objects;
+// The page's six workers, each behind the typed RPC (src/lib/rpc.ts). The only file that makes Worker objects;
 // the session takes a `Workers` so Node tests can hand it fakes served over MessageChannels.
 import { WorkerClient, type Caller } from '../lib/rpc';
 import type { IngestMethods } from '../lib/ingest/protocol';
@@ -6,6 +6,7 @@ import type { FeaturesMethods } from '../lib/features/protocol';
 import type { EmbeddingMethods } from '../lib/embedding/protocol';
 import type { TrainMethods } from '../lib/retrieval/protocol';
 import type { ProjectMethods } from '../lib/project/protocol';
+import type { QueryMethods } from '../lib/retrieval/query-protocol';
 
 export interface Workers {
   ingest: Caller<IngestMethods>;
@@ -15,6 +16,8 @@ export interface Workers {
   train: Caller<TrainMethods>;
   /** Project files: export and import. */
   project: Caller<ProjectMethods>;
+  /** Answers before a net is trained (by look, among the images with features so far). */
+  query: Caller<QueryMethods>;
 }
 
 export function browserWorkers(): Workers {
@@ -44,6 +47,12 @@ export function browserWorkers(): Workers {
       () => new Worker(new URL('../../workers/project.worker.ts', import.meta.url), { type: 'module', name: 'project' }),
       60_000,
       'project',
+    ),
+    // Idle once the net answers: its index (n x dim floats) is let go a minute later.
+    query: new WorkerClient<QueryMethods>(
+      () => new Worker(new URL('../../workers/query.worker.ts', import.meta.url), { type: 'module', name: 'query' }),
+      60_000,
+      'query',
     ),
   };
 }

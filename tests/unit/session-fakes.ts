@@ -7,6 +7,7 @@ import { vi } from 'vitest';
 import {
   cachedFeatureHashes,
   clearAll,
+  heldConnection,
   listShardImages,
   openForJob,
   openSimageDb,
@@ -27,6 +28,8 @@ import { fakeWorker } from './fake-worker';
 import type { Tabs, TabMessage } from '../../src/session/tabs';
 import type { ProjectMethods } from '../../src/lib/project/protocol';
 import { exportProject, importProject } from '../../src/lib/project/project';
+import { FirstAnswers, storedFeatures } from '../../src/lib/retrieval/first-answers';
+import type { QueryMethods } from '../../src/lib/retrieval/query-protocol';
 
 export const MODEL_ID = 'inception-v3@test/1';
 export const MOBILENET_ID = 'mobilenet-v2@test/1';
@@ -51,9 +54,11 @@ export interface FakeWorld {
   featureWorker: { crash(message: string): void; created(): number };
 }
 
-async function stepUntilCancelled(job: Job<never>, hold: boolean, steps = 3) {
-  // (A held job whose worker was terminated is never cancelled: it gives up after about 10 s.)
-  for (let i = 0; (hold && i < 5000) || i < steps; i++) {
+async function stepUntilCancelled(job: Job<never>, hold: boolean | (() => boolean), steps = 3) {
+  // (A held job whose worker was terminated is never cancelled: it gives up after about 10 s.) A hold given as a
+  // function ends when it turns false.
+  const held = typeof hold === 'function' ? hold : () => hold;
+  for (let i = 0; (held() && i < 5000) || i < steps; i++) {
     job.throwIfCancelled();
     await new Promise((r) => setTimeout(r, 2));
   }
@@ -215,7 +220,7 @@ export function fakeWorld(
         const report = { epoch: 1, loss: 0.5, ms: 100, best: true, validation: { score: 0.3, precisionAtK: 0.4, map: 0.2 } };
         job.emit({ type: 'epoch', report, total: 2 });
         job.emit({ type: 'progress', progress: { stage: 'train', done: 1, total: 2, perSec: 1, etaS: 1 } });
-        await stepUntilCancelled(job as Job<never>, hold.has('train'));
+        await stepUntilCancelled(job as Job<never>, () => hold.has('train'));
         const reused = req.reuse && stored.model !== null;
         const result: TrainResult = {
           head: 'embedding',
@@ -318,8 +323,12 @@ export function fakeWorld(
       return { ...(await importProject(db, req.file, undefined, job.signal)), elapsedMs: 1 };
     },
   });
+  // The query worker is its real engine over the same fake IndexedDB.
+  const answers = new FirstAnswers(storedFeatures(heldConnection));
+  const query = fakeWorker<QueryMethods>({ lookAlike: (req) => answers.answer(req) });
   const env: SessionEnv = {
     workers: {
+      query: query.client,
       ingest: ingest.client,
       features: features.client,
       embedding: embedding.client,

@@ -153,6 +153,26 @@ describe('session: a run', () => {
     expect(get(world.session.droppedAs)).toBeNull();
   });
 
+  it('answers a click from the first features, by look, then re-answers by itself when the net is ready', async () => {
+    world = fakeWorld(8);
+    world.session.init();
+    world.hold.add('train');
+    const run = world.session.runShard(URL_SOURCE);
+    await whenRunning(world.session, 'train');
+    expect(get(world.session.model)).toBeNull();
+    world.session.selectedImageId.set('img1'); // a click on the map or in the grid
+    await vi.waitFor(() => expect(get(world!.session.search)?.busy).toBe(false));
+    const early = get(world.session.search)!;
+    expect(early).toMatchObject({ query: { kind: 'image', imageId: 'img1' }, ranking: 'look-alike', indexed: 8, error: null });
+    expect(early.results).toHaveLength(7); // every other image with features (k is 100)
+    expect(early.results.map((r) => r.imageId)).not.toContain('img1');
+    expect(early.reanswered).toBeUndefined();
+    world.hold.delete('train');
+    await run;
+    await vi.waitFor(() => expect(get(world!.session.search)?.ranking).toBe('trained'));
+    expect(get(world.session.search)).toMatchObject({ query: { kind: 'image', imageId: 'img1' }, reanswered: true, busy: false });
+  });
+
   it('exports the model as a named file, and a refused import changes nothing and says why', async () => {
     world = fakeWorld(6);
     world.session.init();

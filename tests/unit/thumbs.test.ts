@@ -36,7 +36,7 @@ describe('gallery thumbnails', () => {
     expect(await Promise.all(dropped)).toEqual(Array(10).fill(null));
     expect(await twice).toBe(urls[0]);
     expect(new Set(urls).size).toBe(50);
-    for (const u of urls) expect(u).toMatch(/^blob:/);
+    for (const u of urls) expect(u).toMatch(/^data:image\/webp;base64,/);
     expect(await (await fetch(urls[7]!)).text()).toBe('h7');
     // 50 thumbnails in chunks of 24: three transactions, not fifty.
     const reads = transaction.mock.calls.filter((c) => c[0] === 'thumbs').length;

@@ -7,24 +7,52 @@ import { normalizeRows } from '../vector';
 import type { Found } from './label-index';
 
 export class LookAlikeIndex {
-  /** n x dim, each row of unit length (a zero row stays zero and scores 0). */
-  private readonly rows: Float32Array;
+  /** The first `size` rows of it: n x dim, each row of unit length (a zero row stays zero and scores 0). */
+  private rows: Float32Array;
+  private readonly ids: string[];
   private readonly rowOf: Map<string, number>;
 
   /** `features` is taken over and scaled in place (at 100,000 images a copy would be another 300 MB). */
   constructor(
-    readonly imageIds: readonly string[],
+    imageIds: readonly string[],
     features: Float32Array,
     readonly dim: number,
   ) {
     if (features.length !== imageIds.length * dim)
       throw new Error(`features hold ${features.length} floats, not ${imageIds.length} x ${dim}`);
     this.rows = normalizeRows(features, dim, features);
+    this.ids = [...imageIds];
     this.rowOf = new Map(imageIds.map((id, i) => [id, i]));
   }
 
   get size(): number {
-    return this.imageIds.length;
+    return this.ids.length;
+  }
+
+  get imageIds(): readonly string[] {
+    return this.ids;
+  }
+
+  /** Appends images (those already in it are skipped); the room grows by doubling, so adding features as a run
+   *  computes them costs each row about two copies in all. */
+  add(imageIds: readonly string[], features: Float32Array): void {
+    if (features.length !== imageIds.length * this.dim)
+      throw new Error(`features hold ${features.length} floats, not ${imageIds.length} x ${this.dim}`);
+    const fresh = imageIds.flatMap((id, i) => (this.rowOf.has(id) ? [] : [i]));
+    const need = (this.ids.length + fresh.length) * this.dim;
+    if (need > this.rows.length) {
+      const grown = new Float32Array(Math.max(need, 2 * this.rows.length));
+      grown.set(this.rows.subarray(0, this.ids.length * this.dim));
+      this.rows = grown;
+    }
+    for (const i of fresh) {
+      const at = this.ids.length;
+      const row = this.rows.subarray(at * this.dim, (at + 1) * this.dim);
+      row.set(features.subarray(i * this.dim, (i + 1) * this.dim));
+      normalizeRows(row, this.dim, row);
+      this.rowOf.set(imageIds[i], at);
+      this.ids.push(imageIds[i]);
+    }
   }
 
   /** The stored row of an image of the collection (unit length), or null. */
@@ -36,7 +64,7 @@ export class LookAlikeIndex {
   /** The k images nearest to a feature vector by cosine, best first; `exclude` (the query image itself) left out. */
   search(query: Float32Array, k: number, exclude?: string): Found[] {
     const q = normalizeRows(query, this.dim);
-    const n = this.imageIds.length;
+    const n = this.ids.length;
     const scores = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       let s = 0;
@@ -47,6 +75,6 @@ export class LookAlikeIndex {
     const skip = exclude === undefined ? -1 : (this.rowOf.get(exclude) ?? -1);
     if (skip >= 0) scores[skip] = -Infinity;
     const best = topK(scores, Math.min(k, n - (skip >= 0 ? 1 : 0)));
-    return Array.from(best, (i) => ({ imageId: this.imageIds[i], score: scores[i], by: 'look' as const }));
+    return Array.from(best, (i) => ({ imageId: this.ids[i], score: scores[i], by: 'look' as const }));
   }
 }
