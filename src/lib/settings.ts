@@ -116,7 +116,7 @@ export const CHOICE_WORDS: Partial<Record<keyof Settings, Record<string, string>
     umap: 'UMAP, faster on large collections (umap)',
     svd: 'no map: cosine in label space (svd)',
   },
-  head: { embedding: 'place in label space, ours (embedding)', sets: 'similar sets, the 2017 net (sets)' },
+  head: { embedding: 'label space, ours (embedding)', sets: 'similar sets, 2017 (sets)' },
   target: { svd: 'the 50-d label space (svd)', layout: 'the 2-D map (layout)' },
 };
 
