@@ -83,7 +83,7 @@ export async function traceMainThread(page: Page, origin: string) {
   const cdp = await page.context().newCDPSession(page);
   const kept: TraceEvent[] = [];
   cdp.on('Tracing.dataCollected', ({ value }) => {
-    for (const e of value as TraceEvent[])
+    for (const e of value as unknown as TraceEvent[])
       if (e.ph === 'M' || /FrameCommittedInBrowser|TracingStartedInBrowser/.test(e.name) || (e.name === 'RunTask' && (e.dur ?? 0) > 50_000))
         kept.push(e);
   });
