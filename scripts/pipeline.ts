@@ -240,6 +240,8 @@ export type DrivenReport = PipelineReport & {
   faults?: FaultEntry[];
   cache_check?: { features: number; malformed: number };
   restarts: RestartEntry[];
+  /** Which Chromium drove the page (CHROMIUM_PATH, the system's or the bundled one) and its version. */
+  browser?: string;
 };
 
 const fmt = (s: number | null | undefined) =>
@@ -252,7 +254,10 @@ export interface RunHooks {
   /** Called with the page before the app is first opened (benchmarks add their init scripts). */
   onPage?: ((page: Page) => Promise<void>) | null;
   /** Starts the browser on a profile (Node tests give a fake one). */
-  launchBrowser?: (options: { profile: string; serviceWorkers: 'block' }) => Promise<{ context: BrowserContext }>;
+  launchBrowser?: (options: {
+    profile: string;
+    serviceWorkers: 'block';
+  }) => Promise<{ context: BrowserContext; browser?: { name: string; version?: string | null } }>;
   /** Builds the app when it is stale (Node tests skip it). */
   build?: () => void;
 }
@@ -278,7 +283,9 @@ export async function runPipeline(opts: PipelineOptions, hooks: RunHooks = {}): 
   const restarts: RestartEntry[] = [];
   try {
     for (let attempt = 0; ; attempt++) {
-      const { context } = await launchBrowser({ profile, serviceWorkers: 'block' });
+      const { context, browser } = await launchBrowser({ profile, serviceWorkers: 'block' });
+      const browserName = browser ? `${browser.name}: ${browser.version ?? 'version unknown'}` : undefined;
+      if (attempt === 0 && browserName) onProgress(`[pipeline] browser: ${browserName}`);
       const page = context.pages()[0] ?? (await context.newPage());
       // Chromium gone, the renderer crashed, a worker dead twice: the attempt ends at once (scripts/watch.ts).
       const watch = watchBrowser({ context, page });
@@ -288,6 +295,7 @@ export async function runPipeline(opts: PipelineOptions, hooks: RunHooks = {}): 
         if (hooks.onPage) await raced(hooks.onPage(page), watch);
         const report = await raced(drive(opts, page, server, watch, attempt === 0, { ...hooks, onProgress }), watch);
         report.restarts = restarts;
+        if (browserName) report.browser = browserName;
         // After a restart: every stored feature record reads back whole (none half-written when the browser died).
         if (restarts.length && !report.cache_check)
           report.cache_check = await raced(

@@ -71,7 +71,11 @@ interface TraceEvent {
   ts: number;
   dur?: number;
   tdur?: number;
-  args?: { name?: string; data?: { processId?: number; url?: string; frames?: { processId?: number; url?: string }[] } };
+  args?: {
+    name?: string;
+    frame?: string;
+    data?: { frame?: string; processId?: number; url?: string; frames?: { frame?: string; processId?: number; url?: string }[] };
+  };
 }
 
 /** The page's main-thread tasks over 50 ms, each with its wall time and its thread (CPU) time, from the DevTools
@@ -82,10 +86,17 @@ interface TraceEvent {
 export async function traceMainThread(page: Page, origin: string) {
   const cdp = await page.context().newCDPSession(page);
   const kept: TraceEvent[] = [];
+  // Which process drew each frame, from any event that names a frame (a commit names its renderer's pid in Chromium
+  // 156; in the bundled headless Chromium 153 a cross-origin-isolated navigation's commit does not, but the new
+  // renderer's own events, such as SetLayerTreeId, name the frame).
+  const framePids = new Map<string, Set<number>>();
   cdp.on('Tracing.dataCollected', ({ value }) => {
-    for (const e of value as unknown as TraceEvent[])
+    for (const e of value as unknown as TraceEvent[]) {
+      const frame = e.args?.frame ?? e.args?.data?.frame;
+      if (frame) framePids.set(frame, (framePids.get(frame) ?? new Set()).add(e.pid));
       if (e.ph === 'M' || /FrameCommittedInBrowser|TracingStartedInBrowser/.test(e.name) || (e.name === 'RunTask' && (e.dur ?? 0) > 50_000))
         kept.push(e);
+    }
   });
   await cdp.send('Tracing.start', {
     traceConfig: { includedCategories: ['disabled-by-default-devtools.timeline', '__metadata'], excludedCategories: ['*'] },
@@ -100,7 +111,11 @@ export async function traceMainThread(page: Page, origin: string) {
     const pids = new Set<number>();
     for (const e of kept) {
       const frames = [...(e.args?.data?.frames ?? []), ...(e.args?.data ? [e.args.data] : [])];
-      for (const f of frames) if (f.processId && f.url?.startsWith(origin)) pids.add(f.processId);
+      for (const f of frames) {
+        if (!f.url?.startsWith(origin)) continue;
+        if (f.processId) pids.add(f.processId);
+        for (const pid of (f.frame && framePids.get(f.frame)) || []) pids.add(pid);
+      }
     }
     const main = new Set(
       kept.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain' && pids.has(e.pid)).map((e) => `${e.pid}:${e.tid}`),

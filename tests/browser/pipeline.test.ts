@@ -43,6 +43,9 @@ describe('npm run pipeline', () => {
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toMatch(/features \d+\/12/);
     const report = JSON.parse(first.stdout);
+    // Which browser drove it, said on stderr and in the report (CHROMIUM_PATH, the system's, or the bundled one).
+    expect(report.browser).toMatch(/^(CHROMIUM_PATH|the system's browser|the bundled Chromium).*: \D*\d+\./);
+    expect(first.stderr).toContain(`[pipeline] browser: ${report.browser}`);
     expect(Object.keys(report)).toEqual(expect.arrayContaining(['shard', 'backend', 'model', 'timings_s', 'features']));
     expect(report.shard).toMatchObject({ images: 12, labelled: 12 });
     expect(report.shard.train + report.shard.validation).toBe(12);

@@ -3,7 +3,7 @@ import type { TestProject } from 'vitest/node';
 import { join } from 'node:path';
 import { buildIfNeeded, ROOT } from '../../scripts/build-if-needed.mjs';
 import { serve } from '../../scripts/serve.mjs';
-import { chromiumPath } from '../../scripts/browser.mjs';
+import { findBrowser } from '../../scripts/browser.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -12,7 +12,8 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
-  chromiumPath();
+  const browser = await findBrowser();
+  console.log(`[browser tests] driving ${browser.name}: ${browser.version ?? 'version unknown'}`);
   buildIfNeeded();
   const server = await serve({ root: join(ROOT, 'dist') });
   project.provide('origin', server.origin);
