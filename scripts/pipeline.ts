@@ -22,28 +22,27 @@ import { buildIfNeeded, ROOT } from './build-if-needed.mjs';
 import { serve } from './serve.mjs';
 import { launch } from './browser.mjs';
 import { BrowserDiedError, diedLine, EXIT_DIED, raced, watchBrowser, type DiedWhat, type Watch } from './watch';
-import { BACKENDS } from '../src/lib/features/backend';
-import { LAYOUTS } from '../src/lib/embedding/run';
-import { FEATURE_MODELS } from '../src/lib/features/model';
 import { FORMATS } from '../src/lib/ingest/formats/types';
-import { FEATURE_LAYERS, HEADS, TARGET_SPACES } from '../src/lib/retrieval/train-settings';
+import { SETTING_CHOICES, SETTING_LIMITS } from '../src/lib/settings';
 import { parseFaults, RELOAD_STAGES, WORKER_FAULTS, workBefore, type WorkerFault } from '../src/lib/faults';
 import type { Snapshot } from '../src/hook';
 import type { Progress } from '../src/lib/progress';
 import type { PipelineReport } from '../src/session/report';
 import type { RunInfo } from '../src/session/state';
 
-const CHOICES = {
-  model: FEATURE_MODELS,
-  backend: ['auto', ...BACKENDS],
-  layout: LAYOUTS,
-  head: HEADS,
-  layer: FEATURE_LAYERS,
-  target: TARGET_SPACES,
-  format: FORMATS,
-} as const;
-const NUMBERS = ['batch', 'threads', 'k', 'perplexity', 'iterations', 'epochs', 'port', 'timeout-s', 'retries'] as const;
-const USAGE = `usage: npm run pipeline -- <collection path or URL> [--format ${FORMATS.join('|')}] [--model ${FEATURE_MODELS.join('|')}] [--backend ${CHOICES.backend.join('|')}] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout ${LAYOUTS.join('|')}] [--k N] [--perplexity N] [--iterations N] [--head ${HEADS.join('|')}] [--layer ${FEATURE_LAYERS.join('|')}] [--target ${TARGET_SPACES.join('|')}] [--epochs N] [--port N] [--timeout-s S] [--retries N] [--predicted-labels FILE] [--suggestions FILE] [--import-project FILE]... [--export-project FILE] [--features-only] [--export-labels FILE] [--export-model FILE] [--with-extractor] [--query IMAGE]... [--held-out] [--duplicates FILE] [--plant-errors RATE] [--inject ${[...WORKER_FAULTS, ...RELOAD_STAGES.map((s) => `reload-during=${s}`)].join('|')}]`;
+// The app's settings are declared once (src/lib/settings.ts): their names, choices and ranges are the CLI's.
+const CHOICES = { ...SETTING_CHOICES, format: FORMATS } as const;
+/** The settings given as whole numbers, by their option names, with their ranges. */
+const SETTING_NUMBERS = {
+  batch: SETTING_LIMITS.batchSize,
+  threads: SETTING_LIMITS.threads,
+  k: SETTING_LIMITS.k,
+  perplexity: SETTING_LIMITS.perplexity,
+  iterations: SETTING_LIMITS.iterations,
+  epochs: SETTING_LIMITS.epochs,
+} as const satisfies Record<string, readonly [number, number]>;
+const NUMBERS = [...(Object.keys(SETTING_NUMBERS) as (keyof typeof SETTING_NUMBERS)[]), 'port', 'timeout-s', 'retries'] as const;
+const USAGE = `usage: npm run pipeline -- <collection path or URL> [--format ${FORMATS.join('|')}] [--model ${CHOICES.model.join('|')}] [--backend ${CHOICES.backend.join('|')}] [--profile DIR] [--out report.json] [--batch N] [--threads N] [--layout ${CHOICES.layout.join('|')}] [--k N] [--perplexity N] [--iterations N] [--head ${CHOICES.head.join('|')}] [--layer ${CHOICES.layer.join('|')}] [--target ${CHOICES.target.join('|')}] [--epochs N] [--port N] [--timeout-s S] [--retries N] [--predicted-labels FILE] [--suggestions FILE] [--import-project FILE]... [--export-project FILE] [--features-only] [--export-labels FILE] [--export-model FILE] [--with-extractor] [--query IMAGE]... [--held-out] [--duplicates FILE] [--plant-errors RATE] [--inject ${[...WORKER_FAULTS, ...RELOAD_STAGES.map((s) => `reload-during=${s}`)].join('|')}]`;
 // IndexedDB belongs to an origin (scheme, host and port): a fixed port keeps a --profile's cache reachable.
 export const DEFAULT_PORT = 47170;
 
@@ -150,6 +149,8 @@ export function parseArgs(argv: string[]): PipelineOptions {
     if (v === undefined) return null;
     const n = Number(v);
     if (!(Number.isInteger(n) && n >= 0)) throw new Error(`--${name} needs a whole number`);
+    const range = (SETTING_NUMBERS as Record<string, readonly [number, number]>)[name];
+    if (range && (n < range[0] || n > range[1])) throw new Error(`--${name} needs a whole number from ${range[0]} to ${range[1]}`);
     return n;
   };
   const inject = ((values.inject as string[] | undefined) ?? []).flatMap((v) =>

@@ -1,7 +1,7 @@
 // Settings are data: one typed object with defaults, limits and validation, read by the UI and (through the
 // page's query string) by the CLI. Pure; persistence is the caller's.
 import { BACKENDS, type BackendChoice } from './features/backend';
-import { DEFAULT_FEATURE_MODEL, isFeatureModelName, MODEL_SPECS, type FeatureModelName } from './features/model';
+import { DEFAULT_FEATURE_MODEL, FEATURE_MODELS, isFeatureModelName, MODEL_SPECS, type FeatureModelName } from './features/model';
 import { DEFAULT_EMBEDDING, LAYOUTS, type LayoutMethod } from './embedding/run';
 import {
   DEFAULT_TRAIN,
@@ -51,7 +51,19 @@ export const DEFAULT_SETTINGS: Settings = {
   epochs: DEFAULT_TRAIN.epochs,
 };
 
-const LIMITS = {
+/** The settings that are a choice among names, and their names: the one list the settings panel, the page's
+ *  address and the CLI (`--model`, `--backend`, ...) all take. */
+export const SETTING_CHOICES = {
+  model: FEATURE_MODELS,
+  backend: ['auto', ...BACKENDS],
+  layout: LAYOUTS,
+  head: HEADS,
+  layer: FEATURE_LAYERS,
+  target: TARGET_SPACES,
+} as const satisfies Partial<Record<keyof Settings, readonly string[]>>;
+
+/** The settings that are a whole number, and their inclusive range (the panel's, the address's and the CLI's). */
+export const SETTING_LIMITS = {
   batchSize: [1, 64],
   threads: [0, 64],
   thumbnailPx: [32, 256],
@@ -59,7 +71,14 @@ const LIMITS = {
   perplexity: [2, 200],
   iterations: [50, 10000],
   epochs: [1, 1000],
-} as const;
+} as const satisfies Partial<Record<keyof Settings, readonly [number, number]>>;
+
+/** A setting's name on the command line and in the page's address, where it differs from its key. */
+export const SETTING_FLAGS: Partial<Record<keyof Settings, string>> = { batchSize: 'batch' };
+
+const LIMITS = SETTING_LIMITS;
+const oneOf = <K extends keyof typeof SETTING_CHOICES>(key: K, value: unknown): value is (typeof SETTING_CHOICES)[K][number] =>
+  (SETTING_CHOICES[key] as readonly unknown[]).includes(value);
 
 function clampInt(value: unknown, [lo, hi]: readonly [number, number], fallback: number): number {
   const n = typeof value === 'string' ? Number(value) : value;
@@ -68,26 +87,21 @@ function clampInt(value: unknown, [lo, hi]: readonly [number, number], fallback:
 
 /** Anything in, a valid Settings out: unknown keys dropped, bad values replaced by defaults. */
 export function validateSettings(raw: Record<string, unknown>, base: Settings = DEFAULT_SETTINGS): Settings {
-  const backend = raw.backend;
   const model = isFeatureModelName(raw.model) ? raw.model : base.model;
   return {
     model,
-    backend: backend === 'auto' || (BACKENDS as readonly unknown[]).includes(backend) ? (backend as BackendChoice) : base.backend,
+    backend: oneOf('backend', raw.backend) ? (raw.backend as BackendChoice) : base.backend,
     batchSize: clampInt(raw.batchSize ?? raw.batch, LIMITS.batchSize, base.batchSize),
     threads: clampInt(raw.threads, LIMITS.threads, base.threads),
     thumbnailPx: clampInt(raw.thumbnailPx, LIMITS.thumbnailPx, base.thumbnailPx),
-    layout: (LAYOUTS as readonly unknown[]).includes(raw.layout) ? (raw.layout as LayoutMethod) : base.layout,
+    layout: oneOf('layout', raw.layout) ? raw.layout : base.layout,
     k: clampInt(raw.k, LIMITS.k, base.k),
     perplexity: clampInt(raw.perplexity, LIMITS.perplexity, base.perplexity),
     iterations: clampInt(raw.iterations, LIMITS.iterations, base.iterations),
-    head: (HEADS as readonly unknown[]).includes(raw.head) ? (raw.head as HeadKind) : base.head,
+    head: oneOf('head', raw.head) ? raw.head : base.head,
     // A model given without a layer brings its own best layer.
-    layer: (FEATURE_LAYERS as readonly unknown[]).includes(raw.layer)
-      ? (raw.layer as FeatureLayer)
-      : model !== base.model
-        ? MODEL_SPECS[model].defaultLayer
-        : base.layer,
-    target: (TARGET_SPACES as readonly unknown[]).includes(raw.target) ? (raw.target as TargetSpace) : base.target,
+    layer: oneOf('layer', raw.layer) ? raw.layer : model !== base.model ? MODEL_SPECS[model].defaultLayer : base.layer,
+    target: oneOf('target', raw.target) ? raw.target : base.target,
     epochs: clampInt(raw.epochs, LIMITS.epochs, base.epochs),
   };
 }

@@ -43,6 +43,10 @@ describe('pipeline CLI arguments', () => {
     expect(() => parseArgs(['s', '--out'])).toThrow(/needs a value/);
     expect(() => parseArgs(['s', '--layout', 'pca'])).toThrow(/unknown layout/);
     expect(() => parseArgs(['s', '--k', 'ten'])).toThrow(/whole number/);
+    // A setting's range is the page's (src/lib/settings.ts): out of it, a sentence, not the default in silence.
+    expect(() => parseArgs(['s', '--batch', '0'])).toThrow(/--batch needs a whole number from 1 to 64/);
+    expect(() => parseArgs(['s', '--iterations', '10'])).toThrow(/--iterations needs a whole number from 50 to 10000/);
+    expect(parseArgs(['s', '--batch', '64', '--threads', '0']).batch).toBe(64);
     expect(() => parseArgs(['s', '--inject', 'disk-full'])).toThrow(
       /unknown fault "disk-full" \(one of quota, device-lost, oom, reload-during=features/,
     );

@@ -49,11 +49,6 @@ export const MODEL_SPECS: Record<FeatureModelName, FeatureModelSpec> = {
   },
 };
 
-/** Inception v3's sizes, kept for the code and tests that name them. */
-export const INPUT_PX = MODEL_SPECS['inception-v3'].inputPx;
-export const FLATTEN_DIM = MODEL_SPECS['inception-v3'].dims.flatten;
-export const MIXED7_DIM = MODEL_SPECS['inception-v3'].dims.mixed7;
-
 export function isFeatureModelName(value: unknown): value is FeatureModelName {
   return (FEATURE_MODELS as readonly unknown[]).includes(value);
 }
