@@ -11,6 +11,17 @@ export interface Progress {
   perSec: number;
   etaS: number | null;
   detail?: string;
+  /** Work of the same stage found done before this job began (features stored by an earlier run): counted in the
+   *  stage's share done (`shareDone`), not in the rate. */
+  before?: number;
+}
+
+/** The percentage of a stage that is done, counting what earlier runs stored (null while the total is unknown). */
+export function shareDone(p: Progress): number | null {
+  if (p.total === null) return null;
+  const before = p.before ?? 0;
+  const all = before + p.total;
+  return all > 0 ? Math.min(100, Math.floor((100 * (before + p.done)) / all)) : null;
 }
 
 /** Rate over the whole run so far (stable for batch-wise jobs), and the ETA that follows from it. */

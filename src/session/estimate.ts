@@ -8,6 +8,8 @@ import { MODEL_SPECS, type FeatureModelName } from '../lib/features/model';
 import type { Session } from './session';
 
 const KEY = 'simage.featureSpeed';
+/** The fewest images a run must compute for its rate to replace the probe's. */
+export const LEARN_MIN_IMAGES = 32;
 
 export interface SpeedState {
   probe: SpeedProbe | null;
@@ -76,6 +78,23 @@ export class FeatureSpeed {
     } finally {
       this.others--;
     }
+  }
+
+  /** What a finished run measured: its features' wall time per image (each forward pass with the decoding,
+   *  thumbnails and storing around it) replaces the probe's figure for that model, so the next estimate on this
+   *  machine is the rate a collection really got. Runs of fewer than LEARN_MIN_IMAGES images are too short to say. */
+  learn(model: FeatureModelName, images: number, computeMs: number): void {
+    if (images < LEARN_MIN_IMAGES || !(computeMs > 0)) return;
+    const key = this.key();
+    const probe: SpeedProbe = this.stored() ?? { key, msPerImage: {}, backend: '' };
+    probe.msPerImage = { ...probe.msPerImage, [model]: computeMs / images };
+    probe.measuredOn = { ...probe.measuredOn, [model]: images };
+    try {
+      this.s.env.storage.setItem(KEY, JSON.stringify(probe));
+    } catch {
+      return; // storage full or refused: the estimate stays the probe's
+    }
+    if (!this.running) this.state.set({ probe, probing: false });
   }
 
   /** Stops a probe in flight; the promise settles when the worker is free of it (null: none was running). */

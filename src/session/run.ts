@@ -55,8 +55,12 @@ export async function runShard(s: Session, source: ShardSource, resumed = false)
             'The last run of this collection did not finish (the tab was closed, reloaded or crashed); this one goes on from what it had stored.',
           );
         const sharing = shareProgress(s, tabs, key);
+        const said = get(s.resumeHint);
         try {
-          return await runStages(s, source, signal, other.following?.shown ?? null, keep);
+          const report = await runStages(s, source, signal, other.following?.shown ?? null, keep);
+          // Why this run went on from stored work explains the run, not its result: once it is done, it goes.
+          if (said !== null && get(s.resumeHint) === said) s.resumeHint.set(null);
+          return report;
         } finally {
           sharing();
         }
@@ -220,7 +224,7 @@ async function runStages(
           s.runInfo.update((i) => ({ ...i, featurePlan: { images: e.images, cached: e.cached, toCompute: e.toCompute } }));
           s.featureCount.set(e.cached);
         } else if (e.type === 'progress') {
-          s.setStage('features', { progress: e.progress });
+          s.setStage('features', { progress: { ...e.progress, before: cachedAtStart } });
           s.featureCount.set(cachedAtStart + e.progress.done);
         } else {
           const { type: _type, ...info } = e;
@@ -230,6 +234,7 @@ async function runStages(
     },
   );
   s.setStage('features', { status: 'done', elapsedMs: extracted.elapsedMs });
+  s.featureSpeed.learn(settings.model, extracted.forwardPasses, extracted.computeMs);
   s.featureCount.set(extracted.computed + extracted.cached);
   if (s.stopAfter === 'features') {
     s.resume.clearActive();

@@ -194,6 +194,8 @@ describe('a 10,000-image shard', () => {
     const stored = (await page.evaluate(() => window.__simage.cacheCounts())).features as number;
     expect(stored).toBeGreaterThanOrEqual(progress.done);
     await expect.poll(() => page.getByTestId('count-features').textContent()).toBe(String(stored));
+    // The step itself says that its work is kept (a share, or a count below 1%).
+    expect(await page.getByTestId('kept-features').textContent()).toMatch(/^(\d+%|\d[\d,]*) kept$/);
     expect(seen.has('gallery scroll')).toBe(true);
 
     const tasks = await mainThread();

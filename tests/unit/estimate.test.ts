@@ -68,6 +68,22 @@ describe('the speed probe', () => {
     for (const w of Object.values(next.env.workers)) w.terminate();
   });
 
+  it("a finished run's own rate replaces the probe's for its model, once the run is long enough to say", async () => {
+    world = fakeWorld(4);
+    world.session.init();
+    await world.session.featureSpeed.start();
+    const speed = world.session.featureSpeed;
+    speed.learn('inception-v3', 20, 20 * 900); // too few images: the probe's figure stays
+    expect(get(speed.state).probe!.msPerImage['inception-v3']).toBe(200);
+    speed.learn('inception-v3', 506, 506 * 390);
+    const probe = get(speed.state).probe!;
+    expect(probe.msPerImage).toEqual({ 'inception-v3': 390, 'mobilenet-v2': 50 });
+    expect(probe.measuredOn).toEqual({ 'inception-v3': 506 });
+    expect(estimateLine(506, probe, 'inception-v3')).toBe('about 3 min with Inception v3 (as in 2017), under a minute with MobileNetV2');
+    // Kept for the next visit.
+    expect(JSON.parse(world.storage.get('simage.featureSpeed')!).msPerImage['inception-v3']).toBe(390);
+  });
+
   it('a run stops a probe in flight before it starts (the worker holds one model at a time)', async () => {
     world = fakeWorld(4);
     world.session.init();

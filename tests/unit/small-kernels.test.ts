@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fitInside, rgbaToInput } from '../../src/lib/features/preprocess';
 import { isSoftwareAdapter, planBackends } from '../../src/lib/features/backend';
 import { featureModelId, PREPROCESS_VERSION } from '../../src/lib/features/model';
-import { formatBytes, formatDuration, measureProgress, throttle } from '../../src/lib/progress';
+import { formatBytes, formatDuration, measureProgress, shareDone, throttle } from '../../src/lib/progress';
 import { DEFAULT_SETTINGS, validateSettings } from '../../src/lib/settings';
 
 describe('preprocessing', () => {
@@ -56,6 +56,11 @@ describe('progress', () => {
     expect(p.perSec).toBe(2);
     expect(p.etaS).toBe(50);
     expect(measureProgress('load', 3, null, 0, 1000).etaS).toBeNull();
+    // A resumed stage counts what earlier runs stored in its share done, not in its rate.
+    expect(shareDone(measureProgress('features', 0, 96, 0, 1000))).toBe(0);
+    expect(shareDone({ ...measureProgress('features', 0, 96, 0, 1000), before: 32 })).toBe(25);
+    expect(shareDone({ ...measureProgress('features', 48, 96, 0, 1000), before: 32 })).toBe(62);
+    expect(shareDone(measureProgress('load', 3, null, 0, 1000))).toBeNull();
   });
   it('throttles but always emits forced values', () => {
     let t = 0;

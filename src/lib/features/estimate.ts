@@ -15,6 +15,8 @@ export interface SpeedProbe {
   msPerImage: Partial<Record<FeatureModelName, number>>;
   /** The backend that ran it. */
   backend: string;
+  /** Per model, how many images of a real run measured its figure (absent: the probe's few images did). */
+  measuredOn?: Partial<Record<FeatureModelName, number>>;
 }
 
 /** A probe holds for the same backend choice, thread count and browser on the same number of cores. */
