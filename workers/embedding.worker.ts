@@ -17,8 +17,8 @@ import { ShardError } from '../src/lib/errors';
 import { measureProgress } from '../src/lib/progress';
 import { serve, type Job } from '../src/lib/rpc';
 import { getEmbedding, getShard, listShardImages, openForJob, putEmbedding, readShardFeatures, type Db } from '../src/lib/store/db';
-import { PHASH_WORDS } from '../src/lib/duplicates/phash';
-import { perceptualHashOfThumb } from './pixels';
+import { COLOUR_BYTES, PHASH_WORDS } from '../src/lib/duplicates/phash';
+import { printsOfThumb } from './pixels';
 
 type Embedding = EmbeddingMethods['embedLabels'];
 
@@ -123,14 +123,17 @@ async function duplicates(req: DuplicatesRequest, job: Job<EmbeddingMethods['dup
     const row = rowOf.get(im.imageId);
     if (row !== undefined) x.set(features.subarray(row * dim, (row + 1) * dim), i * width);
   });
-  // Each image's perceptual hash, from its stored thumbnail (kept per content hash for the worker's life).
+  // Each image's perceptual hash and colour print, from its stored thumbnail (kept per content hash for the
+  // worker's life).
   const phashes = new Uint32Array(all.length * PHASH_WORDS);
+  const colours = new Uint8Array(all.length * COLOUR_BYTES);
   const phashKnown = new Uint8Array(all.length);
   for (let i = 0; i < all.length; i++) {
     job.throwIfCancelled();
-    const h = await perceptualHashOfThumb(db, all[i].hash);
-    if (h) {
-      phashes.set(h, i * PHASH_WORDS);
+    const p = await printsOfThumb(db, all[i].hash);
+    if (p) {
+      phashes.set(p.phash, i * PHASH_WORDS);
+      colours.set(p.colour, i * COLOUR_BYTES);
       phashKnown[i] = 1;
     }
     if (i % 256 === 255)
@@ -145,6 +148,7 @@ async function duplicates(req: DuplicatesRequest, job: Job<EmbeddingMethods['dup
       dim: width,
       phashes,
       phashKnown,
+      colours,
     },
     req.threshold ?? NEAR_DUPLICATE_COSINE,
     req.maxHamming === undefined ? {} : { maxHamming: req.maxHamming },

@@ -2,7 +2,7 @@
 // Kept out of src/lib because they need a worker's graphics globals; the pixel math they feed is in src/lib.
 import { fitInside, rgbaToInput } from '../src/lib/features/preprocess';
 import { imageInfo } from '../src/lib/ingest/image-header';
-import { luminance, perceptualHash, PHASH_SIDE } from '../src/lib/duplicates/phash';
+import { colourPrint, luminance, perceptualHash, PHASH_SIDE } from '../src/lib/duplicates/phash';
 import { getThumb, type Db } from '../src/lib/store/db';
 
 export class DecodeError extends Error {}
@@ -77,23 +77,33 @@ export async function imageToInput(bytes: Uint8Array, px: number, out: Float32Ar
   rgbaToInput(ctx.getImageData(0, 0, px, px).data, px, out, offset);
 }
 
-const thumbHashes = new Map<string, number[] | null>();
-/** The pHash of an image from its stored thumbnail, kept per content hash for the worker's life (null when it has
- *  none or it does not decode). The near-duplicate groups and the copy index of a search read it. */
-export async function perceptualHashOfThumb(db: Db, hash: string): Promise<number[] | null> {
-  const known = thumbHashes.get(hash);
+/** An image's pHash and colour print (src/lib/duplicates/phash.ts), from one drawing at PHASH_SIDE x PHASH_SIDE. */
+export interface ImagePrints {
+  phash: number[];
+  colour: Uint8Array;
+}
+
+const thumbPrints = new Map<string, ImagePrints | null>();
+/** The prints of an image from its stored thumbnail, kept per content hash for the worker's life (null when it has
+ *  none or it does not decode). The near-duplicate groups and the copy index of a search read them. */
+export async function printsOfThumb(db: Db, hash: string): Promise<ImagePrints | null> {
+  const known = thumbPrints.get(hash);
   if (known !== undefined) return known;
   const thumb = await getThumb(db, hash);
-  const result = thumb ? await perceptualHashOf(new Blob([thumb.bytes], { type: thumb.type })) : null;
-  thumbHashes.set(hash, result);
+  const result = thumb ? await printsOf(new Blob([thumb.bytes], { type: thumb.type })) : null;
+  thumbPrints.set(hash, result);
   return result;
+}
+
+/** The pHash of an image from its stored thumbnail (printsOfThumb). */
+export async function perceptualHashOfThumb(db: Db, hash: string): Promise<number[] | null> {
+  return (await printsOfThumb(db, hash))?.phash ?? null;
 }
 
 let hashCanvas: OffscreenCanvasRenderingContext2D | null = null;
 
-/** The perceptual hash (src/lib/duplicates/phash.ts) of an encoded image drawn at PHASH_SIDE x PHASH_SIDE; null
- *  when it does not decode. */
-export async function perceptualHashOf(image: Blob): Promise<number[] | null> {
+/** The pHash and colour print of an encoded image drawn at PHASH_SIDE x PHASH_SIDE; null when it does not decode. */
+export async function printsOf(image: Blob): Promise<ImagePrints | null> {
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(image);
@@ -106,5 +116,11 @@ export async function perceptualHashOf(image: Blob): Promise<number[] | null> {
   ctx.clearRect(0, 0, PHASH_SIDE, PHASH_SIDE); // a transparent image must not show the one drawn before
   ctx.drawImage(bitmap, 0, 0, PHASH_SIDE, PHASH_SIDE);
   bitmap.close();
-  return perceptualHash(luminance(ctx.getImageData(0, 0, PHASH_SIDE, PHASH_SIDE).data));
+  const pixels = ctx.getImageData(0, 0, PHASH_SIDE, PHASH_SIDE).data;
+  return { phash: perceptualHash(luminance(pixels)), colour: colourPrint(pixels) };
+}
+
+/** The perceptual hash of an encoded image (printsOf); null when it does not decode. */
+export async function perceptualHashOf(image: Blob): Promise<number[] | null> {
+  return (await printsOf(image))?.phash ?? null;
 }

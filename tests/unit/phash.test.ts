@@ -1,7 +1,15 @@
 // The perceptual hash: known answers on synthetic images (a copy, a brighter copy, a slightly blurred copy land a
 // few bits away; a different picture about half the bits away), and the near-copy check it adds to findDuplicates.
 import { describe, expect, it } from 'vitest';
-import { hammingDistance, luminance, perceptualHash, PHASH_SIDE } from '../../src/lib/duplicates/phash';
+import {
+  COLOUR_BYTES,
+  colourDistance,
+  colourPrint,
+  hammingDistance,
+  luminance,
+  perceptualHash,
+  PHASH_SIDE,
+} from '../../src/lib/duplicates/phash';
 import { findDuplicates } from '../../src/lib/duplicates/groups';
 import { seededRandom } from '../../src/lib/random';
 
@@ -70,5 +78,63 @@ describe('findDuplicates with perceptual hashes', () => {
     expect(withPhash.max_hamming).toBeGreaterThan(0);
     // An image without a pHash joins by its features alone.
     expect(run({ phashes, phashKnown: Uint8Array.from([1, 1, 0]) }).groups[0].ids).toEqual(['a', 'b', 'c']);
+  });
+
+  it('does not join one layout in other colours: banded flags hash alike, their colour prints do not', () => {
+    // Three horizontal bands with a bright middle, as the emoji demo's flags of Bolivia, Sierra Leone and Yemen.
+    const flag = (bands: [number, number, number][]) => {
+      const rgba = new Uint8ClampedArray(4 * N);
+      for (let i = 0; i < N; i++) rgba.set([...bands[Math.min(2, Math.floor((3 * Math.floor(i / PHASH_SIDE)) / PHASH_SIDE))], 255], 4 * i);
+      return rgba;
+    };
+    // Alike in luminance band by band (the pHash's view), unlike in colour.
+    const bolivia = flag([
+      [255, 0, 0],
+      [255, 255, 0],
+      [0, 128, 0],
+    ]);
+    const sierraLeone = flag([
+      [0, 100, 152],
+      [120, 255, 255],
+      [160, 40, 160],
+    ]);
+    const copy = bolivia.map((v, i) => (i % 4 === 3 ? v : Math.min(255, v + 1)));
+    const pictures = [bolivia, copy, sierraLeone];
+    // The pHash of flat bands is decided by rounding (all but one column of its DCT is zero), so the test gives all
+    // three the same hash, as the real flags' hashes were close (Bolivia to Sierra Leone 18 bits, Sierra Leone to
+    // Yemen 26): the colour prints alone must tell them apart.
+    const phashes = Uint32Array.from(pictures.flatMap(() => perceptualHash(luminance(bolivia))));
+    const colours = new Uint8Array(pictures.length * COLOUR_BYTES);
+    pictures.forEach((p, i) => colours.set(colourPrint(p), i * COLOUR_BYTES));
+    expect(colourDistance(colours, 0, 1)).toBeLessThan(2);
+    expect(colourDistance(colours, 0, 2)).toBeGreaterThan(40);
+    const features = Float32Array.from([1, 0, 0.999, 0.01, 0.998, 0.02]);
+    const g = findDuplicates(
+      {
+        imageIds: ['bo', 'copy', 'sl'],
+        hashes: ['1', '2', '3'],
+        splits: ['train', 'train', 'train'],
+        features,
+        dim: 2,
+        phashes,
+        phashKnown: Uint8Array.from([1, 1, 1]),
+        colours,
+      },
+      0.95,
+    );
+    let step = g.next();
+    while (!step.done) step = g.next();
+    expect(step.value.groups).toEqual([{ ids: ['bo', 'copy'], kind: 'near', leak: false }]);
+    expect(step.value.max_colour_rms).toBe(12);
+  });
+
+  it('prints the mean colour of each cell, transparent pixels over white, and refuses another size', () => {
+    const rgba = new Uint8ClampedArray(4 * N);
+    for (let i = 0; i < N; i++) rgba.set([200, 100, 0, i % PHASH_SIDE < PHASH_SIDE / 2 ? 255 : 0], 4 * i);
+    const print = colourPrint(rgba);
+    expect(print).toHaveLength(COLOUR_BYTES);
+    expect([...print.subarray(0, 3)]).toEqual([200, 100, 0]); // top-left cell: opaque orange
+    expect([...print.subarray(9, 12)]).toEqual([255, 255, 255]); // top-right cell: transparent, so white
+    expect(() => colourPrint(new Uint8ClampedArray(16))).toThrow(/64 x 64/);
   });
 });

@@ -70,3 +70,36 @@ function popcount(x: number): number {
   x = (x + (x >>> 4)) & 0x0f0f0f0f;
   return Math.imul(x, 0x01010101) >>> 24;
 }
+
+/** Cells per side of an image's colour print. The pHash sees luminance alone, and its bits say only which
+ *  frequencies are above their median: pictures with one layout in different colours hash alike (the emoji demo's
+ *  flags of Bolivia, Sierra Leone and Yemen, three horizontal bands with a bright middle, were grouped as copies).
+ *  A copy keeps its colours; the print is the mean colour of each of COLOUR_CELLS x COLOUR_CELLS cells. */
+export const COLOUR_CELLS = 4;
+/** Bytes per colour print: R, G, B of each cell. */
+export const COLOUR_BYTES = COLOUR_CELLS * COLOUR_CELLS * 3;
+
+/** The colour print of PHASH_SIDE x PHASH_SIDE RGBA pixels (transparent ones over white, as for the hash). */
+export function colourPrint(rgba: ArrayLike<number>): Uint8Array {
+  if (rgba.length !== 4 * PHASH_SIDE * PHASH_SIDE) throw new Error(`a colour print needs ${PHASH_SIDE} x ${PHASH_SIDE} RGBA pixels`);
+  const cell = PHASH_SIDE / COLOUR_CELLS;
+  const sums = new Float64Array(COLOUR_BYTES);
+  for (let y = 0; y < PHASH_SIDE; y++)
+    for (let x = 0; x < PHASH_SIDE; x++) {
+      const p = 4 * (y * PHASH_SIDE + x);
+      const a = rgba[p + 3] / 255;
+      const c = 3 * (Math.floor(y / cell) * COLOUR_CELLS + Math.floor(x / cell));
+      for (let k = 0; k < 3; k++) sums[c + k] += a * rgba[p + k] + (1 - a) * 255;
+    }
+  return Uint8Array.from(sums, (s) => Math.round(s / (cell * cell)));
+}
+
+/** The root mean square difference (0-255 levels) of the colour prints of images i and j (COLOUR_BYTES each). */
+export function colourDistance(prints: Uint8Array, i: number, j: number): number {
+  let s = 0;
+  for (let k = 0; k < COLOUR_BYTES; k++) {
+    const d = prints[COLOUR_BYTES * i + k] - prints[COLOUR_BYTES * j + k];
+    s += d * d;
+  }
+  return Math.sqrt(s / COLOUR_BYTES);
+}
